@@ -1,0 +1,49 @@
+/*
+ * cli: the imi command.  main.c holds the table of subcommands; each
+ * subcommand lives in cmd_<name>.c and parses its own options with
+ * GOptionContext (which gives it --help).
+ *
+ * Exit codes follow sysexits(3): 0 done, 64 usage, 65 bad data, 66 no such
+ * thing, 69 unavailable, 73 cannot create, 75 try again later, 77 denied,
+ * 78 configuration.
+ */
+#ifndef IMI_CLI_H
+#define IMI_CLI_H
+
+#include <sysexits.h>
+
+#include "conf/conf.h"
+#include "store/store.h"
+#include "util/util.h"
+
+struct cli {
+	const char *home;        /* --home, IMI_HOME, or ./var */
+	int verbose;             /* -v: log to stderr too */
+	struct imi_conf *conf;   /* loaded by cli_open */
+	struct store *store;     /* opened by cli_open when asked for */
+};
+
+typedef int cli_command_fn(struct cli *cli, int argc, char **argv);
+
+/* Loads the configuration and, with need_store, opens the store.  On
+ * failure prints the reason and returns the exit code (non-zero). */
+int cli_open(struct cli *cli, int need_store);
+/* The exit code for an internal status. */
+int cli_exit_code(int status);
+/* Prints "imi: TEXT" to stderr, frees text, returns cli_exit_code(status). */
+int cli_fail(int status, char *text);
+/* Parses options; on error prints it with the usage hint and returns
+ * EX_USAGE, else 0.  --help prints and exits 0 (GOption's behaviour). */
+int cli_parse(GOptionContext *ctx, int *argc, char ***argv);
+
+/* Subcommands. */
+int cmd_init(struct cli *cli, int argc, char **argv);
+int cmd_authority(struct cli *cli, int argc, char **argv);
+int cmd_user(struct cli *cli, int argc, char **argv);
+int cmd_directory(struct cli *cli, int argc, char **argv);
+int cmd_case(struct cli *cli, int argc, char **argv);
+int cmd_audit(struct cli *cli, int argc, char **argv);
+int cmd_check(struct cli *cli, int argc, char **argv);
+int cmd_config(struct cli *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * main.c: global options and the table of subcommands.
+ */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct command {
+	const char *name;
+	cli_command_fn *run;
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{"init", cmd_init, "create the home directory, keys and store"},
+	{"config", cmd_config, "show the settings in force and their meaning"},
+	{"authority", cmd_authority, "add|list|show|update|disable authorities"},
+	{"user", cmd_user, "add|list|disable users of an authority"},
+	{"directory", cmd_directory, "search|export the directory of authorities"},
+	{"case", cmd_case, "list|show cases"},
+	{"audit", cmd_audit, "print the audit log"},
+	{"check", cmd_check, "verify that every index agrees with its database"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: imi [--home DIR] [-v] COMMAND [ARGS...]\n"
+		"\n"
+		"Cross-border administrative cooperation over e-mail.\n"
+		"State lives in one home directory: --home DIR, or $IMI_HOME, or ./var.\n"
+		"\n"
+		"Commands:\n");
+	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+		fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\n'imi COMMAND --help' describes a command; see also imi(8) and imi.conf(5).\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = {0};
+	int i, ret;
+
+	cli.home = g_getenv("IMI_HOME");
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--home") == 0 && i + 1 < argc)
+			cli.home = argv[++i];
+		else if (strncmp(argv[i], "--home=", 7) == 0)
+			cli.home = argv[i] + 7;
+		else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0)
+			cli.verbose = 1;
+		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "imi: unknown option %s\n", argv[i]);
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (cli.home == NULL || *cli.home == '\0')
+		cli.home = "var";
+	if (i >= argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	log_init("imi", cli.verbose);
+	for (size_t c = 0; c < G_N_ELEMENTS(commands); c++) {
+		if (strcmp(argv[i], commands[c].name) == 0) {
+			ret = commands[c].run(&cli, argc - i, argv + i);
+			if (cli.store != NULL)
+				store_close(&cli.store);
+			conf_free(&cli.conf);
+			return ret;
+		}
+	}
+	fprintf(stderr, "imi: unknown command '%s'\n", argv[i]);
+	usage(stderr);
+	return EX_USAGE;
+}

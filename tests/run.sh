@@ -1,0 +1,69 @@
+#!/bin/bash
+# Runs the test suite and prints one summary line: "N passed, N failed".
+#   tests/run.sh [unit|integration|all]
+# Unit tests are cmocka programs in $BUILD/tests; integration tests are the
+# scripts tests/integration/*.sh, each printing TAP-style "ok"/"not ok" lines.
+# LONG=1 also runs the scripts named *.long.sh (make torture).
+# VALGRIND=1 runs the unit tests under valgrind's memcheck.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+what=${1:-all}
+passed=0 failed=0
+failures=()
+export IMI=$PWD/$BUILD/imi
+export IMI_SRC=$PWD
+export IMI_DATADIR=$PWD
+mkdir -p tests/tmp
+
+run_unit() {
+	local bin out p f vg=()
+	for bin in "$BUILD"/tests/test_*; do
+		[ -x "$bin" ] || continue
+		[ "${VALGRIND:-0}" = 1 ] && vg=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99)
+		out=$("${vg[@]}" "$bin" 2>&1)
+		rc=$?
+		printf '%s\n' "$out" | grep -E '^\[ *(PASSED|FAILED|  OK|==========) *\]|ERROR|FAIL|==[0-9]+==' | grep -vE '^\[       OK \]' || true
+		p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | awk '{s+=$1} END {print s+0}')
+		f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | awk '{s+=$1} END {print s+0}')
+		if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+			f=1
+			printf '%s\n' "$out" | tail -n 20
+		fi
+		passed=$((passed + p))
+		failed=$((failed + f))
+		[ "$f" != 0 ] && failures+=("$(basename "$bin")")
+	done
+}
+
+run_integration() {
+	local t out rc p f name
+	for t in tests/integration/*.sh; do
+		[ -f "$t" ] || continue
+		case "$t" in *.long.sh) [ "${LONG:-0}" = 1 ] || continue ;; esac
+		name=$(basename "$t" .sh)
+		echo "== $name"
+		out=$(timeout 900 bash "$t" 2>&1)
+		rc=$?
+		printf '%s\n' "$out" | sed 's/^/   /'
+		p=$(printf '%s\n' "$out" | grep -c '^ok ')
+		f=$(printf '%s\n' "$out" | grep -c '^not ok ')
+		if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+			f=1
+			echo "   (exit code $rc)"
+		fi
+		passed=$((passed + p))
+		failed=$((failed + f))
+		[ "$f" != 0 ] && failures+=("$name")
+	done
+}
+
+case "$what" in
+unit) run_unit ;;
+integration) run_integration ;;
+*) run_unit; run_integration ;;
+esac
+
+[ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ] && [ "$passed" -gt 0 ]

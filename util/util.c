@@ -1,0 +1,201 @@
+/*
+ * util.c: status names, error texts, syslog, clock, files, addresses.
+ */
+#include "util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static int log_to_stderr;
+static int64_t clock_override = -1; /* set by imi tick --now */
+
+const char *imi_status_name(int status)
+{
+	switch (status) {
+	case IMI_OK: return "ok";
+	case IMI_NOTFOUND: return "not found";
+	case IMI_EXISTS: return "exists";
+	case IMI_INVALID: return "invalid";
+	case IMI_DENIED: return "denied";
+	case IMI_TEMPFAIL: return "temporary failure";
+	case IMI_TOOBIG: return "too big";
+	default: return "error";
+	}
+}
+
+int imi_fail(char **error_r, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (error_r != NULL && *error_r == NULL) {
+		va_start(ap, fmt);
+		*error_r = g_strdup_vprintf(fmt, ap);
+		va_end(ap);
+	}
+	return status;
+}
+
+void log_init(const char *ident, int verbose)
+{
+	openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+	log_to_stderr = verbose;
+}
+
+void log_event(int priority, const char *case_id, const char *fmt, ...)
+{
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	text = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	if (case_id != NULL && *case_id != '\0') {
+		syslog(priority, "%s: %s", case_id, text);
+		if (log_to_stderr)
+			fprintf(stderr, "imi: %s: %s\n", case_id, text);
+	} else {
+		syslog(priority, "%s", text);
+		if (log_to_stderr)
+			fprintf(stderr, "imi: %s\n", text);
+	}
+	g_free(text);
+}
+
+int64_t imi_now(void)
+{
+	return clock_override >= 0 ? clock_override : (int64_t)time(NULL);
+}
+
+void imi_time_set_now(int64_t t)
+{
+	clock_override = t;
+}
+
+int imi_time_parse(const char *text, int64_t *t_r)
+{
+	GDateTime *dt;
+	char *full = NULL;
+	size_t n = strlen(text);
+
+	/* GDateTime wants a full date-time with a zone: complete what people
+	 * commonly type. */
+	if (n == 10)
+		full = g_strdup_printf("%sT00:00:00Z", text);
+	else if (n == 16)
+		full = g_strdup_printf("%s:00Z", text);
+	else if (n == 19)
+		full = g_strdup_printf("%sZ", text);
+	else
+		full = g_strdup(text);
+	dt = g_date_time_new_from_iso8601(full, NULL);
+	g_free(full);
+	if (dt == NULL)
+		return IMI_INVALID;
+	*t_r = g_date_time_to_unix(dt);
+	g_date_time_unref(dt);
+	return IMI_OK;
+}
+
+const char *imi_time_format(int64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+int imi_write_file_atomic(const char *path, const void *data, size_t len,
+			  int mode, char **error_r)
+{
+	char *tmp = g_strdup_printf("%s.tmp.%d", path, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	const char *p = data;
+	size_t left = len;
+
+	if (fd < 0) {
+		int e = errno;
+		g_free(tmp);
+		return imi_fail(error_r, e == ENOSPC ? IMI_TEMPFAIL : IMI_ERROR,
+				"cannot create %s: %s", path, strerror(e));
+	}
+	while (left > 0) {
+		ssize_t w = write(fd, p, left);
+		if (w < 0) {
+			int e = errno;
+			if (e == EINTR)
+				continue;
+			close(fd);
+			unlink(tmp);
+			g_free(tmp);
+			return imi_fail(error_r, IMI_TEMPFAIL, "cannot write %s: %s",
+					path, strerror(e));
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	if (fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		g_free(tmp);
+		return imi_fail(error_r, IMI_TEMPFAIL, "cannot write %s: %s", path,
+				strerror(e));
+	}
+	g_free(tmp);
+	return IMI_OK;
+}
+
+int imi_mkdir_p(const char *path, int mode, char **error_r)
+{
+	if (g_mkdir_with_parents(path, mode) < 0)
+		return imi_fail(error_r, errno == ENOSPC ? IMI_TEMPFAIL : IMI_ERROR,
+				"cannot create directory %s: %s", path,
+				strerror(errno));
+	return IMI_OK;
+}
+
+/* A deliberately plain check: local@domain, printable ASCII local part
+ * without spaces or angle brackets, a domain with a dot and no empty labels.
+ * Directory entries are typed by operators; anything stranger is a typo. */
+int imi_email_valid(const char *addr)
+{
+	const char *at, *p;
+	size_t local;
+
+	if (addr == NULL || (at = strrchr(addr, '@')) == NULL)
+		return 0;
+	local = (size_t)(at - addr);
+	if (local == 0 || local > 64 || strlen(at + 1) > 253)
+		return 0;
+	for (p = addr; p < at; p++)
+		if (*p <= ' ' || *p >= 127 || strchr("<>()[],;:\\\"", *p) != NULL)
+			return 0;
+	p = at + 1;
+	if (*p == '\0' || *p == '.' || strchr(p, '.') == NULL ||
+	    strstr(p, "..") != NULL || p[strlen(p) - 1] == '.')
+		return 0;
+	for (; *p != '\0'; p++)
+		if (!g_ascii_isalnum(*p) && *p != '-' && *p != '.')
+			return 0;
+	return 1;
+}
+
+char *imi_email_normalize(const char *addr)
+{
+	char *s = g_strstrip(g_strdup(addr));
+	char *l = g_ascii_strdown(s, -1);
+	g_free(s);
+	return l;
+}
+
+const char *imi_email_domain(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+	return at != NULL ? at + 1 : "";
+}
