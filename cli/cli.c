@@ -42,14 +42,38 @@ int cli_open(struct cli *cli, int need_store)
 	return 0;
 }
 
+/* Argument vectors handed out by cli_parse, freed by cli_cleanup. */
+static GPtrArray *cli_vectors;
+
 int cli_parse(GOptionContext *ctx, int *argc, char ***argv)
 {
 	GError *gerr = NULL;
+	char **strv = g_new0(char *, (gsize)*argc + 1);
 
-	if (!g_option_context_parse(ctx, argc, argv, &gerr)) {
+	/* Arguments are UTF-8 whatever the locale (this host runs C.UTF-8 or
+	 * plain C): parse_strv takes them as they are. */
+	for (int i = 0; i < *argc; i++)
+		strv[i] = g_strdup((*argv)[i]);
+	if (cli_vectors == NULL)
+		cli_vectors = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+	if (!g_option_context_parse_strv(ctx, &strv, &gerr)) {
 		fprintf(stderr, "imi: %s (see --help)\n", gerr->message);
 		g_error_free(gerr);
+		g_strfreev(strv);
 		return EX_USAGE;
 	}
+	g_ptr_array_add(cli_vectors, strv);
+	*argc = (int)g_strv_length(strv);
+	*argv = strv;
 	return 0;
+}
+
+void cli_cleanup(struct cli *cli)
+{
+	if (cli->store != NULL)
+		store_close(&cli->store);
+	conf_free(&cli->conf);
+	if (cli_vectors != NULL)
+		g_ptr_array_free(cli_vectors, TRUE);
+	cli_vectors = NULL;
 }

@@ -35,6 +35,8 @@ int cli_fail(int status, char *text);
 /* Parses options; on error prints it with the usage hint and returns
  * EX_USAGE, else 0.  --help prints and exits 0 (GOption's behaviour). */
 int cli_parse(GOptionContext *ctx, int *argc, char ***argv);
+/* Closes the store, frees the configuration and parsed arguments. */
+void cli_cleanup(struct cli *cli);
 
 /* Subcommands. */
 int cmd_init(struct cli *cli, int argc, char **argv);

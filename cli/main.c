@@ -3,6 +3,7 @@
  */
 #include "cli/cli.h"
 
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -42,6 +43,10 @@ int main(int argc, char **argv)
 	struct cli cli = {0};
 	int i, ret;
 
+	/* Arguments, names and replies are UTF-8: read them as such even
+	 * when the environment names no locale. */
+	if (setlocale(LC_ALL, "") == NULL || !g_get_charset(NULL))
+		setlocale(LC_CTYPE, "C.UTF-8");
 	cli.home = g_getenv("IMI_HOME");
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--home") == 0 && i + 1 < argc)
@@ -69,9 +74,7 @@ int main(int argc, char **argv)
 	for (size_t c = 0; c < G_N_ELEMENTS(commands); c++) {
 		if (strcmp(argv[i], commands[c].name) == 0) {
 			ret = commands[c].run(&cli, argc - i, argv + i);
-			if (cli.store != NULL)
-				store_close(&cli.store);
-			conf_free(&cli.conf);
+			cli_cleanup(&cli);
 			return ret;
 		}
 	}

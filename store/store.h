@@ -202,4 +202,25 @@ int store_user_get_by_email(struct store_txn *txn, const char *email,
 int store_user_put(struct store_txn *txn, const struct user *u,
 		   unsigned flags, char **error_r);
 
+/* The directory's vocabulary: member states of the EU and EEA by ISO 3166-1
+ * alpha-2 code (Greece is GR), "EU" for the Commission; the 24 official
+ * languages by ISO 639-1 code; the roles of users. */
+int directory_country_valid(const char *code);
+int directory_language_valid(const char *code);
+const char *const *directory_languages(void);
+int directory_role_valid(const char *role);
+int directory_id_valid(const char *id);
+/* The address's domain is a registered domain of the authority or a
+ * subdomain of one. */
+int directory_domain_registered(const struct authority *a, const char *addr);
+/* Search: country and area must match when given; the keyword, when given,
+ * must occur in a name (any language), the id or the post-box, compared
+ * without case or accents. */
+int directory_match(const struct authority *a, const char *country,
+		    const char *area, const char *keyword);
+/* Calls fn for each authority in id order. */
+typedef int directory_each_fn(struct authority *a, void *ctx);
+int directory_each(struct store_txn *txn, directory_each_fn *fn, void *ctx,
+		   char **error_r);
+
 #endif

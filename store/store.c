@@ -1,0 +1,888 @@
+/*
+ * store.c: the environment, its databases, transactions and raw values.
+ *
+ * Sharing between processes: DB_REGISTER|DB_RECOVER at every open (recovery
+ * runs only when a registered process died), thread tracking with an
+ * is_alive callback so failchk can release what a dead process held, and
+ * automatic deadlock detection.  A DB_RUNRECOVERY seen by a live process
+ * (another process ran recovery) marks the store dead; store_transact then
+ * reopens the environment and runs the function again.
+ */
+#include "store/store_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STORE_TXN_RETRIES 64          /* deadlock victims retried this often */
+#define STORE_LOG_FILE_BYTES (1 << 20) /* small log files: deletion removes them sooner */
+#define STORE_CACHE_BYTES (32 << 20)
+#define STORE_THREADS 256             /* threads and processes sharing the env */
+
+static const struct {
+	const char *file;
+	DBTYPE type;
+} store_files[STORE_N_DBS] = {
+	[STORE_AUTHORITIES] = {"authorities.db", DB_BTREE},
+	[STORE_USERS] = {"users.db", DB_BTREE},
+	[STORE_USERS_EMAIL] = {"users-email.db", DB_BTREE},
+	[STORE_QSETS] = {"qsets.db", DB_BTREE},
+	[STORE_CASES] = {"cases.db", DB_BTREE},
+	[STORE_MESSAGES] = {"messages.db", DB_BTREE},
+	[STORE_MSGIDS] = {"msgids.db", DB_BTREE},
+	[STORE_DUE] = {"due.db", DB_BTREE},
+	[STORE_OUTBOX] = {"outbox.db", DB_BTREE},
+	[STORE_AUDIT] = {"audit.db", DB_RECNO},
+	[STORE_KEYS] = {"keys.db", DB_BTREE},
+	[STORE_META] = {"meta.db", DB_BTREE},
+};
+
+int store_db_fail(struct store_txn *txn, int dberr, char **error_r,
+		  const char *what)
+{
+	switch (dberr) {
+	case DB_NOTFOUND:
+	case DB_KEYEMPTY:
+		return IMI_NOTFOUND;
+	case DB_KEYEXIST:
+		return imi_fail(error_r, IMI_EXISTS, "%s: already exists", what);
+	case DB_LOCK_DEADLOCK:
+	case DB_LOCK_NOTGRANTED:
+		if (txn != NULL)
+			txn->deadlock = 1;
+		return imi_fail(error_r, IMI_TEMPFAIL,
+				"%s: store busy (deadlock), try again", what);
+	case DB_RUNRECOVERY:
+		if (txn != NULL)
+			txn->store->dead = 1;
+		return imi_fail(error_r, IMI_TEMPFAIL,
+				"%s: the store needs recovery; it runs at the next open",
+				what);
+	case ENOSPC:
+		return imi_fail(error_r, IMI_TEMPFAIL,
+				"%s: disk full; free space under the home directory",
+				what);
+	case EROFS:
+	case EACCES:
+	case EPERM:
+		return imi_fail(error_r, IMI_TEMPFAIL,
+				"%s: the store is not writable (%s); check the home "
+				"directory's mount and permissions",
+				what, db_strerror(dberr));
+	default:
+		return imi_fail(error_r, IMI_TEMPFAIL, "%s: %s", what,
+				db_strerror(dberr));
+	}
+}
+
+/* Berkeley DB asks whether a thread of control is alive.  For a thread of
+ * our own process we cannot tell and say yes; another process is alive while
+ * kill(pid, 0) finds it. */
+static int store_is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid,
+			  u_int32_t flags)
+{
+	if (pid == getpid())
+		return 1;
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+/* The secondary key of a user: its normalized e-mail address. */
+static int store_user_email_key(DB *secondary, const DBT *key, const DBT *data,
+				DBT *result)
+{
+	JsonObject *obj = NULL;
+	const char *email;
+	char *copy;
+
+	if (store_record_parse(data->data, data->size, &obj, NULL) != IMI_OK)
+		return DB_DONOTINDEX;
+	email = json_object_get_string_member_with_default(obj, "email", NULL);
+	if (email == NULL || *email == '\0') {
+		json_object_unref(obj);
+		return DB_DONOTINDEX;
+	}
+	copy = strdup(email);
+	json_object_unref(obj);
+	if (copy == NULL)
+		return ENOMEM;
+	memset(result, 0, sizeof(*result));
+	result->data = copy;
+	result->size = (u_int32_t)strlen(copy);
+	result->flags = DB_DBT_APPMALLOC;
+	return 0;
+}
+
+static int store_master_key(struct store *store, unsigned flags, char **error_r)
+{
+	char *dir = g_build_filename(store->home, "keys", NULL);
+	char *path = g_build_filename(dir, "master.key", NULL);
+	int ret = IMI_OK, fd;
+	ssize_t n;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && (flags & STORE_OPEN_CREATE)) {
+		randombytes_buf(store->master, sizeof(store->master));
+		if ((ret = imi_mkdir_p(dir, 0700, error_r)) == IMI_OK)
+			ret = imi_write_file_atomic(path, store->master,
+						    sizeof(store->master), 0600,
+						    error_r);
+		goto out;
+	}
+	if (fd < 0) {
+		ret = imi_fail(error_r, errno == ENOENT ? IMI_NOTFOUND : IMI_TEMPFAIL,
+			       "cannot read the master key %s: %s", path,
+			       strerror(errno));
+		goto out;
+	}
+	n = read(fd, store->master, sizeof(store->master));
+	close(fd);
+	if (n != (ssize_t)sizeof(store->master))
+		ret = imi_fail(error_r, IMI_ERROR,
+			       "the master key %s is damaged (%zd bytes)", path, n);
+out:
+	g_free(dir);
+	g_free(path);
+	return ret;
+}
+
+static int store_env_open(struct store *store, char **error_r)
+{
+	DB_ENV *env;
+	int err, i;
+	u_int32_t envflags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK |
+			     DB_INIT_LOG | DB_INIT_MPOOL | DB_THREAD |
+			     DB_REGISTER | DB_RECOVER;
+
+	if ((err = db_env_create(&env, 0)) != 0)
+		return store_db_fail(NULL, err, error_r, "db_env_create");
+	env->set_errpfx(env, "imi store");
+	env->set_thread_count(env, STORE_THREADS);
+	env->set_isalive(env, store_is_alive);
+	env->set_lk_detect(env, DB_LOCK_DEFAULT);
+	env->set_lg_max(env, STORE_LOG_FILE_BYTES);
+	env->set_cachesize(env, 0, STORE_CACHE_BYTES, 1);
+	env->set_lk_max_locks(env, 20000);
+	env->set_lk_max_objects(env, 20000);
+	env->set_lk_max_lockers(env, 4000);
+	if ((err = env->open(env, store->dbdir, envflags, 0600)) != 0) {
+		env->close(env, 0);
+		return store_db_fail(NULL, err, error_r, store->dbdir);
+	}
+	/* Release what threads of dead processes held. */
+	if ((err = env->failchk(env, 0)) != 0) {
+		env->close(env, 0);
+		return store_db_fail(NULL, err, error_r, "failchk");
+	}
+	store->env = env;
+
+	for (i = 0; i < STORE_N_DBS; i++) {
+		DB *db;
+		DB_TXN *txn = NULL;
+
+		if ((err = db_create(&db, env, 0)) != 0)
+			goto fail;
+		store->dbs[i] = db;
+		if ((err = env->txn_begin(env, NULL, &txn, 0)) != 0)
+			goto fail;
+		err = db->open(db, txn, store_files[i].file, NULL,
+			       store_files[i].type, DB_CREATE | DB_THREAD, 0600);
+		if (err == 0 && i == STORE_USERS_EMAIL)
+			err = store->dbs[STORE_USERS]->associate(
+				store->dbs[STORE_USERS], txn, db,
+				store_user_email_key, DB_CREATE);
+		if (err != 0) {
+			txn->abort(txn);
+			goto fail;
+		}
+		if ((err = txn->commit(txn, 0)) != 0)
+			goto fail;
+	}
+	return IMI_OK;
+fail:
+	{
+		int ret = store_db_fail(NULL, err, error_r, store_files[i].file);
+		for (i = STORE_N_DBS - 1; i >= 0; i--)
+			if (store->dbs[i] != NULL) {
+				store->dbs[i]->close(store->dbs[i], 0);
+				store->dbs[i] = NULL;
+			}
+		env->close(env, 0);
+		store->env = NULL;
+		return ret;
+	}
+}
+
+static void store_env_close(struct store *store)
+{
+	/* The secondary closes before its primary. */
+	static const int order[] = {STORE_USERS_EMAIL};
+	int i;
+
+	for (i = 0; i < (int)G_N_ELEMENTS(order); i++)
+		if (store->dbs[order[i]] != NULL) {
+			store->dbs[order[i]]->close(store->dbs[order[i]], 0);
+			store->dbs[order[i]] = NULL;
+		}
+	for (i = 0; i < STORE_N_DBS; i++)
+		if (store->dbs[i] != NULL) {
+			store->dbs[i]->close(store->dbs[i], 0);
+			store->dbs[i] = NULL;
+		}
+	if (store->env != NULL) {
+		store->env->close(store->env, 0);
+		store->env = NULL;
+	}
+}
+
+int store_open(const char *home, unsigned flags, struct store **store_r,
+	       char **error_r)
+{
+	struct store *store;
+	char *marker;
+	int ret;
+
+	if (sodium_init() < 0)
+		return imi_fail(error_r, IMI_ERROR, "libsodium cannot start");
+	store = g_new0(struct store, 1);
+	store->home = g_canonicalize_filename(home, NULL);
+	store->dbdir = g_build_filename(store->home, "db", NULL);
+	marker = g_build_filename(store->dbdir, "meta.db", NULL);
+	if (!(flags & STORE_OPEN_CREATE) &&
+	    !g_file_test(marker, G_FILE_TEST_EXISTS)) {
+		ret = imi_fail(error_r, IMI_NOTFOUND,
+			       "no store in %s: run 'imi --home %s init' first",
+			       store->home, home);
+		goto fail;
+	}
+	if ((flags & STORE_OPEN_CREATE) &&
+	    (ret = imi_mkdir_p(store->dbdir, 0700, error_r)) != IMI_OK)
+		goto fail;
+	if ((ret = store_master_key(store, flags, error_r)) != IMI_OK)
+		goto fail;
+	if ((ret = store_env_open(store, error_r)) != IMI_OK)
+		goto fail;
+	g_free(marker);
+	*store_r = store;
+	return IMI_OK;
+fail:
+	g_free(marker);
+	sodium_memzero(store->master, sizeof(store->master));
+	g_free(store->home);
+	g_free(store->dbdir);
+	g_free(store);
+	return ret;
+}
+
+void store_close(struct store **storep)
+{
+	struct store *store = *storep;
+
+	if (store == NULL)
+		return;
+	store_env_close(store);
+	sodium_memzero(store->master, sizeof(store->master));
+	g_free(store->home);
+	g_free(store->dbdir);
+	g_free(store);
+	*storep = NULL;
+}
+
+const char *store_home(const struct store *store)
+{
+	return store->home;
+}
+
+static int store_reopen(struct store *store, char **error_r)
+{
+	store_env_close(store);
+	store->dead = 0;
+	return store_env_open(store, error_r);
+}
+
+int store_txn_begin(struct store *store, struct store_txn **txn_r,
+		    char **error_r)
+{
+	struct store_txn *txn;
+	int err, ret;
+
+	if (store->dead && (ret = store_reopen(store, error_r)) != IMI_OK)
+		return ret;
+	txn = g_new0(struct store_txn, 1);
+	txn->store = store;
+	if ((err = store->env->txn_begin(store->env, NULL, &txn->txn, 0)) != 0) {
+		ret = store_db_fail(txn, err, error_r, "begin transaction");
+		g_free(txn);
+		return ret;
+	}
+	*txn_r = txn;
+	return IMI_OK;
+}
+
+int store_txn_commit(struct store_txn **txnp, char **error_r)
+{
+	struct store_txn *txn = *txnp;
+	int err, ret = IMI_OK;
+
+	*txnp = NULL;
+	if ((err = txn->txn->commit(txn->txn, 0)) != 0)
+		ret = store_db_fail(txn, err, error_r, "commit");
+	g_free(txn);
+	return ret;
+}
+
+void store_txn_abort(struct store_txn **txnp)
+{
+	struct store_txn *txn = *txnp;
+
+	if (txn == NULL)
+		return;
+	*txnp = NULL;
+	txn->txn->abort(txn->txn);
+	g_free(txn);
+}
+
+struct store *store_txn_store(struct store_txn *txn)
+{
+	return txn->store;
+}
+
+int store_transact(struct store *store, store_txn_fn *fn, void *ctx,
+		   char **error_r)
+{
+	struct store_txn *txn;
+	char *error = NULL;
+	int attempt, ret = IMI_TEMPFAIL, retry;
+
+	for (attempt = 0; attempt < STORE_TXN_RETRIES; attempt++) {
+		g_clear_pointer(&error, g_free);
+		if ((ret = store_txn_begin(store, &txn, &error)) != IMI_OK) {
+			if (store->dead)
+				continue;
+			break;
+		}
+		ret = fn(txn, ctx, &error);
+		retry = txn->deadlock || store->dead;
+		if (ret == IMI_OK && !retry) {
+			ret = store_txn_commit(&txn, &error);
+			if (ret == IMI_OK || !store->dead)
+				break;
+			continue;
+		}
+		store_txn_abort(&txn);
+		if (!retry)
+			break;
+		/* Deadlock victim: back off a little, at random, and run the
+		 * whole function again. */
+		g_usleep(1000 * (guint)g_random_int_range(1, 2 + attempt * 2));
+	}
+	if (ret != IMI_OK && error_r != NULL && *error_r == NULL)
+		*error_r = error;
+	else
+		g_free(error);
+	return ret;
+}
+
+static void store_dbt(DBT *d, const void *data, size_t len)
+{
+	memset(d, 0, sizeof(*d));
+	d->data = (void *)data;
+	d->size = (u_int32_t)len;
+}
+
+int store_get(struct store_txn *txn, enum store_db db, const void *key,
+	      size_t key_len, unsigned flags, void **value_r, size_t *len_r,
+	      char **error_r)
+{
+	DBT k, v;
+	int err;
+	db_recno_t recno;
+
+	if (db == STORE_AUDIT) {
+		recno = (db_recno_t)store_key_u64_get(key);
+		store_dbt(&k, &recno, sizeof(recno));
+	} else {
+		store_dbt(&k, key, key_len);
+	}
+	memset(&v, 0, sizeof(v));
+	v.flags = DB_DBT_MALLOC;
+	err = txn->store->dbs[db]->get(txn->store->dbs[db], txn->txn, &k, &v,
+				       (flags & STORE_GET_RMW) ? DB_RMW : 0);
+	if (err != 0)
+		return store_db_fail(txn, err, error_r, store_files[db].file);
+	*value_r = g_memdup2(v.data, v.size);
+	if (len_r != NULL)
+		*len_r = v.size;
+	free(v.data);
+	return IMI_OK;
+}
+
+int store_put(struct store_txn *txn, enum store_db db, const void *key,
+	      size_t key_len, const void *value, size_t len, unsigned flags,
+	      char **error_r)
+{
+	DBT k, v;
+	int err;
+
+	if (db == STORE_USERS_EMAIL)
+		return imi_fail(error_r, IMI_ERROR,
+				"the e-mail index is written through users");
+	store_dbt(&k, key, key_len);
+	store_dbt(&v, value, len);
+	err = txn->store->dbs[db]->put(txn->store->dbs[db], txn->txn, &k, &v,
+				       (flags & STORE_PUT_NEW) ? DB_NOOVERWRITE : 0);
+	if (err != 0)
+		return store_db_fail(txn, err, error_r, store_files[db].file);
+	return IMI_OK;
+}
+
+int store_del(struct store_txn *txn, enum store_db db, const void *key,
+	      size_t key_len, char **error_r)
+{
+	DBT k;
+	int err;
+
+	store_dbt(&k, key, key_len);
+	err = txn->store->dbs[db]->del(txn->store->dbs[db], txn->txn, &k, 0);
+	if (err != 0)
+		return store_db_fail(txn, err, error_r, store_files[db].file);
+	return IMI_OK;
+}
+
+int store_each(struct store_txn *txn, enum store_db db, const void *from,
+	       size_t from_len, store_each_fn *fn, void *ctx, char **error_r)
+{
+	DBC *cursor;
+	DBT k, v;
+	db_recno_t recno;
+	int err, ret = 0;
+	u_int32_t op;
+
+	if ((err = txn->store->dbs[db]->cursor(txn->store->dbs[db], txn->txn,
+					       &cursor, 0)) != 0)
+		return store_db_fail(txn, err, error_r, store_files[db].file);
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	k.flags = DB_DBT_REALLOC;
+	v.flags = DB_DBT_REALLOC;
+	op = DB_FIRST;
+	if (from != NULL) {
+		op = DB_SET_RANGE;
+		if (db == STORE_AUDIT) {
+			recno = (db_recno_t)store_key_u64_get(from);
+			k.data = malloc(sizeof(recno));
+			memcpy(k.data, &recno, sizeof(recno));
+			k.size = sizeof(recno);
+		} else {
+			k.data = malloc(from_len > 0 ? from_len : 1);
+			memcpy(k.data, from, from_len);
+			k.size = (u_int32_t)from_len;
+		}
+	}
+	while ((err = cursor->get(cursor, &k, &v, op)) == 0) {
+		op = DB_NEXT;
+		if (db == STORE_AUDIT) {
+			unsigned char rk[8];
+			memcpy(&recno, k.data, sizeof(recno));
+			store_key_u64(recno, rk);
+			ret = fn(rk, sizeof(rk), v.data, v.size, ctx);
+		} else {
+			ret = fn(k.data, k.size, v.data, v.size, ctx);
+		}
+		if (ret != 0)
+			break;
+	}
+	if (err != 0 && err != DB_NOTFOUND)
+		ret = store_db_fail(txn, err, error_r, store_files[db].file);
+	free(k.data);
+	free(v.data);
+	cursor->close(cursor);
+	return ret;
+}
+
+int store_record_parse(const void *value, size_t len, JsonObject **obj_r,
+		       char **error_r)
+{
+	JsonParser *parser = json_parser_new_immutable();
+	JsonNode *root;
+	GError *gerr = NULL;
+	gint64 v;
+
+	if (!json_parser_load_from_data(parser, value, (gssize)len, &gerr)) {
+		int ret = imi_fail(error_r, IMI_ERROR, "damaged record: %s",
+				   gerr->message);
+		g_error_free(gerr);
+		g_object_unref(parser);
+		return ret;
+	}
+	root = json_parser_get_root(parser);
+	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
+		g_object_unref(parser);
+		return imi_fail(error_r, IMI_ERROR, "damaged record: not an object");
+	}
+	v = json_object_get_int_member_with_default(json_node_get_object(root),
+						     "v", 0);
+	if (v < 1 || v > STORE_SCHEMA_VERSION) {
+		g_object_unref(parser);
+		return imi_fail(error_r, IMI_ERROR,
+				"record of schema version %" G_GINT64_FORMAT
+				"; this imi reads up to %d: upgrade imi",
+				v, STORE_SCHEMA_VERSION);
+	}
+	*obj_r = json_object_ref(json_node_get_object(root));
+	g_object_unref(parser);
+	return IMI_OK;
+}
+
+char *store_record_text(JsonObject *obj, size_t *len_r)
+{
+	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+	char *text;
+	gsize len;
+
+	if (!json_object_has_member(obj, "v"))
+		json_object_set_int_member(obj, "v", STORE_SCHEMA_VERSION);
+	json_node_set_object(node, obj);
+	text = json_to_string(node, FALSE);
+	json_node_unref(node);
+	len = strlen(text);
+	if (len_r != NULL)
+		*len_r = len;
+	return text;
+}
+
+int store_record_get(struct store_txn *txn, enum store_db db,
+		     const char *key, unsigned flags, JsonObject **obj_r,
+		     char **error_r)
+{
+	void *value;
+	size_t len;
+	int ret;
+
+	ret = store_get(txn, db, key, strlen(key), flags, &value, &len, error_r);
+	if (ret != IMI_OK)
+		return ret;
+	ret = store_record_parse(value, len, obj_r, error_r);
+	g_free(value);
+	return ret;
+}
+
+int store_record_put(struct store_txn *txn, enum store_db db,
+		     const char *key, JsonObject *obj, unsigned flags,
+		     char **error_r)
+{
+	size_t len;
+	char *text = store_record_text(obj, &len);
+	int ret = store_put(txn, db, key, strlen(key), text, len, flags, error_r);
+
+	g_free(text);
+	return ret;
+}
+
+void store_key_u64(uint64_t n, unsigned char key[8])
+{
+	for (int i = 7; i >= 0; i--, n >>= 8)
+		key[i] = (unsigned char)(n & 0xff);
+}
+
+uint64_t store_key_u64_get(const void *key)
+{
+	const unsigned char *k = key;
+	uint64_t n = 0;
+
+	for (int i = 0; i < 8; i++)
+		n = (n << 8) | k[i];
+	return n;
+}
+
+int store_next(struct store_txn *txn, const char *name, uint64_t *value_r,
+	       char **error_r)
+{
+	char *key = g_strconcat("seq:", name, NULL);
+	void *value = NULL;
+	size_t len;
+	unsigned char buf[8];
+	uint64_t n = 0;
+	int ret;
+
+	ret = store_get(txn, STORE_META, key, strlen(key), STORE_GET_RMW,
+			&value, &len, error_r);
+	if (ret == IMI_OK && len == 8)
+		n = store_key_u64_get(value);
+	else if (ret != IMI_NOTFOUND && ret != IMI_OK)
+		goto out;
+	n++;
+	store_key_u64(n, buf);
+	ret = store_put(txn, STORE_META, key, strlen(key), buf, sizeof(buf), 0,
+			error_r);
+	if (ret == IMI_OK)
+		*value_r = n;
+out:
+	g_free(value);
+	g_free(key);
+	return ret;
+}
+
+int store_audit(struct store_txn *txn, const char *actor, const char *case_id,
+		const char *event, const char *detail, char **error_r)
+{
+	JsonObject *obj = json_object_new();
+	DB *db = txn->store->dbs[STORE_AUDIT];
+	DBT k, v;
+	db_recno_t recno = 0;
+	size_t len;
+	char *text;
+	int err;
+
+	json_object_set_int_member(obj, "v", STORE_SCHEMA_VERSION);
+	json_object_set_int_member(obj, "time", imi_now());
+	json_object_set_string_member(obj, "actor", actor != NULL ? actor : "");
+	json_object_set_string_member(obj, "case", case_id != NULL ? case_id : "");
+	json_object_set_string_member(obj, "event", event);
+	json_object_set_string_member(obj, "detail", detail != NULL ? detail : "");
+	text = store_record_text(obj, &len);
+	json_object_unref(obj);
+	memset(&k, 0, sizeof(k));
+	k.data = &recno;
+	k.ulen = sizeof(recno);
+	k.flags = DB_DBT_USERMEM;
+	store_dbt(&v, text, len);
+	err = db->put(db, txn->txn, &k, &v, DB_APPEND);
+	g_free(text);
+	if (err != 0)
+		return store_db_fail(txn, err, error_r, "audit.db");
+	return IMI_OK;
+}
+
+/* Timer keys: when (8 bytes, big-endian, so keys sort by time), case id,
+ * NUL, kind. */
+static char *store_timer_key(int64_t when, const char *case_id,
+			     const char *kind, size_t *len_r)
+{
+	size_t cl = strlen(case_id), kl = strlen(kind);
+	char *key = g_malloc(8 + cl + 1 + kl);
+
+	store_key_u64((uint64_t)when, (unsigned char *)key);
+	memcpy(key + 8, case_id, cl);
+	key[8 + cl] = '\0';
+	memcpy(key + 9 + cl, kind, kl);
+	*len_r = 8 + cl + 1 + kl;
+	return key;
+}
+
+int store_timer_set(struct store_txn *txn, int64_t when, const char *case_id,
+		    const char *kind, char **error_r)
+{
+	size_t len;
+	char *key = store_timer_key(when, case_id, kind, &len);
+	int ret = store_put(txn, STORE_DUE, key, len, "", 0, 0, error_r);
+
+	g_free(key);
+	return ret;
+}
+
+int store_timer_clear(struct store_txn *txn, int64_t when,
+		      const char *case_id, const char *kind, char **error_r)
+{
+	size_t len;
+	char *key = store_timer_key(when, case_id, kind, &len);
+	int ret = store_del(txn, STORE_DUE, key, len, error_r);
+
+	g_free(key);
+	return ret == IMI_NOTFOUND ? IMI_OK : ret;
+}
+
+struct timer_walk {
+	int64_t now;
+	store_timer_fn *fn;
+	void *ctx;
+};
+
+static int store_timer_step(const void *key, size_t len, const void *value,
+			    size_t vlen, void *ctx)
+{
+	struct timer_walk *walk = ctx;
+	const char *k = key;
+	int64_t when;
+	char *case_id, *kind;
+	int ret;
+
+	if (len < 10)
+		return 0; /* not a timer key: skip */
+	when = (int64_t)store_key_u64_get(key);
+	if (when > walk->now)
+		return -1; /* past what is due: stop */
+	case_id = g_strndup(k + 8, len - 8);
+	kind = g_strndup(k + 8 + strlen(case_id) + 1,
+			 len - 8 - strlen(case_id) - 1);
+	ret = walk->fn(when, case_id, kind, walk->ctx);
+	g_free(case_id);
+	g_free(kind);
+	return ret;
+}
+
+int store_timer_each_due(struct store_txn *txn, int64_t now,
+			 store_timer_fn *fn, void *ctx, char **error_r)
+{
+	struct timer_walk walk = {now, fn, ctx};
+	int ret = store_each(txn, STORE_DUE, NULL, 0, store_timer_step, &walk,
+			     error_r);
+	return ret == -1 ? IMI_OK : ret;
+}
+
+/* store_check: the e-mail index against users, the Message-ID index against
+ * messages, every timer against a case. */
+struct check_walk {
+	struct store_txn *txn;
+	GString *report;
+	unsigned problems;
+	unsigned count;
+};
+
+static int check_user(const void *key, size_t len, const void *value,
+		      size_t vlen, void *ctx)
+{
+	struct check_walk *w = ctx;
+	JsonObject *obj = NULL;
+	struct user *u = NULL;
+	char *id = g_strndup(key, len);
+
+	w->count++;
+	if (store_record_parse(value, vlen, &obj, NULL) != IMI_OK) {
+		g_string_append_printf(w->report, "user %s: damaged record\n", id);
+		w->problems++;
+	} else {
+		const char *email = json_object_get_string_member_with_default(
+			obj, "email", "");
+		if (store_user_get_by_email(w->txn, email, &u, NULL) != IMI_OK ||
+		    strcmp(u->id, id) != 0) {
+			g_string_append_printf(w->report,
+					       "user %s: not found by its e-mail\n", id);
+			w->problems++;
+		}
+		user_free(&u);
+		json_object_unref(obj);
+	}
+	g_free(id);
+	return 0;
+}
+
+static int check_email(const void *key, size_t len, const void *value,
+		       size_t vlen, void *ctx)
+{
+	struct check_walk *w = ctx;
+	JsonObject *obj = NULL;
+
+	/* A secondary returns the primary's data: it must parse and name the
+	 * same address. */
+	w->count++;
+	if (store_record_parse(value, vlen, &obj, NULL) != IMI_OK ||
+	    strlen(json_object_get_string_member_with_default(obj, "email", "")) != len ||
+	    memcmp(json_object_get_string_member_with_default(obj, "email", ""),
+		   key, len) != 0) {
+		g_string_append_printf(w->report, "e-mail index entry %.*s: no matching user\n",
+				       (int)len, (const char *)key);
+		w->problems++;
+	}
+	if (obj != NULL)
+		json_object_unref(obj);
+	return 0;
+}
+
+static int check_msgid(const void *key, size_t len, const void *value,
+		       size_t vlen, void *ctx)
+{
+	struct check_walk *w = ctx;
+	JsonObject *obj = NULL;
+	unsigned char mk[8];
+	void *m = NULL;
+
+	w->count++;
+	if (store_record_parse(value, vlen, &obj, NULL) != IMI_OK) {
+		g_string_append_printf(w->report, "Message-ID %.*s: damaged entry\n",
+				       (int)len, (const char *)key);
+		w->problems++;
+		return 0;
+	}
+	if (json_object_has_member(obj, "message")) {
+		store_key_u64((uint64_t)json_object_get_int_member(obj, "message"), mk);
+		if (store_get(w->txn, STORE_MESSAGES, mk, 8, 0, &m, NULL, NULL) != IMI_OK) {
+			g_string_append_printf(w->report,
+					       "Message-ID %.*s: its message is missing\n",
+					       (int)len, (const char *)key);
+			w->problems++;
+		}
+		g_free(m);
+	}
+	json_object_unref(obj);
+	return 0;
+}
+
+static int check_timer(const void *key, size_t len, const void *value,
+		       size_t vlen, void *ctx)
+{
+	struct check_walk *w = ctx;
+	void *c = NULL;
+	const char *case_id = (const char *)key + 8;
+
+	w->count++;
+	if (len < 10 || memchr(case_id, '\0', len - 8) == NULL) {
+		g_string_append(w->report, "timer with a damaged key\n");
+		w->problems++;
+		return 0;
+	}
+	if (*case_id != '\0' &&
+	    store_get(w->txn, STORE_CASES, case_id, strlen(case_id), 0, &c, NULL,
+		      NULL) != IMI_OK) {
+		g_string_append_printf(w->report, "timer for missing case %s\n",
+				       case_id);
+		w->problems++;
+	}
+	g_free(c);
+	return 0;
+}
+
+static int store_check_txn(struct store_txn *txn, void *ctx, char **error_r)
+{
+	struct check_walk *w = ctx;
+	static const struct {
+		enum store_db db;
+		store_each_fn *fn;
+		const char *what;
+	} checks[] = {
+		{STORE_USERS, check_user, "users"},
+		{STORE_USERS_EMAIL, check_email, "e-mail index"},
+		{STORE_MSGIDS, check_msgid, "Message-ID index"},
+		{STORE_DUE, check_timer, "due-time index"},
+	};
+	int ret;
+
+	w->txn = txn;
+	w->problems = 0;
+	g_string_truncate(w->report, 0);
+	for (unsigned i = 0; i < G_N_ELEMENTS(checks); i++) {
+		w->count = 0;
+		ret = store_each(txn, checks[i].db, NULL, 0, checks[i].fn, w, error_r);
+		if (ret != 0)
+			return ret;
+		g_string_append_printf(w->report, "%s: %u entries checked\n",
+				       checks[i].what, w->count);
+	}
+	return IMI_OK;
+}
+
+int store_check(struct store *store, GString *report, char **error_r)
+{
+	struct check_walk w = {NULL, report, 0, 0};
+	int ret = store_transact(store, store_check_txn, &w, error_r);
+
+	if (ret != IMI_OK)
+		return ret;
+	if (w.problems > 0)
+		return imi_fail(error_r, IMI_ERROR, "%u problems found", w.problems);
+	return IMI_OK;
+}

@@ -1,0 +1,32 @@
+/*
+ * store_int.h: what the files of store/ share; not part of the interface.
+ */
+#ifndef IMI_STORE_INT_H
+#define IMI_STORE_INT_H
+
+#include <db.h>
+#include <sodium.h>
+
+#include "store/store.h"
+
+struct store {
+	DB_ENV *env;
+	DB *dbs[STORE_N_DBS];
+	char *home;          /* the home directory */
+	char *dbdir;         /* home/db: the environment */
+	unsigned char master[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
+	int dead;            /* DB_RUNRECOVERY seen: reopen before the next use */
+};
+
+struct store_txn {
+	struct store *store;
+	DB_TXN *txn;
+	int deadlock;        /* an operation was chosen as a deadlock victim */
+};
+
+/* Maps a Berkeley DB error to an IMI status, remembering deadlocks and
+ * panics in the transaction and store. */
+int store_db_fail(struct store_txn *txn, int dberr, char **error_r,
+		  const char *what);
+
+#endif
