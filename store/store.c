@@ -23,6 +23,8 @@
 #define STORE_LOG_FILE_BYTES (1 << 20) /* small log files: deletion removes them sooner */
 #define STORE_CACHE_BYTES (32 << 20)
 #define STORE_THREADS 256             /* threads and processes sharing the env */
+#define STORE_LOCK_TIMEOUT_US 1000000  /* a lock held longer may belong to a dead process */
+#define STORE_TIMEOUTS_BEFORE_RECOVERY 3 /* then the holder is taken for dead */
 
 static const struct {
 	const char *file;
@@ -53,8 +55,11 @@ int store_db_fail(struct store_txn *txn, int dberr, char **error_r,
 		return imi_fail(error_r, IMI_EXISTS, "%s: already exists", what);
 	case DB_LOCK_DEADLOCK:
 	case DB_LOCK_NOTGRANTED:
-		if (txn != NULL)
+		if (txn != NULL) {
 			txn->deadlock = 1;
+			if (dberr == DB_LOCK_NOTGRANTED)
+				txn->store->timeouts++;
+		}
 		return imi_fail(error_r, IMI_TEMPFAIL,
 				"%s: store busy (deadlock), try again", what);
 	case DB_RUNRECOVERY:
@@ -86,9 +91,22 @@ int store_db_fail(struct store_txn *txn, int dberr, char **error_r,
 static int store_is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid,
 			  u_int32_t flags)
 {
+	char path[64], *stat = NULL, *paren;
+	int alive;
+
 	if (pid == getpid())
 		return 1;
-	return kill(pid, 0) == 0 || errno == EPERM;
+	if (kill(pid, 0) != 0 && errno != EPERM)
+		return 0;
+	/* A killed process not yet reaped by its parent still answers
+	 * kill(pid, 0); its state in /proc says it is a zombie. */
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (!g_file_get_contents(path, &stat, NULL, NULL))
+		return 1;
+	paren = strrchr(stat, ')');
+	alive = paren == NULL || paren[1] == '\0' || paren[2] != 'Z';
+	g_free(stat);
+	return alive;
 }
 
 /* The secondary key of a user: its normalized e-mail address. */
@@ -164,6 +182,9 @@ static int store_env_open(struct store *store, char **error_r)
 	env->set_thread_count(env, STORE_THREADS);
 	env->set_isalive(env, store_is_alive);
 	env->set_lk_detect(env, DB_LOCK_DEFAULT);
+	/* A process killed while holding a lock never releases it; waiters
+	 * time out, and failchk (in store_transact) releases it. */
+	env->set_timeout(env, STORE_LOCK_TIMEOUT_US, DB_SET_LOCK_TIMEOUT);
 	env->set_lg_max(env, STORE_LOG_FILE_BYTES);
 	env->set_cachesize(env, 0, STORE_CACHE_BYTES, 1);
 	env->set_lk_max_locks(env, 20000);
@@ -217,6 +238,33 @@ fail:
 	}
 }
 
+/* Lock timeouts are enforced only when the deadlock detector runs, and a
+ * process killed holding locks never wakes anyone.  So every process that
+ * opens the store expires, twice a second, locks waited on too long; the
+ * waiter's transaction fails with DB_LOCK_NOTGRANTED, and store_transact
+ * decides whether the holder is dead (see there).  failchk is not called
+ * here: on this platform its abort of a dead process's transaction can
+ * block destroying a process-shared condition variable that has waiters. */
+#define STORE_WATCH_INTERVAL_US 500000
+
+static gpointer store_watchdog(gpointer data)
+{
+	struct store *store = data;
+	gint64 until;
+
+	g_mutex_lock(&store->watch_lock);
+	while (!store->watch_stop) {
+		until = g_get_monotonic_time() + STORE_WATCH_INTERVAL_US;
+		if (g_cond_wait_until(&store->watch_cond, &store->watch_lock, until))
+			continue;
+		if (store->env == NULL || store->dead)
+			continue;
+		store->env->lock_detect(store->env, 0, DB_LOCK_EXPIRE, NULL);
+	}
+	g_mutex_unlock(&store->watch_lock);
+	return NULL;
+}
+
 static void store_env_close(struct store *store)
 {
 	/* The secondary closes before its primary. */
@@ -234,8 +282,10 @@ static void store_env_close(struct store *store)
 			store->dbs[i] = NULL;
 		}
 	if (store->env != NULL) {
+		g_mutex_lock(&store->watch_lock);
 		store->env->close(store->env, 0);
 		store->env = NULL;
+		g_mutex_unlock(&store->watch_lock);
 	}
 }
 
@@ -264,8 +314,11 @@ int store_open(const char *home, unsigned flags, struct store **store_r,
 		goto fail;
 	if ((ret = store_master_key(store, flags, error_r)) != IMI_OK)
 		goto fail;
+	g_mutex_init(&store->watch_lock);
+	g_cond_init(&store->watch_cond);
 	if ((ret = store_env_open(store, error_r)) != IMI_OK)
 		goto fail;
+	store->watchdog = g_thread_new("store-watchdog", store_watchdog, store);
 	g_free(marker);
 	*store_r = store;
 	return IMI_OK;
@@ -284,7 +337,16 @@ void store_close(struct store **storep)
 
 	if (store == NULL)
 		return;
+	if (store->watchdog != NULL) {
+		g_mutex_lock(&store->watch_lock);
+		store->watch_stop = 1;
+		g_cond_signal(&store->watch_cond);
+		g_mutex_unlock(&store->watch_lock);
+		g_thread_join(store->watchdog);
+	}
 	store_env_close(store);
+	g_mutex_clear(&store->watch_lock);
+	g_cond_clear(&store->watch_cond);
 	sodium_memzero(store->master, sizeof(store->master));
 	g_free(store->home);
 	g_free(store->dbdir);
@@ -299,9 +361,15 @@ const char *store_home(const struct store *store)
 
 static int store_reopen(struct store *store, char **error_r)
 {
+	int ret;
+
+	store->timeouts = 0;
 	store_env_close(store);
+	g_mutex_lock(&store->watch_lock);
 	store->dead = 0;
-	return store_env_open(store, error_r);
+	ret = store_env_open(store, error_r);
+	g_mutex_unlock(&store->watch_lock);
+	return ret;
 }
 
 int store_txn_begin(struct store *store, struct store_txn **txn_r,
@@ -351,6 +419,12 @@ struct store *store_txn_store(struct store_txn *txn)
 	return txn->store;
 }
 
+/* Consecutive lock timeouts seen by this process. */
+static int txn_timeouts(struct store *store)
+{
+	return store->timeouts;
+}
+
 int store_transact(struct store *store, store_txn_fn *fn, void *ctx,
 		   char **error_r)
 {
@@ -368,6 +442,7 @@ int store_transact(struct store *store, store_txn_fn *fn, void *ctx,
 		ret = fn(txn, ctx, &error);
 		retry = txn->deadlock || store->dead;
 		if (ret == IMI_OK && !retry) {
+			store->timeouts = 0;
 			ret = store_txn_commit(&txn, &error);
 			if (ret == IMI_OK || !store->dead)
 				break;
@@ -376,6 +451,12 @@ int store_transact(struct store *store, store_txn_fn *fn, void *ctx,
 		store_txn_abort(&txn);
 		if (!retry)
 			break;
+		/* A lock that stays unavailable across several timeouts is
+		 * held by a process that died: reopening with DB_REGISTER runs
+		 * recovery, which releases it (and tells every other process
+		 * to reopen in turn). */
+		if (txn_timeouts(store) >= STORE_TIMEOUTS_BEFORE_RECOVERY)
+			store->dead = 1;
 		/* Deadlock victim: back off a little, at random, and run the
 		 * whole function again. */
 		g_usleep(1000 * (guint)g_random_int_range(1, 2 + attempt * 2));

@@ -16,6 +16,11 @@ struct store {
 	char *dbdir;         /* home/db: the environment */
 	unsigned char master[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
 	int dead;            /* DB_RUNRECOVERY seen: reopen before the next use */
+	GThread *watchdog;   /* failchk and lock expiry, once a second */
+	GMutex watch_lock;   /* guards watch_stop and env for the watchdog */
+	GCond watch_cond;
+	int watch_stop;
+	int timeouts;        /* consecutive lock timeouts (DB_LOCK_NOTGRANTED) */
 };
 
 struct store_txn {

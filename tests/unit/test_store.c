@@ -1,0 +1,447 @@
+/*
+ * test_store.c: the Berkeley DB store on a real environment on disk.
+ */
+#include "testutil.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "store/store.h"
+
+static struct store *open_store(const char *home)
+{
+	struct store *store = NULL;
+	char *error = NULL;
+	int ret = store_open(home, STORE_OPEN_CREATE, &store, &error);
+
+	if (ret != IMI_OK)
+		fail_msg("store_open: %s", error);
+	return store;
+}
+
+struct kv {
+	enum store_db db;
+	const char *key, *value;
+	unsigned flags;
+};
+
+static int put_kv(struct store_txn *txn, void *ctx, char **error_r)
+{
+	struct kv *kv = ctx;
+	return store_put(txn, kv->db, kv->key, strlen(kv->key), kv->value,
+			 strlen(kv->value), kv->flags, error_r);
+}
+
+static int get_kv(struct store_txn *txn, void *ctx, char **error_r)
+{
+	struct kv *kv = ctx;
+	void *v = NULL;
+	size_t len;
+	int ret = store_get(txn, kv->db, kv->key, strlen(kv->key), 0, &v, &len,
+			    error_r);
+	if (ret == IMI_OK) {
+		kv->value = g_strndup(v, len);
+		g_free(v);
+	}
+	return ret;
+}
+
+static void test_open_without_init(void **state)
+{
+	char *home = testutil_tmpdir("store-noinit");
+	struct store *store = NULL;
+	char *error = NULL;
+
+	check_int("status", store_open(home, 0, &store, &error), IMI_NOTFOUND);
+	if (error == NULL || strstr(error, "init") == NULL)
+		fail_msg("error text: got \"%s\", want a hint to run imi init", error);
+	g_free(error);
+	testutil_rmdir(home);
+}
+
+static void test_put_get_exists(void **state)
+{
+	char *home = testutil_tmpdir("store-kv");
+	struct store *store = open_store(home);
+	struct kv kv = {STORE_META, "k1", "one", STORE_PUT_NEW};
+	char *error = NULL;
+
+	check_int("first put", store_transact(store, put_kv, &kv, &error), IMI_OK);
+	kv.value = "two";
+	check_int("second put with PUT_NEW", store_transact(store, put_kv, &kv, &error),
+		  IMI_EXISTS);
+	g_clear_pointer(&error, g_free);
+	kv.value = NULL;
+	check_int("get", store_transact(store, get_kv, &kv, &error), IMI_OK);
+	check_str("value", kv.value, "one");
+	g_free((char *)kv.value);
+	kv.key = "missing";
+	check_int("get missing", store_transact(store, get_kv, &kv, &error),
+		  IMI_NOTFOUND);
+	store_close(&store);
+	check_int("closed pointer cleared", store == NULL, 1);
+	testutil_rmdir(home);
+}
+
+static int add_users(struct store_txn *txn, void *ctx, char **error_r)
+{
+	const char **emails = ctx;
+	int ret = IMI_OK;
+
+	for (int i = 0; emails[i] != NULL && ret == IMI_OK; i++) {
+		char *roles[] = {"handler", NULL};
+		struct user u = {0};
+		u.id = g_strdup_printf("u%d", i);
+		u.email = (char *)emails[i];
+		u.authority = "a1";
+		u.roles = roles;
+		ret = store_user_put(txn, &u, STORE_PUT_NEW, error_r);
+		g_free(u.id);
+	}
+	return ret;
+}
+
+struct lookup {
+	const char *email;
+	struct user *user;
+};
+
+static int lookup_user(struct store_txn *txn, void *ctx, char **error_r)
+{
+	struct lookup *l = ctx;
+	return store_user_get_by_email(txn, l->email, &l->user, error_r);
+}
+
+static void test_users_email_index(void **state)
+{
+	char *home = testutil_tmpdir("store-users");
+	struct store *store = open_store(home);
+	const char *emails[] = {"a@x.eu", "b@x.eu", NULL};
+	const char *dup[] = {"c@x.eu", "a@x.eu", NULL};
+	struct lookup l = {"B@X.EU", NULL};
+	GString *report = g_string_new(NULL);
+	char *error = NULL;
+
+	check_int("add users", store_transact(store, add_users, emails, &error), IMI_OK);
+	check_int("lookup by address", store_transact(store, lookup_user, &l, &error), IMI_OK);
+	check_str("user id", l.user->id, "u1");
+	check_int("has role", user_has_role(l.user, "handler"), 1);
+	check_int("lacks role", user_has_role(l.user, "coordinator"), 0);
+	user_free(&l.user);
+	/* A second user with the same address: refused, and the whole
+	 * transaction with it (c@x.eu is not there either). */
+	check_int("duplicate address", store_transact(store, add_users, dup, &error),
+		  IMI_EXISTS);
+	g_clear_pointer(&error, g_free);
+	l.email = "c@x.eu";
+	check_int("rolled back", store_transact(store, lookup_user, &l, &error),
+		  IMI_NOTFOUND);
+	g_clear_pointer(&error, g_free);
+	check_int("check", store_check(store, report, &error), IMI_OK);
+	if (strstr(report->str, "e-mail index: 2 entries") == NULL)
+		fail_msg("check report: got \"%s\", want 2 e-mail index entries", report->str);
+	g_string_free(report, TRUE);
+	store_close(&store);
+	testutil_rmdir(home);
+}
+
+struct timers {
+	GString *seen;
+};
+
+static int set_timers(struct store_txn *txn, void *ctx, char **error_r)
+{
+	static const struct {
+		int64_t when;
+		const char *case_id, *kind;
+	} t[] = {
+		{300, "C3", "remind"}, {100, "C1", "remind"}, {200, "C2", "delete"},
+		{100, "C0", "close"}, {5000, "C9", "remind"},
+	};
+	int ret = IMI_OK;
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(t) && ret == IMI_OK; i++)
+		ret = store_timer_set(txn, t[i].when, t[i].case_id, t[i].kind, error_r);
+	return ret;
+}
+
+static int timer_seen(int64_t when, const char *case_id, const char *kind,
+		      void *ctx)
+{
+	g_string_append_printf(ctx, "%lld:%s:%s ", (long long)when, case_id, kind);
+	return 0;
+}
+
+static int due_timers(struct store_txn *txn, void *ctx, char **error_r)
+{
+	g_string_truncate(ctx, 0);
+	return store_timer_each_due(txn, 300, timer_seen, ctx, error_r);
+}
+
+static int clear_one(struct store_txn *txn, void *ctx, char **error_r)
+{
+	return store_timer_clear(txn, 200, "C2", "delete", error_r);
+}
+
+static void test_timers_due(void **state)
+{
+	char *home = testutil_tmpdir("store-timers");
+	struct store *store = open_store(home);
+	GString *seen = g_string_new(NULL);
+	char *error = NULL;
+
+	check_int("set", store_transact(store, set_timers, NULL, &error), IMI_OK);
+	check_int("due", store_transact(store, due_timers, seen, &error), IMI_OK);
+	check_str("due at 300, in time order", seen->str,
+		  "100:C0:close 100:C1:remind 200:C2:delete 300:C3:remind ");
+	check_int("clear", store_transact(store, clear_one, NULL, &error), IMI_OK);
+	check_int("due again", store_transact(store, due_timers, seen, &error), IMI_OK);
+	check_str("after clear", seen->str, "100:C0:close 100:C1:remind 300:C3:remind ");
+	g_string_free(seen, TRUE);
+	store_close(&store);
+	testutil_rmdir(home);
+}
+
+struct sealing {
+	const char *key_id, *plain;
+	char *sealed;
+	void *opened;
+	void *wrapped;
+	size_t wrapped_len;
+};
+
+static int seal_it(struct store_txn *txn, void *ctx, char **error_r)
+{
+	struct sealing *s = ctx;
+	int ret = store_key_create(txn, s->key_id, error_r);
+
+	if (ret == IMI_OK)
+		ret = store_seal(txn, s->key_id, s->plain, strlen(s->plain),
+				 &s->sealed, error_r);
+	if (ret == IMI_OK)
+		ret = store_get(txn, STORE_KEYS, s->key_id, strlen(s->key_id), 0,
+				&s->wrapped, &s->wrapped_len, error_r);
+	return ret;
+}
+
+static int open_it(struct store_txn *txn, void *ctx, char **error_r)
+{
+	struct sealing *s = ctx;
+	return store_unseal(txn, s->key_id, s->sealed, &s->opened, NULL, error_r);
+}
+
+static int destroy_it(struct store_txn *txn, void *ctx, char **error_r)
+{
+	struct sealing *s = ctx;
+	return store_key_destroy(txn, s->key_id, error_r);
+}
+
+/* Does any file under dir contain the bytes? */
+static char *find_bytes(const char *dir, const void *needle, size_t len)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+	char *found = NULL;
+
+	while (d != NULL && found == NULL && (name = g_dir_read_name(d)) != NULL) {
+		char *path = g_build_filename(dir, name, NULL);
+		char *data;
+		gsize dlen;
+		if (g_file_test(path, G_FILE_TEST_IS_DIR))
+			found = find_bytes(path, needle, len);
+		else if (g_file_get_contents(path, &data, &dlen, NULL)) {
+			if (memmem(data, dlen, needle, len) != NULL)
+				found = g_strdup(path);
+			g_free(data);
+		}
+		g_free(path);
+	}
+	if (d != NULL)
+		g_dir_close(d);
+	return found;
+}
+
+static void test_seal_destroy_purge(void **state)
+{
+	char *home = testutil_tmpdir("store-seal");
+	struct store *store = open_store(home);
+	struct sealing s = {"case:IMI-2026-000001", "Dr. Canary Zq7Vw, born 1970-01-02", NULL, NULL, NULL, 0};
+	char *error = NULL, *where;
+
+	check_int("seal", store_transact(store, seal_it, &s, &error), IMI_OK);
+	if (strstr(s.sealed, "Canary") != NULL)
+		fail_msg("sealed text holds the plaintext");
+	check_int("unseal", store_transact(store, open_it, &s, &error), IMI_OK);
+	check_str("round trip", s.opened, s.plain);
+	g_free(s.opened);
+	s.opened = NULL;
+	where = find_bytes(home, s.wrapped, s.wrapped_len);
+	if (where == NULL)
+		fail_msg("the wrapped key should be on disk before deletion");
+	g_free(where);
+
+	check_int("destroy", store_transact(store, destroy_it, &s, &error), IMI_OK);
+	check_int("purge logs", store_purge_logs(store, &error), IMI_OK);
+	check_int("unseal after destroy", store_transact(store, open_it, &s, &error),
+		  IMI_NOTFOUND);
+	g_clear_pointer(&error, g_free);
+	store_close(&store);
+	where = find_bytes(home, s.wrapped, s.wrapped_len);
+	if (where != NULL)
+		fail_msg("destroyed key still in %s", where);
+	g_free(s.sealed);
+	g_free(s.wrapped);
+	testutil_rmdir(home);
+}
+
+/* Several writer processes, one killed with SIGKILL mid-run. */
+#define WRITERS 4
+#define WRITER_COMMITS 150
+
+static int write_pair(struct store_txn *txn, void *ctx, char **error_r)
+{
+	const char *key = ctx;
+	char *a = g_strconcat(key, "/a", NULL), *b = g_strconcat(key, "/b", NULL);
+	uint64_t n;
+	int ret = store_put(txn, STORE_CASES, a, strlen(a), key, strlen(key), 0, error_r);
+
+	/* A shared counter makes the writers contend for the same page. */
+	if (ret == IMI_OK)
+		ret = store_next(txn, "crash-test", &n, error_r);
+	if (ret == IMI_OK)
+		ret = store_put(txn, STORE_CASES, b, strlen(b), key, strlen(key), 0, error_r);
+	g_free(a);
+	g_free(b);
+	return ret;
+}
+
+static void writer(const char *home, int id, int fd)
+{
+	struct store *store = NULL;
+	char *error = NULL;
+
+	if (store_open(home, 0, &store, &error) != IMI_OK)
+		_exit(2);
+	for (int n = 0; n < WRITER_COMMITS; n++) {
+		char key[64];
+		snprintf(key, sizeof(key), "w%d-%04d", id, n);
+		if (store_transact(store, write_pair, key, &error) != IMI_OK) {
+			fprintf(stderr, "writer %d: %s\n", id, error);
+			_exit(3);
+		}
+		/* Reported only after the commit returned. */
+		if (write(fd, key, sizeof(key)) != (ssize_t)sizeof(key))
+			_exit(4);
+	}
+	store_close(&store);
+	_exit(0);
+}
+
+static int count_pairs(const void *key, size_t len, const void *value,
+		       size_t vlen, void *ctx)
+{
+	GHashTable *seen = ctx;
+	char *k = g_strndup(key, len);
+	char *slash = strrchr(k, '/');
+
+	if (slash != NULL) {
+		*slash = '\0';
+		g_hash_table_insert(seen, k, GINT_TO_POINTER(
+			GPOINTER_TO_INT(g_hash_table_lookup(seen, k)) + 1));
+	} else {
+		g_free(k);
+	}
+	return 0;
+}
+
+static int read_pairs(struct store_txn *txn, void *ctx, char **error_r)
+{
+	g_hash_table_remove_all(ctx);
+	return store_each(txn, STORE_CASES, NULL, 0, count_pairs, ctx, error_r);
+}
+
+static void test_crash_writers(void **state)
+{
+	char *home = testutil_tmpdir("store-crash");
+	struct store *store = open_store(home);
+	int fds[WRITERS][2];
+	pid_t pids[WRITERS];
+	GPtrArray *reported = g_ptr_array_new_with_free_func(g_free);
+	GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	char key[64], *error = NULL;
+	int victim = 1, victim_commits = 0;
+
+	store_close(&store);
+	for (int i = 0; i < WRITERS; i++) {
+		if (pipe(fds[i]) != 0)
+			fail_msg("pipe");
+		if ((pids[i] = fork()) == 0) {
+			close(fds[i][0]);
+			writer(home, i, fds[i][1]);
+		}
+		close(fds[i][1]);
+	}
+	/* Let the victim commit a little, then kill it mid-run. */
+	while (victim_commits < 20 && read(fds[victim][0], key, sizeof(key)) == sizeof(key)) {
+		g_ptr_array_add(reported, g_strdup(key));
+		victim_commits++;
+	}
+	kill(pids[victim], SIGKILL);
+	for (int i = 0; i < WRITERS; i++) {
+		int status;
+		while (read(fds[i][0], key, sizeof(key)) == sizeof(key))
+			g_ptr_array_add(reported, g_strdup(key));
+		close(fds[i][0]);
+		waitpid(pids[i], &status, 0);
+		if (i == victim) {
+			check_int("victim killed", WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, 1);
+		} else {
+			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+				fail_msg("survivor %d: got status %d, want a clean exit", i, status);
+		}
+	}
+	/* Each survivor reported all its commits. */
+	check_int("reported", reported->len >= (WRITERS - 1) * WRITER_COMMITS + 20, 1);
+
+	store = open_store(home);
+	check_int("read back", store_transact(store, read_pairs, seen, &error), IMI_OK);
+	for (guint i = 0; i < reported->len; i++) {
+		int halves = GPOINTER_TO_INT(g_hash_table_lookup(seen, reported->pdata[i]));
+		if (halves != 2)
+			fail_msg("commit %s: got %d halves, want 2", (char *)reported->pdata[i], halves);
+	}
+	{
+		GHashTableIter it;
+		gpointer k, v;
+		g_hash_table_iter_init(&it, seen);
+		while (g_hash_table_iter_next(&it, &k, &v))
+			if (GPOINTER_TO_INT(v) != 2)
+				fail_msg("half-written transaction visible: %s has %d of 2",
+					 (char *)k, GPOINTER_TO_INT(v));
+	}
+	store_close(&store);
+	/* The files pass Berkeley DB's own verifier. */
+	{
+		char *cmd = g_strdup_printf("cd '%s/db' && for f in *.db; do db5.3_verify -q \"$f\" || exit 1; done", home);
+		check_int("db_verify", system(cmd), 0);
+		g_free(cmd);
+	}
+	g_ptr_array_free(reported, TRUE);
+	g_hash_table_destroy(seen);
+	testutil_rmdir(home);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_open_without_init),
+		cmocka_unit_test(test_put_get_exists),
+		cmocka_unit_test(test_users_email_index),
+		cmocka_unit_test(test_timers_due),
+		cmocka_unit_test(test_seal_destroy_purge),
+		cmocka_unit_test(test_crash_writers),
+	};
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
