@@ -557,6 +557,19 @@ void dns_attach_dkim(struct dns_resolver *resolver, DKIM_LIB *lib)
 
 /* ---- libspf2 DNS layer -------------------------------------------------- */
 
+/* Set when a lookup of this thread met DNS trouble: libspf2 1.2.10 turns a
+ * TRY_AGAIN on the first record into the result "invalid" rather than
+ * temperror, so spf.c asks afterwards. */
+static __thread int dns_spf_trouble;
+
+int dns_spf_trouble_take(void)
+{
+	int trouble = dns_spf_trouble;
+
+	dns_spf_trouble = 0;
+	return trouble;
+}
+
 static int dns_spf_add_rr(SPF_dns_rr_t *spfrr, int index, const ns_msg *msg,
 			  const ns_rr *rr)
 {
@@ -628,6 +641,7 @@ static SPF_dns_rr_t *dns_spf_lookup(SPF_dns_server_t *layer, const char *domain,
 		      &rcode, &error) != IMI_OK) {
 		g_free(error);
 		g_free(reply);
+		dns_spf_trouble = 1;
 		return SPF_dns_rr_new_init(layer, domain, rr_type, 0, TRY_AGAIN);
 	}
 	if (rcode == ns_r_nxdomain) {
@@ -636,6 +650,7 @@ static SPF_dns_rr_t *dns_spf_lookup(SPF_dns_server_t *layer, const char *domain,
 	}
 	if (ns_initparse(reply, (int)len, &msg) < 0) {
 		g_free(reply);
+		dns_spf_trouble = 1;
 		return SPF_dns_rr_new_init(layer, domain, rr_type, 0, TRY_AGAIN);
 	}
 	spfrr = SPF_dns_rr_new_init(layer, domain, rr_type, 0, NETDB_SUCCESS);
@@ -646,6 +661,7 @@ static SPF_dns_rr_t *dns_spf_lookup(SPF_dns_server_t *layer, const char *domain,
 	for (int i = 0; i < ns_msg_count(msg, ns_s_an) && i < DNS_MAX_ANSWERS; i++) {
 		if (ns_parserr(&msg, ns_s_an, i, &rr) < 0) {
 			spfrr->herrno = TRY_AGAIN;
+			dns_spf_trouble = 1;
 			count = 0;
 			break;
 		}

@@ -78,5 +78,8 @@ void dns_attach_dkim(struct dns_resolver *resolver, DKIM_LIB *lib);
 /* A libspf2 DNS layer asking this resolver (for SPF_server_new_dns).  The
  * layer is freed by SPF_server_free; the resolver must outlive it. */
 SPF_dns_server_t *dns_spf_layer(struct dns_resolver *resolver);
+/* Whether a lookup of the SPF layer in this thread met DNS trouble since
+ * the last call (and clears the flag). */
+int dns_spf_trouble_take(void);
 
 #endif
