@@ -127,18 +127,18 @@ static int align_check_dkim(const struct align_facts *f, const char *from_domain
 				d->domain = g_strdup(s->domain);
 				return 1;
 			}
-			if (!registered)
-				align_note_set(note, RANK_DKIM_UNREGISTERED, "dkim-unregistered",
-					g_strdup_printf("The message is DKIM-signed by %s, which is not a domain "
-							"registered for the authority %s. Sign with a registered "
-							"domain, or ask your IMI coordinator to register %s.",
-							s->domain, f->authority->id, s->domain));
-			else
+			if (!aligned)
 				align_note_set(note, RANK_DKIM_UNALIGNED, "dkim-unaligned",
 					g_strdup_printf("The message is DKIM-signed by %s, which does not match the "
 							"From domain %s. The signature must be made with the From "
 							"domain or a domain of the same organization.",
 							s->domain, from_domain));
+			else
+				align_note_set(note, RANK_DKIM_UNREGISTERED, "dkim-unregistered",
+					g_strdup_printf("The message is DKIM-signed by %s, which is not a domain "
+							"registered for the authority %s. Sign with a registered "
+							"domain, or ask your IMI coordinator to register %s.",
+							s->domain, f->authority->id, s->domain));
 			break;
 		case DKIM_VERDICT_TEMPERROR:
 			if (aligned && registered)
@@ -180,15 +180,15 @@ static int align_check_spf(const struct align_facts *f, const char *from_domain,
 			d->domain = g_strdup(spf->domain);
 			return 1;
 		}
-		if (!registered)
-			align_note_set(note, RANK_SPF, "spf-unregistered",
-				g_strdup_printf("SPF passed for %s, which is not a domain registered for the "
-						"authority %s.", spf->domain, f->authority->id));
-		else
+		if (!aligned)
 			align_note_set(note, RANK_SPF, "spf-unaligned",
 				g_strdup_printf("SPF passed for %s, which does not match the From domain %s: "
 						"the envelope sender must use the From domain.",
 						spf->domain, from_domain));
+		else
+			align_note_set(note, RANK_SPF, "spf-unregistered",
+				g_strdup_printf("SPF passed for %s, which is not a domain registered for the "
+						"authority %s.", spf->domain, f->authority->id));
 	} else if (spf->verdict == SPF_VERDICT_TEMPERROR) {
 		*temp = 1;
 	} else {
