@@ -680,16 +680,17 @@ static SPF_dns_rr_t *dns_spf_lookup(SPF_dns_server_t *layer, const char *domain,
 	return spfrr;
 }
 
-static void dns_spf_destroy(SPF_dns_server_t *layer)
+void dns_spf_layer_free(SPF_dns_server_t **layer)
 {
-	g_free(layer);
+	g_free(*layer);
+	*layer = NULL;
 }
 
 SPF_dns_server_t *dns_spf_layer(struct dns_resolver *resolver)
 {
 	SPF_dns_server_t *layer = g_new0(SPF_dns_server_t, 1);
 
-	layer->destroy = dns_spf_destroy;
+	/* No destroy function: the layer is ours (dns_spf_layer_free). */
 	layer->lookup = dns_spf_lookup;
 	layer->name = "imi";
 	layer->hook = resolver;

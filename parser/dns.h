@@ -75,9 +75,11 @@ int dns_txt(struct dns_resolver *resolver, const char *name, char ***txt_r,
  * dkim_close(lib) leaves it alone. */
 void dns_attach_dkim(struct dns_resolver *resolver, DKIM_LIB *lib);
 
-/* A libspf2 DNS layer asking this resolver (for SPF_server_new_dns).  The
- * layer is freed by SPF_server_free; the resolver must outlive it. */
+/* A libspf2 DNS layer asking this resolver (for SPF_server_new_dns).
+ * SPF_server_free leaves a layer given to SPF_server_new_dns alone: free it
+ * with dns_spf_layer_free afterwards.  The resolver must outlive it. */
 SPF_dns_server_t *dns_spf_layer(struct dns_resolver *resolver);
+void dns_spf_layer_free(SPF_dns_server_t **layer);
 /* Whether a lookup of the SPF layer in this thread met DNS trouble since
  * the last call (and clears the flag). */
 int dns_spf_trouble_take(void);

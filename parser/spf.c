@@ -8,6 +8,7 @@
 
 struct spf_checker {
 	SPF_server_t *server;
+	SPF_dns_server_t *layer;  /* ours: libspf2 does not free it */
 };
 
 static void spf_log_silent(const char *file, int line, const char *text)
@@ -38,8 +39,10 @@ int spf_checker_open(struct dns_resolver *dns, const char *our_domain,
 	SPF_warning_handler = spf_log_silent;
 	SPF_info_handler = spf_log_silent;
 	SPF_debug_handler = spf_log_silent;
-	checker->server = SPF_server_new_dns(dns_spf_layer(dns), 0);
+	checker->layer = dns_spf_layer(dns);
+	checker->server = SPF_server_new_dns(checker->layer, 0);
 	if (checker->server == NULL) {
+		dns_spf_layer_free(&checker->layer);
 		g_free(checker);
 		return imi_fail(error_r, IMI_ERROR, "cannot create the SPF checker");
 	}
@@ -54,6 +57,7 @@ void spf_checker_close(struct spf_checker **checker)
 	if (*checker == NULL)
 		return;
 	SPF_server_free((*checker)->server);
+	dns_spf_layer_free(&(*checker)->layer);
 	g_free(*checker);
 	*checker = NULL;
 }

@@ -6,16 +6,6 @@
 
 #include "parser/dkim.h"
 
-/* libopendkim 2.11.0~beta2 does not free an Ed25519 private key in
- * dkim_free (dkim_privkey_load allocates it, OpenSSL's decoder the key
- * inside, whose stacks LeakSanitizer cannot unwind past libcrypto); that
- * leak is the library's.  Nothing else here allocates through libcrypto. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-	return "leak:dkim_privkey_load\nleak:libcrypto.so\n";
-}
-
 #define DOMAIN "authority.example.org"
 #define MAX_AGE_DAYS 30
 
