@@ -258,12 +258,14 @@ void align_decide(const struct align_facts *f, struct align_decision *d)
 
 	/* Did the domain prove it?  DKIM first, then what the path allows. */
 	accepted = align_check_dkim(f, from_domain, &note, &temp, d);
-	if (!accepted && f->poller && f->trusted_dkim_domain != NULL &&
-	    align_domains(from_domain, f->trusted_dkim_domain) &&
-	    align_registered(f->authority, f->trusted_dkim_domain)) {
-		d->method = "trusted-ar";
-		d->domain = g_strdup(f->trusted_dkim_domain);
-		accepted = 1;
+	for (unsigned i = 0; !accepted && f->poller && f->trusted_dkim_domains != NULL &&
+			     f->trusted_dkim_domains[i] != NULL; i++) {
+		const char *domain = f->trusted_dkim_domains[i];
+		if (align_domains(from_domain, domain) && align_registered(f->authority, domain)) {
+			d->method = "trusted-ar";
+			d->domain = g_strdup(domain);
+			accepted = 1;
+		}
 	}
 	if (!accepted && !f->poller && f->authority->spf_aligned && f->spf != NULL)
 		accepted = align_check_spf(f, from_domain, &note, &temp, d);
@@ -311,6 +313,84 @@ void align_decision_clear(struct align_decision *d)
 	g_free(d->text);
 	g_free(d->domain);
 	memset(d, 0, sizeof(*d));
+}
+
+/* The value without comments, with ';' outside quoted strings turned into
+ * '\n' so that it splits into the authserv-id and the results. */
+static char *align_ar_clean(const char *value)
+{
+	GString *out = g_string_new(NULL);
+	int depth = 0, quoted = 0;
+
+	for (const char *p = value; *p != '\0'; p++) {
+		if (quoted) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			else if (*p == '"')
+				quoted = 0;
+			else
+				g_string_append_c(out, *p);
+			continue;
+		}
+		if (depth > 0) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			else if (*p == '(')
+				depth++;
+			else if (*p == ')')
+				depth--;
+			continue;
+		}
+		if (*p == '(')
+			depth++, g_string_append_c(out, ' ');
+		else if (*p == '"')
+			quoted = 1;
+		else if (*p == ';')
+			g_string_append_c(out, '\n');
+		else if (*p == '\r' || *p == '\n' || *p == '\t')
+			g_string_append_c(out, ' ');
+		else
+			g_string_append_c(out, *p);
+	}
+	return g_string_free(out, FALSE);
+}
+
+char **align_trusted_dkim_domains(const char *header_value,
+				  const char *trusted_authserv_id)
+{
+	GPtrArray *out = g_ptr_array_new();
+	char *clean, **parts, **words;
+
+	if (header_value == NULL || trusted_authserv_id == NULL || *trusted_authserv_id == '\0' ||
+	    strlen(header_value) > ALIGN_MAX_AR_BYTES) {
+		g_ptr_array_add(out, NULL);
+		return (char **)g_ptr_array_free(out, FALSE);
+	}
+	clean = align_ar_clean(header_value);
+	parts = g_strsplit(clean, "\n", ALIGN_MAX_AR_RESULTS + 1);
+	words = g_strsplit_set(g_strstrip(parts[0]), " ", 2);
+	if (words[0] != NULL && g_ascii_strcasecmp(words[0], trusted_authserv_id) == 0) {
+		for (unsigned i = 1; parts[i] != NULL && i <= ALIGN_MAX_AR_RESULTS; i++) {
+			char **tokens = g_strsplit_set(g_strstrip(parts[i]), " ", -1);
+			const char *domain = NULL;
+			/* The result is the first word: "dkim=pass" (or with a
+			 * method version, "dkim/1=pass"). */
+			int pass = tokens[0] != NULL &&
+				   (g_ascii_strcasecmp(tokens[0], "dkim=pass") == 0 ||
+				    g_ascii_strcasecmp(tokens[0], "dkim/1=pass") == 0);
+			for (unsigned t = 1; pass && tokens[t] != NULL; t++)
+				if (g_ascii_strncasecmp(tokens[t], "header.d=", 9) == 0)
+					domain = tokens[t] + 9;
+			if (pass && domain != NULL && *domain != '\0')
+				g_ptr_array_add(out, g_ascii_strdown(domain, -1));
+			g_strfreev(tokens);
+		}
+	}
+	g_strfreev(words);
+	g_strfreev(parts);
+	g_free(clean);
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
 }
 
 /* A quoted-string value with the characters that would end it escaped. */

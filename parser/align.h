@@ -57,8 +57,9 @@ struct align_facts {
 	const struct dkim_result *dkim;    /* NULL: not checked */
 	const struct spf_result *spf;      /* NULL: not checked (no client IP) */
 	int poller;                        /* mailbox-poller path: no client IP */
-	const char *trusted_dkim_domain;   /* poller: header.d= of a dkim=pass in a
-					    * trusted Authentication-Results, or NULL */
+	char **trusted_dkim_domains;       /* poller: header.d= of each dkim=pass in a
+					    * trusted Authentication-Results
+					    * (align_trusted_dkim_domains), or NULL */
 	const struct user *user;           /* user with the From address, NULL: none */
 	const struct authority *authority; /* the user's authority, NULL: none */
 	const char *role;                  /* role the action needs, NULL: any user */
@@ -87,6 +88,16 @@ struct align_decision {
  * dns-temperror. */
 void align_decide(const struct align_facts *facts, struct align_decision *decision);
 void align_decision_clear(struct align_decision *decision);
+
+/* The header.d= values of the dkim=pass results in one Authentication-
+ * Results header value, if its authserv-id is trusted_authserv_id; else an
+ * empty vector.  (Trusting it is only right when the mailbox server removes
+ * headers with its own authserv-id from incoming mail, RFC 8601 §5.)  At
+ * most ALIGN_MAX_AR_RESULTS results are looked at. */
+#define ALIGN_MAX_AR_RESULTS 32
+#define ALIGN_MAX_AR_BYTES 16384
+char **align_trusted_dkim_domains(const char *header_value,
+				  const char *trusted_authserv_id);
 
 /* RFC 8601 header value: "authserv-id; dkim=pass header.d=... header.s=...
  * header.a=...; spf=pass smtp.mailfrom=..." (g_free). */

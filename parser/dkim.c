@@ -270,6 +270,13 @@ static char **dkim_covered_list(char **signed_headers, GHashTable *counts)
 	return (char **)g_ptr_array_free(out, FALSE);
 }
 
+int dkim_signature_fresh(int64_t signed_at, int64_t now, int max_age_days)
+{
+	if (signed_at < 0 || max_age_days <= 0)
+		return 1;
+	return now - signed_at <= (int64_t)max_age_days * 86400;
+}
+
 int dkim_signature_covers(const struct dkim_signature *sig, const char *name)
 {
 	for (unsigned i = 0; sig->covered_headers != NULL && sig->covered_headers[i] != NULL; i++)
@@ -376,8 +383,7 @@ static void dkim_signature_read(DKIM *dkim, DKIM_SIGINFO *sig,
 						   "text after it is not signed",
 						   (long long)out->body_length,
 						   (long long)dkim_canon_body_length(m->body, body_canon == DKIM_CANON_RELAXED)));
-	} else if (max_age_days > 0 && out->timestamp >= 0 &&
-		   now - out->timestamp > (int64_t)max_age_days * 86400) {
+	} else if (!dkim_signature_fresh(out->timestamp, now, max_age_days)) {
 		dkim_signature_set(out, DKIM_VERDICT_POLICY,
 				   g_strdup_printf("signature is %lld days old (t=), more than the %d accepted: "
 						   "an old message sent again",

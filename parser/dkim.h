@@ -98,6 +98,11 @@ int dkim_verify_message(struct dkim_verifier *verifier, const char *message,
 			struct dkim_result **result_r, char **error_r);
 void dkim_result_free(struct dkim_result **result);
 
+/* The replay window: 0 when a signature made at signed_at (t=, seconds) is
+ * more than max_age_days old at now; 1 otherwise, also without t=
+ * (signed_at < 0) or without a window (max_age_days <= 0). */
+int dkim_signature_fresh(int64_t signed_at, int64_t now, int max_age_days);
+
 /* Whether every instance of header `name` was signed by sig. */
 int dkim_signature_covers(const struct dkim_signature *sig, const char *name);
 

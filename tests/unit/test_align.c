@@ -93,6 +93,9 @@ static int setup(void **state)
 /* ---- the decision table ------------------------------------------------- */
 
 #define ANNA "anna@paris.ordre-medecins.fr"
+
+static char *trusted_paris[] = {"esp-example.com", "paris.ordre-medecins.fr", NULL};
+static char *trusted_esp[] = {"esp-example.com", NULL};
 #define BOB "bob@sante-example.fr"
 
 struct decide_case {
@@ -102,7 +105,7 @@ struct decide_case {
 	struct dkim_result *dkim;
 	struct spf_result *spf;
 	int poller;
-	const char *trusted;
+	char **trusted;
 	struct user *user;
 	struct authority *authority;
 	const char *role;
@@ -151,11 +154,11 @@ static const struct decide_case decide_cases[] = {
 	 NULL, ALIGN_REJECT, "dkim-missing", NULL, "cannot be checked with SPF"},
 	{"poller: DKIM counts", ANNA, 1, &dkim_paris, NULL, 1, NULL, &anna, &paris, NULL,
 	 ALIGN_ACCEPT, "ok", "dkim", ""},
-	{"poller: trusted Authentication-Results", ANNA, 1, &dkim_none, NULL, 1, "paris.ordre-medecins.fr",
+	{"poller: trusted Authentication-Results", ANNA, 1, &dkim_none, NULL, 1, trusted_paris,
 	 &anna, &paris, NULL, ALIGN_ACCEPT, "ok", "trusted-ar", "mailbox server"},
-	{"poller: trusted A-R for a foreign domain", ANNA, 1, &dkim_none, NULL, 1, "esp-example.com",
+	{"poller: trusted A-R for a foreign domain", ANNA, 1, &dkim_none, NULL, 1, trusted_esp,
 	 &anna, &paris, NULL, ALIGN_REJECT, "dkim-missing", NULL, ""},
-	{"trusted A-R ignored off the poller path", ANNA, 1, &dkim_none, NULL, 0, "paris.ordre-medecins.fr",
+	{"trusted A-R ignored off the poller path", ANNA, 1, &dkim_none, NULL, 0, trusted_paris,
 	 &anna, &paris, NULL, ALIGN_REJECT, "dkim-missing", NULL, ""},
 	{"disabled user", ANNA, 1, &dkim_paris, NULL, 0, NULL, &anna_disabled, &paris, NULL,
 	 ALIGN_REJECT, "user-disabled", NULL, "disabled"},
@@ -185,7 +188,7 @@ static void test_decide(void **state)
 		const struct decide_case *c = &decide_cases[i];
 		struct align_facts f = {
 			.from = c->from, .from_count = c->from_count, .dkim = c->dkim, .spf = c->spf,
-			.poller = c->poller, .trusted_dkim_domain = c->trusted, .user = c->user,
+			.poller = c->poller, .trusted_dkim_domains = c->trusted, .user = c->user,
 			.authority = c->authority, .role = c->role};
 		struct align_decision d;
 		char *field;
@@ -243,6 +246,32 @@ static void test_registered(void **state)
 	check_int("sibling", align_registered(&paris, "lyon.ordre-medecins.fr"), 0);
 }
 
+static void test_trusted_ar(void **state)
+{
+	static const struct {
+		const char *name, *value, *want; /* want: domains joined by "," */
+	} cases[] = {
+		{"one pass", "mx.example.net; dkim=pass header.d=Paris.Ordre-Medecins.fr header.s=s1",
+		 "paris.ordre-medecins.fr"},
+		{"version and comments",
+		 "mx.example.net 1; spf=pass smtp.mailfrom=a@b.fr; dkim=pass (good; signature) header.i=@x.fr "
+		 "header.d=x.fr; dkim=fail header.d=y.fr", "x.fr"},
+		{"quoted d=", "mx.example.net; dkim=pass header.d=\"z.fr\"", "z.fr"},
+		{"two passes", "mx.example.net;\n\tdkim=pass header.d=a.fr;\n\tdkim=pass header.d=b.fr", "a.fr,b.fr"},
+		{"untrusted authserv-id", "evil.example; dkim=pass header.d=paris.ordre-medecins.fr", ""},
+		{"authserv-id only in a comment", "(mx.example.net) evil.example; dkim=pass header.d=a.fr", ""},
+		{"none", "mx.example.net; none", ""},
+		{"dkim=pass in a reason", "mx.example.net; spf=fail reason=\"dkim=pass header.d=a.fr\"", ""},
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char **got = align_trusted_dkim_domains(cases[i].value, "mx.example.net");
+		char *joined = g_strjoinv(",", got);
+		check_str(cases[i].name, joined, cases[i].want);
+		g_free(joined);
+		g_strfreev(got);
+	}
+}
+
 static void test_authentication_results(void **state)
 {
 	char *ar = align_authentication_results("imi.example.eu", &dkim_paris, &spf_pass_sante);
@@ -267,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_decide),
 		cmocka_unit_test(test_domains),
 		cmocka_unit_test(test_registered),
+		cmocka_unit_test(test_trusted_ar),
 		cmocka_unit_test(test_authentication_results),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);

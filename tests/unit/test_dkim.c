@@ -240,6 +240,25 @@ static void test_replay_window_off(void **state)
 	g_free(msg);
 }
 
+static void test_signature_fresh(void **state)
+{
+	static const struct {
+		const char *name;
+		int64_t signed_at, now;
+		int max_age_days, want;
+	} cases[] = {
+		{"just signed", 1000000, 1000000, 30, 1},
+		{"30 days old", 1000000, 1000000 + 30 * 86400, 30, 1},
+		{"30 days and a second", 1000000, 1000000 + 30 * 86400 + 1, 30, 0},
+		{"no t=", -1, 1000000, 30, 1},
+		{"no window", 1000000, 1000000 + 400 * 86400, 0, 1},
+		{"signed in the future", 2000000, 1000000, 30, 1},
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
+		check_int(cases[i].name, dkim_signature_fresh(cases[i].signed_at, cases[i].now,
+							      cases[i].max_age_days), cases[i].want);
+}
+
 /* What a passing signature covers: From, Subject; not a header added on top
  * after signing. */
 static void test_covered_headers(void **state)
@@ -389,6 +408,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_verdicts),
 		cmocka_unit_test(test_replay_window_off),
+		cmocka_unit_test(test_signature_fresh),
 		cmocka_unit_test(test_covered_headers),
 		cmocka_unit_test(test_two_from_counted),
 		cmocka_unit_test(test_several_signatures),
