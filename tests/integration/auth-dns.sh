@@ -61,6 +61,9 @@ no-poll
 local=/example.org/
 local=/example.eu/
 log-facility=$tmp/dnsmasq.log
+log-queries
+# A domain whose server never answers: lookups there are DNS trouble.
+server=/broken.example.net/127.0.0.1#9
 $(txt s2048._domainkey.authority.example.org "v=DKIM1; k=rsa; p=$(pub_rsa s2048.pem)")
 $(txt big._domainkey.authority.example.org "v=DKIM1; k=rsa; p=$(pub_rsa big.pem)")
 $(txt ed._domainkey.authority.example.org "v=DKIM1; k=ed25519; p=$(pub_ed ed.pem)")
@@ -68,6 +71,7 @@ $(txt imi._domainkey.imi.example.eu "v=DKIM1; k=rsa; p=$(pub_rsa imi.pem)")
 $(txt authority.example.org "v=spf1 ip4:192.0.2.10 ip6:2001:db8::10 -all")
 $(txt soft.example.org "v=spf1 ip4:192.0.2.10 ~all")
 $(txt mail.authority.example.org "v=spf1 a -all")
+$(txt inc.example.org "v=spf1 include:broken.example.net -all")
 host-record=mail.authority.example.org,192.0.2.25
 EOF
 dnsmasq --conf-file="$tmp/dnsmasq.conf" --keep-in-foreground --pid-file="$tmp/dnsmasq.pid" &
@@ -134,6 +138,9 @@ perl sign.pl big.pem big authority.example.org relaxed <msg.eml >big.eml
 out=$(check big.eml)
 expect "4096-bit key (DNS answer over 512 octets, TCP retry) verifies" \
 	'^dkim: pass d=authority.example.org s=big' "$out"
+n=$(grep -c 'query\[TXT\] big._domainkey.authority.example.org' dnsmasq.log)
+if [ "$n" -ge 2 ]; then ok "the big key was asked twice (UDP, truncated; then TCP)"; else
+	not_ok "the big key was asked $n times, want 2 (UDP then TCP)"; fi
 
 "$IMI" --home "$tmp/home" auth sign --selector ed --domain authority.example.org --key ed.pem msg.eml >ed.eml
 out=$(check ed.eml)
@@ -172,6 +179,12 @@ expect "SPF of the HELO name for an empty sender (a mechanism)" \
 	'^spf: pass identity=helo domain=mail.authority.example.org' "$out"
 out=$(check --sender '' --helo mail.authority.example.org --client-ip 192.0.2.26 msg.eml)
 expect "SPF fail of the HELO name" '^spf: fail identity=helo domain=mail.authority.example.org' "$out"
+
+out=$(check --sender someone@inc.example.org --client-ip 192.0.2.10 msg.eml)
+rc=$?
+expect "SPF include: of a domain whose DNS does not answer: temperror, not fail" \
+	'^spf: temperror identity=mailfrom domain=inc.example.org' "$out"
+if [ "$rc" = 75 ]; then ok "SPF temperror: exit 75"; else not_ok "SPF temperror: exit code $rc, want 75"; fi
 
 # ---- DNS server gone -------------------------------------------------------
 kill "$dnsmasq_pid"
