@@ -88,9 +88,10 @@ static int auth_check(struct cli *cli, int argc, char **argv)
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	g_option_context_set_description(ctx,
 		"Prints one line per DKIM signature (verdict, d=, s=, algorithm, reason,\n"
-		"covered headers), the SPF result when --client-ip is given, and which\n"
-		"passing domains align with the From domain.  Exit 0 when checked, 75\n"
-		"when a DNS problem left a result undecided (temperror).\n");
+		"covered headers), the SPF result when --client-ip is given, which\n"
+		"passing domains align with the From domain, and the Authentication-\n"
+		"Results header imi would record.  Exit 0 when checked, 75 when a DNS\n"
+		"problem left a result undecided (temperror).\n");
 	ret = cli_parse(ctx, &argc, &argv);
 	g_option_context_free(ctx);
 	if (ret != 0)
@@ -150,6 +151,11 @@ static int auth_check(struct cli *cli, int argc, char **argv)
 		if (spf != NULL && spf->verdict == SPF_VERDICT_PASS)
 			printf("aligned: spf %s %s\n", spf->domain,
 			       align_domains(domain, spf->domain) ? "yes" : "no");
+	}
+	{
+		char *ar = align_authentication_results(cli->conf->service_domain, dkim, spf);
+		printf("Authentication-Results: %s\n", ar);
+		g_free(ar);
 	}
 	ret = temp ? EX_TEMPFAIL : 0;
 out:
