@@ -439,10 +439,27 @@ int dkim_verify_message(struct dkim_verifier *verifier, const char *message,
 		n_sigs = 0;
 	if (n_sigs > DKIM_MAX_SIGNATURES)
 		n_sigs = DKIM_MAX_SIGNATURES; /* cannot happen: counted above */
-	result->signatures = g_new0(struct dkim_signature, (size_t)MAX(n_sigs, 1));
+	result->signatures = g_new0(struct dkim_signature, MAX((size_t)n_sigs, m.signatures));
 	for (int i = 0; i < n_sigs; i++)
 		dkim_signature_read(dkim, sigs[i], &m, now, max_age_days,
 				    &result->signatures[result->n_signatures++]);
+	/* Fields the library could not even parse are still signatures that
+	 * failed, and an operator should see them. */
+	while (result->n_signatures < m.signatures) {
+		struct dkim_signature *s = &result->signatures[result->n_signatures++];
+		s->domain = g_strdup("");
+		s->selector = g_strdup("");
+		s->algorithm = g_strdup("unknown");
+		s->identity = g_strdup("");
+		s->verdict = m.from_count_excess ? DKIM_VERDICT_POLICY : DKIM_VERDICT_PERMERROR;
+		s->reason = g_strdup(m.from_count_excess
+				     ? "the message has more than one From header field (RFC 6376 section 8.15)"
+				     : "a DKIM-Signature field could not be parsed");
+		s->signed_headers = g_new0(char *, 1);
+		s->covered_headers = g_new0(char *, 1);
+		s->timestamp = -1;
+		s->body_length = -1;
+	}
 done:
 	if (dkim != NULL)
 		dkim_free(dkim);

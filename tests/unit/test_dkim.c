@@ -329,6 +329,66 @@ static void test_unsigned(void **state)
 	dkim_result_free(&result);
 }
 
+/* Bounds and junk: refused with a clear error or judged, never a crash. */
+static void test_bounds_and_junk(void **state)
+{
+	struct dkim_verifier *v = NULL;
+	struct dkim_result *result = NULL;
+	char *error = NULL;
+	GString *many = g_string_new(NULL);
+	static const struct {
+		const char *name, *message;
+		unsigned want_sigs;
+		const char *want_verdict;
+	} junk[] = {
+		{"empty message", "", 0, NULL},
+		{"no body separator", "From: a@b.example\nSubject: x", 0, NULL},
+		{"signature without tags", "DKIM-Signature: x\nFrom: a@b.example\n\nhi\n", 1, "permerror"},
+		{"signature with junk tags",
+		 "DKIM-Signature: v=1; a=rsa-sha256; d=; s=; b=!!!; bh=???\nFrom: a@b.example\n\nhi\n", 1,
+		 "permerror"},
+		{"continuation line first", " folded\nFrom: a@b.example\n\nhi\n", 0, NULL},
+		{"binary", "\x01\x02\xff\xfe: \x80\n\n\x00", 0, NULL},
+	};
+
+	if (dkim_verifier_open(NULL, keys.keyfile, 0, &v, &error) != IMI_OK)
+		fail_msg("verifier: %s", error);
+	for (size_t i = 0; i < G_N_ELEMENTS(junk); i++) {
+		size_t len = strcmp(junk[i].name, "binary") == 0 ? 11 : strlen(junk[i].message);
+		char *field = g_strdup_printf("%s: status", junk[i].name);
+		check_int(field, dkim_verify_message(v, junk[i].message, len, imi_now(), 30, &result, &error),
+			  IMI_OK);
+		g_free(field);
+		field = g_strdup_printf("%s: signatures", junk[i].name);
+		check_int(field, result->n_signatures, junk[i].want_sigs);
+		g_free(field);
+		if (junk[i].want_verdict != NULL)
+			check_str(junk[i].name, dkim_verdict_name(result->signatures[0].verdict),
+				  junk[i].want_verdict);
+		dkim_result_free(&result);
+	}
+
+	/* Over the bounds: an error saying so, not a silent cut. */
+	for (int i = 0; i < DKIM_MAX_HEADER_FIELDS + 1; i++)
+		g_string_append_printf(many, "X-H%d: v\n", i);
+	g_string_append(many, "\nbody\n");
+	check_int("too many header fields",
+		  dkim_verify_message(v, many->str, many->len, imi_now(), 30, &result, &error), IMI_TOOBIG);
+	if (error == NULL || strstr(error, "header fields") == NULL)
+		fail_msg("too many header fields: error \"%s\"", error);
+	g_free(error);
+	error = NULL;
+	g_string_truncate(many, 0);
+	for (int i = 0; i < DKIM_MAX_SIGNATURES + 1; i++)
+		g_string_append(many, "DKIM-Signature: v=1; a=rsa-sha256; d=x.example; s=s; h=from; bh=; b=\n");
+	g_string_append(many, "From: a@x.example\n\nbody\n");
+	check_int("too many signatures",
+		  dkim_verify_message(v, many->str, many->len, imi_now(), 30, &result, &error), IMI_TOOBIG);
+	g_free(error);
+	g_string_free(many, TRUE);
+	dkim_verifier_close(&v);
+}
+
 static void test_bad_key_file(void **state)
 {
 	char *path = g_strdup_printf("%s/not-a-key.pem", keys.dir);
@@ -413,6 +473,7 @@ int main(void)
 		cmocka_unit_test(test_two_from_counted),
 		cmocka_unit_test(test_several_signatures),
 		cmocka_unit_test(test_unsigned),
+		cmocka_unit_test(test_bounds_and_junk),
 		cmocka_unit_test(test_bad_key_file),
 		cmocka_unit_test(test_rfc8463),
 	};
