@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	{"case", cmd_case, "list|show cases"},
 	{"audit", cmd_audit, "print the audit log"},
 	{"check", cmd_check, "verify that every index agrees with its database"},
+	{"auth", cmd_auth, "check|sign: DKIM, SPF and alignment of one message"},
 };
 
 static void usage(FILE *out)

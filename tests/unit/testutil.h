@@ -21,8 +21,11 @@
 /* A fresh directory for one test; testutil_rmdir removes it. */
 static inline char *testutil_tmpdir(const char *name)
 {
-	char *base = g_build_filename(g_get_current_dir(), "tests", "tmp", NULL);
+	char *cwd = g_get_current_dir();
+	char *base = g_build_filename(cwd, "tests", "tmp", NULL);
 	char *tmpl, *dir;
+
+	g_free(cwd);
 
 	g_mkdir_with_parents(base, 0700);
 	tmpl = g_strdup_printf("%s/%s-XXXXXX", base, name);
