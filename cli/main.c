@@ -21,6 +21,7 @@ static const struct command commands[] = {
 	{"case", cmd_case, "list|show cases"},
 	{"audit", cmd_audit, "print the audit log"},
 	{"check", cmd_check, "verify that every index agrees with its database"},
+	{"parse", cmd_parse, "trim a reply and read its answers, without the store"},
 };
 
 static void usage(FILE *out)
