@@ -599,30 +599,40 @@ static void message_read_headers(struct parsed_message *msg)
 
 /* ---- bare bodies ---- */
 
-/* Does a bare body look like HTML?  Its first tag must be one that opens
- * an HTML document or a block of one. */
+/* Does a bare body look like HTML?  Its first tag opens an HTML document
+ * or block, or the first 4 KiB close a block the way only HTML does. */
 static int bare_is_html(const char *data, size_t len)
 {
 	static const char *const tags[] = {"html", "!doctype", "?xml", "head", "body",
 					   "div", "p", "span", "table", "br", "font",
 					   "blockquote", "meta", "style", NULL};
-	size_t i = 0;
+	static const char *const closers[] = {"</div>", "</p>", "</blockquote>", "<br>",
+					      "<br/>", "<br />", "</html>", "</body>", NULL};
+	size_t i = 0, scan = len < 4096 ? len : 4096;
+	char *head;
+	int found = 0;
 
+	if (len == 0)
+		return 0;
 	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
 		i = 3;
 	while (i < len && g_ascii_isspace(data[i]))
 		i++;
-	if (i >= len || data[i] != '<')
-		return 0;
-	i++;
-	for (int k = 0; tags[k] != NULL; k++) {
-		size_t n = strlen(tags[k]);
+	if (i < len && data[i] == '<') {
+		i++;
+		for (int k = 0; tags[k] != NULL; k++) {
+			size_t n = strlen(tags[k]);
 
-		if (i + n < len && g_ascii_strncasecmp(data + i, tags[k], n) == 0 &&
-		    !g_ascii_isalnum(data[i + n]))
-			return 1;
+			if (i + n < len && g_ascii_strncasecmp(data + i, tags[k], n) == 0 &&
+			    !g_ascii_isalnum(data[i + n]))
+				return 1;
+		}
 	}
-	return 0;
+	head = g_ascii_strdown(data, (gssize)scan);
+	for (int k = 0; closers[k] != NULL && !found; k++)
+		found = strstr(head, closers[k]) != NULL;
+	g_free(head);
+	return found;
 }
 
 static void message_read_bare(struct parsed_message *msg, const char *data, size_t len)

@@ -852,7 +852,7 @@ static size_t quote_block_end(const struct line *lines, size_t n, size_t i)
 	return j;
 }
 
-static void lines_drop_quotes(struct line *lines, size_t n)
+static void lines_drop_quotes(struct line *lines, size_t n, int quotes_marked)
 {
 	size_t quotes = 0, i;
 	int splitter = 0;
@@ -886,7 +886,7 @@ static void lines_drop_quotes(struct line *lines, size_t n)
 				lines[i].keep = 0;
 			return;
 		}
-		if (l->kind == LINE_QUOTE && (splitter || quotes >= 2)) {
+		if (l->kind == LINE_QUOTE && (splitter || quotes_marked || quotes >= 2)) {
 			size_t end = quote_block_end(lines, n, i);
 
 			for (size_t j = i; j < end; j++)
@@ -1109,7 +1109,8 @@ static char *lines_join(struct line *lines, size_t n, int strip_lines)
 }
 
 int reply_trim(const char *text, size_t len, size_t history_offset,
-	       enum reply_trim_mode mode, char **new_text_r, char **error_r)
+	       int quotes_marked, enum reply_trim_mode mode, char **new_text_r,
+	       char **error_r)
 {
 	static GOnce once = G_ONCE_INIT;
 	GArray *array;
@@ -1129,7 +1130,7 @@ int reply_trim(const char *text, size_t len, size_t history_offset,
 	lines = (struct line *)(void *)array->data;
 	n = array->len;
 	lines_classify(lines, n);
-	lines_drop_quotes(lines, n);
+	lines_drop_quotes(lines, n, quotes_marked);
 	if (mode == REPLY_TRIM_FULL) {
 		for (end = 0; end < n && lines[end].mark != MARK_FORWARD; end++)
 			;
@@ -1146,6 +1147,6 @@ int reply_trim_message(const struct parsed_message *msg, enum reply_trim_mode mo
 	size_t len;
 	const char *text = parsed_message_text(msg, &len);
 
-	return reply_trim(text, len, parsed_message_history_offset(msg), mode, new_text_r,
-			  error_r);
+	return reply_trim(text, len, parsed_message_history_offset(msg),
+			  parsed_message_text_from_html(msg), mode, new_text_r, error_r);
 }

@@ -48,12 +48,16 @@ enum reply_trim_mode {
 
 /* Trims text (UTF-8, LF line ends; len bytes, need not be NUL-terminated).
  * history_offset: where a history marked by the HTML begins (everything
- * from there is dropped); len or more for none.  The result has no leading
+ * from there is dropped); len or more for none.  quotes_marked: the "> "
+ * lines are known quotes (made from HTML <blockquote>), so even a single
+ * one goes; in plain text a lone "> " line without an attribution is kept
+ * (it is more often a banner or an arrow than a quote).  The result has no leading
  * empty lines and no trailing white space; g_free it.  In quotes-only mode
  * the kept lines are the sender's bytes (a "-- " keeps its space); in full
  * mode each line also loses its trailing blanks. */
 int reply_trim(const char *text, size_t len, size_t history_offset,
-	       enum reply_trim_mode mode, char **new_text_r, char **error_r);
+	       int quotes_marked, enum reply_trim_mode mode, char **new_text_r,
+	       char **error_r);
 
 /* reply_trim on the text of a parsed message. */
 int reply_trim_message(const struct parsed_message *msg, enum reply_trim_mode mode,
