@@ -36,7 +36,7 @@ static const char *verbs[] = {
 	"scritto",                                       /* it */
 	"escreveu",                                      /* pt */
 	"schreef", "geschreven",                         /* nl */
-	"napisał", "napisała", "napisał(a)",             /* pl */
+	"napisał", "napisała", "napisał(a)", "pisze",    /* pl */
 	"skrev",                                         /* sv da no */
 	"kirjoitti",                                     /* fi */
 	"napsal", "napsala", "napsal(a)",                /* cs */
