@@ -45,6 +45,7 @@ struct parsed_message {
 
 struct walk {
 	const struct parse_limits *limits;
+	int inside_attached;      /* >0: in an attached message: bounds only */
 	struct parsed_message *msg;
 	int parts;                /* parts seen so far (bound: max_mime_parts) */
 	int body_taken;           /* a body text part has been used */
@@ -381,7 +382,14 @@ static void walk_leaf(struct walk *w, GMimePart *part, int body_allowed)
 	char *type = object_mime_type(obj);
 	const char *filename = g_mime_part_get_filename(part);
 	int attachment = g_mime_part_is_attachment(part) || filename != NULL;
-	GBytes *bytes = part_content_bytes(part);
+	GBytes *bytes;
+
+	if (w->inside_attached > 0) {
+		/* the attached message is listed whole */
+		g_free(type);
+		return;
+	}
+	bytes = part_content_bytes(part);
 
 	if (body_allowed && !attachment &&
 	    (strcmp(type, "text/plain") == 0 || strcmp(type, "text/html") == 0)) {
@@ -501,14 +509,18 @@ static int walk_object(struct walk *w, GMimeObject *obj, int depth, int body_all
 		if (inner != NULL) {
 			GMimeObject *root = g_mime_message_get_mime_part(inner);
 
-			if (root != NULL &&
-			    (ret = walk_object(w, root, depth + 1, 0)) != IMI_OK) {
+			w->inside_attached++;
+			if (root != NULL)
+				ret = walk_object(w, root, depth + 1, 0);
+			w->inside_attached--;
+			if (ret != IMI_OK) {
 				g_free(type);
 				g_free(name);
 				return ret;
 			}
-			message_add_attachment(w->msg, name, type,
-					       object_serialized(GMIME_OBJECT(inner)), 0);
+			if (w->inside_attached == 0)
+				message_add_attachment(w->msg, name, type,
+						       object_serialized(GMIME_OBJECT(inner)), 0);
 		}
 		g_free(type);
 		g_free(name);

@@ -453,8 +453,11 @@ static void html_element(struct html_out *h, xmlNodePtr node, int depth)
 
 	if (breaks > 0)
 		html_block(h, breaks);
-	if (quote)
+	if (quote) {
+		/* the line ends before a quote are not part of it */
+		html_flush_breaks(h);
 		h->quote_depth++;
+	}
 	if (list) {
 		h->list_depth++;
 		if (h->list_depth <= (int)G_N_ELEMENTS(h->list_counter))
@@ -476,8 +479,12 @@ static void html_element(struct html_out *h, xmlNodePtr node, int depth)
 	html_walk(h, node->children, depth + 1);
 	if (list)
 		h->list_depth--;
-	if (quote)
+	if (quote) {
+		/* nor those after it */
+		if (h->has_content && h->trailing_newlines == 0)
+			html_newline(h);
 		h->quote_depth--;
+	}
 	if (breaks > 0)
 		html_block(h, breaks);
 	h->pre = save_pre;

@@ -83,7 +83,10 @@ int message_tnef_read(struct parsed_message *msg, const unsigned char *data, siz
 
 	*body_r = NULL;
 	*body_html_r = 0;
-	if (len < 6 || len > (size_t)G_MAXLONG)
+	/* Checked here because libytnef prints its complaint about a wrong
+	 * signature. */
+	if (len < 6 || len > (size_t)G_MAXLONG || data[0] != 0x78 || data[1] != 0x9F ||
+	    data[2] != 0x3E || data[3] != 0x22)
 		return IMI_INVALID;
 	copy = g_memdup2(data, len);
 	TNEFInitialize(&tnef);
