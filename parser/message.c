@@ -621,7 +621,6 @@ static int bare_is_html(const char *data, size_t len)
 	static const char *const closers[] = {"</div>", "</p>", "</blockquote>", "<br>",
 					      "<br/>", "<br />", "</html>", "</body>", NULL};
 	size_t i = 0, scan = len < 4096 ? len : 4096;
-	char *head;
 	int found = 0;
 
 	if (len == 0)
@@ -640,10 +639,15 @@ static int bare_is_html(const char *data, size_t len)
 				return 1;
 		}
 	}
-	head = g_ascii_strdown(data, (gssize)scan);
-	for (int k = 0; closers[k] != NULL && !found; k++)
-		found = strstr(head, closers[k]) != NULL;
-	g_free(head);
+	for (const char *p = memchr(data, '<', scan); p != NULL && !found;
+	     p = memchr(p + 1, '<', scan - (p + 1 - data))) {
+		for (int k = 0; closers[k] != NULL && !found; k++) {
+			size_t n = strlen(closers[k]);
+
+			found = (size_t)(p - data) + n <= scan &&
+				g_ascii_strncasecmp(p, closers[k], n) == 0;
+		}
+	}
 	return found;
 }
 

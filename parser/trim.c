@@ -208,7 +208,13 @@ static const char *mobile_devices[] = {
 struct folded_tables {
 	char **verbs, **openers, **original, **forwarded, **closings, **mobile_openings,
 		**mobile_devices, **field_names;
+	GHashTable *exact;  /* folded phrase -> table tag, for whole-line lookups */
 };
+
+/* Tags of the whole-line phrases in tables.exact (field kinds are 1..5). */
+#define TAG_ORIGINAL 16
+#define TAG_FORWARDED 32
+#define TAG_CLOSING 64
 
 static struct folded_tables tables;
 
@@ -223,6 +229,19 @@ static char **fold_list(const char **list)
 	for (size_t i = 0; i < n; i++)
 		out[i] = g_utf8_casefold(list[i], -1);
 	return out;
+}
+
+static void exact_add(const char *folded, unsigned tag)
+{
+	unsigned old = GPOINTER_TO_UINT(g_hash_table_lookup(tables.exact, folded));
+
+	g_hash_table_insert(tables.exact, (gpointer)folded, GUINT_TO_POINTER(old | tag));
+}
+
+/* The tags of a whole folded phrase (0: none). */
+static unsigned exact_tags(const char *folded)
+{
+	return GPOINTER_TO_UINT(g_hash_table_lookup(tables.exact, folded));
 }
 
 static gpointer tables_init(gpointer unused)
@@ -241,6 +260,15 @@ static gpointer tables_init(gpointer unused)
 	tables.field_names = g_new0(char *, n + 1);
 	for (size_t i = 0; i < n; i++)
 		tables.field_names[i] = g_utf8_casefold(field_names[i].name, -1);
+	tables.exact = g_hash_table_new(g_str_hash, g_str_equal);
+	for (size_t i = 0; i < n; i++)
+		exact_add(tables.field_names[i], field_names[i].kind);
+	for (int i = 0; tables.original[i] != NULL; i++)
+		exact_add(tables.original[i], TAG_ORIGINAL);
+	for (int i = 0; tables.forwarded[i] != NULL; i++)
+		exact_add(tables.forwarded[i], TAG_FORWARDED);
+	for (int i = 0; tables.closings[i] != NULL; i++)
+		exact_add(tables.closings[i], TAG_CLOSING);
 	return NULL;
 }
 
@@ -370,14 +398,6 @@ static int starts_with_word(const char *folded, char **list)
 		if (strncmp(folded, list[i], n) == 0 && !is_word_byte(folded[n]))
 			return 1;
 	}
-	return 0;
-}
-
-static int equals_any(const char *folded, char **list)
-{
-	for (int i = 0; list[i] != NULL; i++)
-		if (strcmp(folded, list[i]) == 0)
-			return 1;
 	return 0;
 }
 
@@ -542,7 +562,7 @@ static int line_is_original_message(const struct line *l)
 
 	if (l->len < 8 || (phrase = rule_phrase(l, 1)) == NULL)
 		return 0;
-	yes = equals_any(phrase, tables.original);
+	yes = (exact_tags(phrase) & TAG_ORIGINAL) != 0;
 	g_free(phrase);
 	return yes;
 }
@@ -560,7 +580,7 @@ static int line_is_forward(const struct line *l)
 	phrase = rule_phrase(l, !(s[len - 1] == ':'));
 	if (phrase == NULL)
 		return 0;
-	yes = equals_any(phrase, tables.forwarded);
+	yes = (exact_tags(phrase) & TAG_FORWARDED) != 0;
 	g_free(phrase);
 	return yes;
 }
@@ -586,11 +606,7 @@ static enum field_kind line_field(const struct line *l, const char **value_r)
 	if (name_end == 0)
 		return FIELD_NONE;
 	folded = fold(s, name_end);
-	for (int i = 0; tables.field_names[i] != NULL; i++)
-		if (strcmp(folded, tables.field_names[i]) == 0) {
-			kind = field_names[i].kind;
-			break;
-		}
+	kind = (enum field_kind)(exact_tags(folded) & 15);
 	g_free(folded);
 	if (value_r != NULL) {
 		const char *v = s + colon + 1;
@@ -961,11 +977,11 @@ static enum sig_kind signature_kind(const struct line *l)
 
 		while (flen > 0 && strchr(",.!: ", folded[flen - 1]) != NULL)
 			folded[--flen] = '\0';
-		if (equals_any(folded, tables.closings)) {
+		if (exact_tags(folded) & TAG_CLOSING) {
 			kind = SIG_CLOSING;
 		} else if ((comma = strchr(folded, ',')) != NULL && count_words(comma, strlen(comma)) <= 3) {
 			*comma = '\0';
-			if (equals_any(folded, tables.closings))
+			if (exact_tags(folded) & TAG_CLOSING)
 				kind = SIG_CLOSING;
 			*comma = ',';
 		}
@@ -1044,7 +1060,8 @@ static void lines_drop_signature(struct line *lines, size_t end)
 		if (kind != SIG_DELIMITER && ++scanned >= SIGNATURE_SCAN_LINES && cut == end) {
 			/* only a "-- " delimiter may sit further up */
 			for (size_t j = i; j-- > first + 1;)
-				if (lines[j].keep && signature_kind(&lines[j]) == SIG_DELIMITER) {
+				if (lines[j].keep && lines[j].len == 3 &&
+				    memcmp(lines[j].s, "-- ", 3) == 0) {
 					size_t after = 0;
 					for (size_t k = j + 1; k < end; k++)
 						after += lines[k].keep && lines[k].kind != LINE_BLANK;
