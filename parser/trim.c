@@ -36,7 +36,7 @@ static const char *verbs[] = {
 	"scritto",                                       /* it */
 	"escreveu",                                      /* pt */
 	"schreef", "geschreven",                         /* nl */
-	"napisał", "napisała", "napisał(a)", "pisze",    /* pl */
+	"napisał", "napisała", "napisał(a)", "pisze", "napisana", /* pl */
 	"skrev",                                         /* sv da no */
 	"kirjoitti",                                     /* fi */
 	"napsal", "napsala", "napsal(a)",                /* cs */
@@ -70,11 +70,13 @@ static const char *original_message[] = {
 	"message original", "mensaje original", "messaggio originale",
 	"mensagem original", "oorspronkelijk bericht", "origineel bericht",
 	"wiadomość oryginalna", "oryginalna wiadomość", "ursprungligt meddelande",
-	"oprindelig meddelelse", "opprinnelig melding", "alkuperäinen viesti",
+	"oprindelig meddelelse", "oprindelig besked", "originalmeddelande",
+	"opprinnelig melding", "alkuperäinen viesti",
 	"původní zpráva", "pôvodná správa", "izvirno sporočilo",
 	"izvorna poruka", "originalna poruka", "eredeti üzenet", "mesaj original",
 	"mesajul original", "оригинално съобщение", "αρχικό μήνυμα",
 	"algne sõnum", "sākotnējais ziņojums", "sākotnējā ziņa",
+	"oriģinālā ziņa", "originalus laiškas",
 	"originalus pranešimas", "pradinis laiškas", "messaġġ oriġinali",
 	"bunteachtaireacht", "исходное сообщение", "оригінальне повідомлення", NULL};
 
@@ -140,6 +142,7 @@ static const struct field_name {
 	{"subiect", FIELD_SUBJECT}, {"тема", FIELD_SUBJECT}, {"θέμα", FIELD_SUBJECT},
 	{"teema", FIELD_SUBJECT}, {"tēma", FIELD_SUBJECT}, {"tema", FIELD_SUBJECT},
 	{"suġġett", FIELD_SUBJECT}, {"ábhar", FIELD_SUBJECT}, {"sujet", FIELD_SUBJECT},
+	{"относно", FIELD_SUBJECT}, {"απεστάλη", FIELD_DATE}, {"odesílatel", FIELD_FROM},
 	{NULL, FIELD_NONE}};
 
 /* Closing formulas that open a signature when only short lines follow. */
@@ -626,7 +629,8 @@ static int header_block_at(const struct line *lines, size_t n, size_t i)
 	const char *value;
 	enum field_kind first = line_field(&lines[i], &value);
 
-	if (first == FIELD_NONE || first == FIELD_CC)
+	if (first == FIELD_NONE || first == FIELD_CC ||
+	    ((first == FIELD_FROM || first == FIELD_TO) && g_ascii_isdigit(*value)))
 		return 0;
 	if (first == FIELD_FROM) {
 		char *folded = fold(value, lines[i].len - (value - lines[i].s));
@@ -641,7 +645,10 @@ static int header_block_at(const struct line *lines, size_t n, size_t i)
 
 		if (lines[j].kind == LINE_BLANK)
 			break;
-		kind = line_field(&lines[j], NULL);
+		kind = line_field(&lines[j], &value);
+		/* "From: 01.01.2019 / To: 31.12.2019" is a period, not a sender */
+		if ((kind == FIELD_FROM || kind == FIELD_TO) && g_ascii_isdigit(*value))
+			kind = FIELD_NONE;
 		if (kind == FIELD_NONE) {
 			if (++continuation > 2)
 				break;
@@ -652,7 +659,9 @@ static int header_block_at(const struct line *lines, size_t n, size_t i)
 			kinds++;
 		seen[kind] = 1;
 	}
-	if (kinds < 2)
+	/* From and To alone are too common in answers; a history block also
+	 * names its date or its subject */
+	if (kinds < 2 || !(seen[FIELD_DATE] || seen[FIELD_SUBJECT]))
 		return 0;
 	return seen[FIELD_FROM] || (seen[FIELD_DATE] && (seen[FIELD_TO] || seen[FIELD_SUBJECT]));
 }
@@ -1000,6 +1009,23 @@ static enum sig_kind signature_kind(const struct line *l)
 	return kind;
 }
 
+/* An answer by question code ("Q3: yes", "q12) no"): never part of a
+ * signature, whatever comes before it. */
+static int line_is_question_code(const struct line *l)
+{
+	size_t i = lead_spaces(l->s, l->len), d;
+
+	if (i >= l->len || (l->s[i] != 'Q' && l->s[i] != 'q'))
+		return 0;
+	for (d = i + 1; d < l->len && g_ascii_isdigit(l->s[d]); d++)
+		;
+	if (d == i + 1 || d - i > 4)
+		return 0;
+	while (d < l->len && l->s[d] == ' ')
+		d++;
+	return d < l->len && strchr(":.)-", l->s[d]) != NULL;
+}
+
 /* Removes the signature from the kept lines in [0, end). */
 static void lines_drop_signature(struct line *lines, size_t end)
 {
@@ -1020,6 +1046,8 @@ static void lines_drop_signature(struct line *lines, size_t end)
 
 		if (!lines[i].keep || lines[i].kind == LINE_BLANK)
 			continue;
+		if (line_is_question_code(&lines[i]))
+			break; /* a signature lies below the last answer */
 		kind = signature_kind(&lines[i]);
 		switch (kind) {
 		case SIG_DELIMITER:

@@ -18,7 +18,8 @@
  * dash rules, "-Name", a closing formula ("Regards," "Mit freundlichen
  * Grüßen" ...) followed by a few short lines, and mobile signatures ("Sent
  * from my iPhone", "Von meinem iPhone gesendet", BlackBerry, "Get Outlook
- * for Android" ...).  A forwarded message ("---------- Forwarded message
+ * for Android" ...); a signature never swallows an answer by question code
+ * ("Q3: yes").  A forwarded message ("---------- Forwarded message
  * ----------") is content, not history: nothing after its marker is cut.
  * All word lists are tables at the top of trim.c.
  *
