@@ -15,6 +15,9 @@
  * marks without quoting (its bordered header division, divRplyFwdMsg,
  * OLK_SRC_BODY_SECTION, Hotmail's stopSpelling rule) is reported as an
  * offset into the text (parsed_message_history_offset) for parser/trim.
+ * A signature the HTML marks (Gmail's gmail_signature, Outlook's
+ * Signature division, Thunderbird's moz-signature) comes out after a "-- "
+ * line.
  *
  * How it fails: a message over a bound (MIME depth, part count, header
  * bytes: struct parse_limits) is IMI_TOOBIG with the bound named in the

@@ -392,6 +392,29 @@ static int html_is_quote(xmlNodePtr node, const char *name)
 	       html_attr_has(node, "class", "gmail_attr", 0);
 }
 
+/* Signature containers of webmails and clients: rendered after a "-- "
+ * line, as a plain-text client writes a signature. */
+static int html_is_signature(xmlNodePtr node, const char *name)
+{
+	if (strcmp(name, "div") != 0 && strcmp(name, "span") != 0 && strcmp(name, "table") != 0)
+		return 0;
+	return html_attr_has(node, "class", "gmail_signature", 0) ||
+	       html_attr_has(node, "data-smartmail", "gmail_signature", 0) ||
+	       html_id_is(node, "Signature") || html_attr_has(node, "class", "moz-signature", 0) ||
+	       html_attr_has(node, "class", "apple-signature", 0);
+}
+
+/* The last line written is a "-- " delimiter already. */
+static int html_after_delimiter(const struct html_out *h)
+{
+	const char *end = h->out->str + h->out->len;
+
+	while (end > h->out->str && end[-1] == '\n')
+		end--;
+	return end - h->out->str >= 2 && end[-1] == '-' && end[-2] == '-' &&
+	       (end - h->out->str == 2 || end[-3] == '\n');
+}
+
 static int name_in(const char *name, const char *const *list)
 {
 	for (int i = 0; list[i] != NULL; i++)
@@ -453,6 +476,14 @@ static void html_element(struct html_out *h, xmlNodePtr node, int depth)
 
 	if (breaks > 0)
 		html_block(h, breaks);
+	if (h->quote_depth == 0 && !quote && html_is_signature(node, name) && h->has_content) {
+		html_block(h, 1);
+		if (!html_after_delimiter(h)) {
+			html_word(h, "--", 2);
+			g_string_append_c(h->out, ' ');
+		}
+		html_block(h, 1);
+	}
 	if (quote) {
 		/* the line ends before a quote are not part of it */
 		html_flush_breaks(h);

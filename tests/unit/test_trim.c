@@ -337,6 +337,19 @@ static const struct message_case message_cases[] = {
 	 "<html><body><div>Sí.</div><div id=\"yahoo_quoted_1\" class=\"yahoo_quoted\"><div>"
 	 "El martes, 24 de noviembre de 2026 10:02, IMI escribió:</div><div>Pregunta 1</div></div></body></html>\n",
 	 "Sí."},
+	{"gmail html signature", FULL,
+	 HDR "Content-Type: text/html; charset=utf-8\n\n"
+	 "<div dir=\"ltr\">Yes, confirmed.<br clear=\"all\"><div><br></div>-- <br><div dir=\"ltr\" "
+	 "class=\"gmail_signature\" data-smartmail=\"gmail_signature\">Jan Novak<br>Ministry</div></div>\n",
+	 "Yes, confirmed."},
+	{"outlook web signature division", FULL,
+	 HDR "Content-Type: text/html; charset=utf-8\n\n"
+	 "<div>Ja.</div><div id=\"Signature\"><p>Hans M\xC3\xBCller</p><p>Landratsamt</p></div>\n",
+	 "Ja."},
+	{"outlook web signature kept in quotes-only", QUOTES,
+	 HDR "Content-Type: text/html; charset=utf-8\n\n"
+	 "<div>Ja.</div><div id=\"Signature\"><p>Hans</p></div>\n",
+	 "Ja.\n-- \n\nHans"},
 	{"html list and paragraphs", QUOTES,
 	 HDR "Content-Type: text/html; charset=utf-8\n\n"
 	 "<p>Answers:</p><ul><li>Q1: yes</li><li>Q2: no</li></ul><ol><li>first</li><li>second</li></ol><p>End</p>\n",
