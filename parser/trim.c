@@ -29,7 +29,7 @@
 /* Verbs of an attribution line: "<name> wrote:", in the 24 EU languages
  * and Norwegian, Russian, Ukrainian, Vietnamese. */
 static const char *verbs[] = {
-	"wrote", "writes", "sent",                       /* en */
+	"wrote", "writes", "sent",                       /* en ("sent": see weak_verbs) */
 	"schrieb", "geschrieben",                        /* de */
 	"écrit", "ecrit",                                /* fr */
 	"escribió", "escribio",                          /* es */
@@ -55,6 +55,10 @@ static const char *verbs[] = {
 	"написал", "написала", "написал(а)", "пишет", "написав", /* ru uk */
 	"viết",                                          /* vi */
 	NULL};
+
+/* Verbs common in prose: they make an attribution only after an opening
+ * word ("On ... sent:") or right above a quote. */
+static const char *weak_verbs[] = {"sent", "writes", NULL};
 
 /* Words an attribution opens with ("On ...", "Am ...", "Le ..."). */
 static const char *openers[] = {
@@ -168,7 +172,8 @@ static const char *closings[] = {
 	"pozdrawiam", "z poważaniem", "serdecznie pozdrawiam", "z wyrazami szacunku",
 	"dziękuję", "dzięki",
 	"med vänliga hälsningar", "vänliga hälsningar", "hälsningar", "mvh", "tack",
-	"med venlig hilsen", "venlig hilsen", "hilsen", "bedste hilsner", "tak",
+	/* not "tak": Danish thanks, but Polish yes */
+	"med venlig hilsen", "venlig hilsen", "hilsen", "bedste hilsner",
 	"ystävällisin terveisin", "terveisin", "parhain terveisin", "kiitos", "yst. terv",
 	"s pozdravem", "s přátelským pozdravem", "děkuji", "díky", "pozdrav",
 	"s pozdravom", "s úctou", "ďakujem", "pozdravujem",
@@ -209,7 +214,7 @@ static const char *mobile_devices[] = {
 	"smartfon", "telemóvel", "telefoon", NULL};
 
 struct folded_tables {
-	char **verbs, **openers, **original, **forwarded, **closings, **mobile_openings,
+	char **verbs, **weak_verbs, **openers, **original, **forwarded, **closings, **mobile_openings,
 		**mobile_devices, **field_names;
 	GHashTable *exact;  /* folded phrase -> table tag, for whole-line lookups */
 };
@@ -252,6 +257,7 @@ static gpointer tables_init(gpointer unused)
 	size_t n = 0;
 
 	tables.verbs = fold_list(verbs);
+	tables.weak_verbs = fold_list(weak_verbs);
 	tables.openers = fold_list(openers);
 	tables.original = fold_list(original_message);
 	tables.forwarded = fold_list(forwarded);
@@ -625,7 +631,7 @@ static enum field_kind line_field(const struct line *l, const char **value_r)
  * holding From and Sent together (flattened HTML) also counts. */
 static int header_block_at(const struct line *lines, size_t n, size_t i)
 {
-	int seen[FIELD_COUNT] = {0}, kinds = 0, continuation = 0;
+	int seen[FIELD_COUNT] = {0}, kinds = 0, continuation = 0, to_address = 0;
 	const char *value;
 	enum field_kind first = line_field(&lines[i], &value);
 
@@ -655,6 +661,8 @@ static int header_block_at(const struct line *lines, size_t n, size_t i)
 			continue;
 		}
 		continuation = 0;
+		if (kind == FIELD_TO && strchr(value, '@') != NULL)
+			to_address = 1;
 		if (!seen[kind])
 			kinds++;
 		seen[kind] = 1;
@@ -663,7 +671,7 @@ static int header_block_at(const struct line *lines, size_t n, size_t i)
 	 * names its date or its subject */
 	if (kinds < 2 || !(seen[FIELD_DATE] || seen[FIELD_SUBJECT]))
 		return 0;
-	return seen[FIELD_FROM] || (seen[FIELD_DATE] && (seen[FIELD_TO] || seen[FIELD_SUBJECT]));
+	return seen[FIELD_FROM] || (seen[FIELD_DATE] && to_address);
 }
 
 /* 2: the line opens with an attribution word ("On", "Am" ...), 1: with a
@@ -694,6 +702,13 @@ static size_t next_nonblank(const struct line *lines, size_t n, size_t i)
 	for (i++; i < n && lines[i].kind == LINE_BLANK; i++)
 		;
 	return i;
+}
+
+static int quoted_next_line(const struct line *lines, size_t n, size_t i)
+{
+	size_t after = next_nonblank(lines, n, i);
+
+	return after < n && lines[after].kind == LINE_QUOTE;
 }
 
 /* Does an attribution end at line i?  Sets *start_r to its first line. */
@@ -760,6 +775,15 @@ static int attribution_at(const struct line *lines, size_t n, size_t i, size_t *
 	}
 	folded = fold(joined, -1);
 	verb = has_any_word(folded, tables.verbs);
+	if (verb && !opener && !quoted_next_line(lines, n, i)) {
+		/* a weak verb alone does not make prose an attribution */
+		int strong = 0;
+		for (int k = 0; tables.verbs[k] != NULL && !strong; k++)
+			strong = has_word(folded, tables.verbs[k]) &&
+				 !g_strv_contains((const char *const *)tables.weak_verbs,
+						  tables.verbs[k]);
+		verb = strong;
+	}
 	dated = has_date_time_or_address(joined, strlen(joined));
 	g_free(folded);
 	g_free(joined);
@@ -1054,7 +1078,7 @@ static void lines_drop_signature(struct line *lines, size_t end)
 			ok = nonblank_after <= 60;
 			break;
 		case SIG_RULE:
-			ok = nonblank_after <= 12 && long_after == 0;
+			ok = nonblank_after <= 6 && long_after == 0;
 			break;
 		case SIG_DASH_NAME: {
 			size_t p = i, q = i;
