@@ -202,6 +202,14 @@ static void message_append_text(struct parsed_message *msg, const char *piece,
 	g_string_append(msg->text, piece);
 }
 
+static int text_blank(const GString *text)
+{
+	for (size_t i = 0; i < text->len; i++)
+		if (!g_ascii_isspace(text->str[i]))
+			return 0;
+	return 1;
+}
+
 /* ---- raw-byte checks ---- */
 
 /* Length of the header block (up to the empty line), or len if none. */
@@ -446,25 +454,41 @@ static void walk_leaf(struct walk *w, GMimePart *part, int body_allowed)
 
 static int walk_object(struct walk *w, GMimeObject *obj, int depth, int body_allowed);
 
+static int bytes_blank(GBytes *bytes)
+{
+	gsize size;
+	const char *data = g_bytes_get_data(bytes, &size);
+
+	for (gsize i = 0; i < size; i++)
+		if (!g_ascii_isspace(data[i]))
+			return 0;
+	return 1;
+}
+
 /* The child of a multipart/alternative that carries the body: text/plain
- * first, else text/html, else the first multipart (related html). */
+ * first (unless it is empty and there is more), else text/html, else the
+ * first multipart (related html). */
 static int alternative_choice(GMimeMultipart *mp)
 {
-	int count = g_mime_multipart_get_count(mp), html = -1, other = -1;
+	int count = g_mime_multipart_get_count(mp), html = -1, other = -1, plain = -1;
 
 	for (int i = 0; i < count; i++) {
-		char *type = object_mime_type(g_mime_multipart_get_part(mp, i));
-		int plain = strcmp(type, "text/plain") == 0;
+		GMimeObject *part = g_mime_multipart_get_part(mp, i);
+		char *type = object_mime_type(part);
 
+		if (plain < 0 && strcmp(type, "text/plain") == 0 && GMIME_IS_PART(part)) {
+			GBytes *bytes = part_content_bytes(GMIME_PART(part));
+			if (!bytes_blank(bytes))
+				plain = i;
+			g_bytes_unref(bytes);
+		}
 		if (html < 0 && strcmp(type, "text/html") == 0)
 			html = i;
 		if (other < 0 && g_str_has_prefix(type, "multipart/"))
 			other = i;
 		g_free(type);
-		if (plain)
-			return i;
 	}
-	return html >= 0 ? html : other;
+	return plain >= 0 ? plain : html >= 0 ? html : other;
 }
 
 static int walk_multipart(struct walk *w, GMimeMultipart *mp, int depth, int body_allowed)
@@ -726,9 +750,13 @@ int parsed_message_read(const char *data, size_t len, const struct parse_limits 
 			root = g_mime_message_get_mime_part(msg->mime);
 			if (root != NULL)
 				ret = walk_object(&w, root, 1, 1);
-			if (ret == IMI_OK && !w.body_taken && w.tnef_body != NULL)
+			if (ret == IMI_OK && w.tnef_body != NULL &&
+			    (!w.body_taken || text_blank(msg->text))) {
+				g_string_truncate(msg->text, 0);
+				msg->history_marked = 0;
 				message_append_text(msg, w.tnef_body->str, SIZE_MAX,
 						    w.tnef_body_html);
+			}
 			if (w.tnef_body != NULL)
 				g_string_free(w.tnef_body, TRUE);
 		}

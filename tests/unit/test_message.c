@@ -336,6 +336,19 @@ static void test_message_tnef(void **state)
 	parsed_message_free(&msg);
 	g_free(data);
 
+	/* Outlook's usual pair: an empty text/plain beside the winmail.dat */
+	data = g_strdup_printf(
+		"From: outlook@example.org\nSubject: RE: Anfrage\nMIME-Version: 1.0\n"
+		"Content-Type: multipart/mixed; boundary=b\n\n"
+		"--b\nContent-Type: text/plain; charset=us-ascii\n\n\n"
+		"--b\nContent-Type: application/ms-tnef; name=\"winmail.dat\"\n"
+		"Content-Transfer-Encoding: base64\n\n%s\n--b--\n", b64);
+	check_int("pair status", read_message(data, strlen(data), NULL, &msg, &error), IMI_OK);
+	check_int("pair body from the winmail.dat",
+		  g_str_has_prefix(parsed_message_text(msg, NULL), "Ja, bestätigt."), 1);
+	parsed_message_free(&msg);
+	g_free(data);
+
 	/* not TNEF at all: kept as it came */
 	data = g_strdup_printf(
 		"From: outlook@example.org\nSubject: x\nMIME-Version: 1.0\n"
@@ -414,6 +427,22 @@ static void test_message_html(void **state)
 	parsed_message_free(&msg);
 }
 
+static void test_message_empty_plain_alternative(void **state)
+{
+	static const char data[] =
+		"From: a@example.org\nSubject: x\nMIME-Version: 1.0\n"
+		"Content-Type: multipart/alternative; boundary=b\n\n"
+		"--b\nContent-Type: text/plain\n\n \n"
+		"--b\nContent-Type: text/html\n\n<p>Only here</p>\n--b--\n";
+	struct parsed_message *msg = NULL;
+	char *error = NULL;
+
+	check_int("status", read_message(data, sizeof(data) - 1, NULL, &msg, &error), IMI_OK);
+	check_str("html used when the plain part is empty", parsed_message_text(msg, NULL),
+		  "Only here");
+	parsed_message_free(&msg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -426,6 +455,7 @@ int main(void)
 		cmocka_unit_test(test_message_tnef),
 		cmocka_unit_test(test_message_bare_and_bytes),
 		cmocka_unit_test(test_message_html),
+		cmocka_unit_test(test_message_empty_plain_alternative),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
