@@ -63,7 +63,7 @@ static const char *weak_verbs[] = {"sent", "writes", NULL};
 /* Words an attribution opens with ("On ...", "Am ...", "Le ..."). */
 static const char *openers[] = {
 	"on", "am", "le", "el", "il", "em", "op", "w dniu", "den", "dne", "dňa",
-	"на", "στις", "în", "ar", "pe", "kun", "vào", "på", "a", "o", "dana", "dnia",
+	"на", "στις", "în", "ar", "pe", "kun", "vào", "på", "dana", "dnia",
 	"il giorno", "el día", "el dia", "le lundi", NULL};
 
 /* Outlook's separator before a quoted original ("-----Original
@@ -424,8 +424,8 @@ static int has_date_time_or_address(const char *s, size_t len)
 			d++;
 		if (d - i > 4 || d >= len)
 			continue;
-		if (s[d] == ':' && d - i <= 2 && d + 2 < len + 0 && g_ascii_isdigit(s[d + 1]) &&
-		    d + 2 < len && g_ascii_isdigit(s[d + 2]))
+		if (s[d] == ':' && d - i <= 2 && d + 2 < len && g_ascii_isdigit(s[d + 1]) &&
+		    g_ascii_isdigit(s[d + 2]))
 			return 1;
 		if (s[d] == '.' || s[d] == '/' || s[d] == '-') {
 			size_t e = d + 1, f;
@@ -789,7 +789,9 @@ static int attribution_at(const struct line *lines, size_t n, size_t i, size_t *
 	g_free(joined);
 	after = next_nonblank(lines, n, i);
 	quoted_next = after < n && lines[after].kind == LINE_QUOTE;
-	if (!verb || !(opener || dated || quoted_next))
+	/* the opening word is only where it starts: prose has verbs and
+	 * colons too, an attribution also has a date, an address or a quote */
+	if (!verb || !(dated || quoted_next))
 		return 0;
 	*start_r = start;
 	return 1;
@@ -885,19 +887,11 @@ static int quote_continuation(const struct line *lines, size_t n, size_t i)
  * empty lines included. */
 static size_t quote_block_end(const struct line *lines, size_t n, size_t i)
 {
-	size_t last = i, j = i;
+	size_t j = i;
 
-	while (j < n) {
-		if (lines[j].kind == LINE_QUOTE || quote_continuation(lines, n, j)) {
-			last = j;
-			j++;
-		} else if (lines[j].kind == LINE_BLANK) {
-			j++;
-		} else {
-			break;
-		}
-	}
-	(void)last;
+	while (j < n && (lines[j].kind == LINE_QUOTE || lines[j].kind == LINE_BLANK ||
+			 quote_continuation(lines, n, j)))
+		j++;
 	return j;
 }
 
