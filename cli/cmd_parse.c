@@ -8,8 +8,10 @@
 #include "parser/trim.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 struct parse_command {
 	const char *name;
@@ -64,7 +66,7 @@ static int parse_open_message(struct cli *cli, const char *path, struct parsed_m
 	struct parse_limits limits;
 	GByteArray *data = NULL;
 	char *error = NULL;
-	int ret;
+	int ret, saved, devnull;
 
 	if ((ret = cli_open(cli, 0)) != 0)
 		return ret;
@@ -73,7 +75,22 @@ static int parse_open_message(struct cli *cli, const char *path, struct parsed_m
 	limits.max_header_bytes = (size_t)cli->conf->max_header_bytes;
 	if ((ret = parse_read_input(path, cli->conf->max_message_bytes, &data, &error)) != IMI_OK)
 		return cli_fail(ret, error);
+	/* libytnef, under parser/, prints on stdout about a damaged
+	 * winmail.dat; our stdout is the result, so it points at /dev/null
+	 * while the message is read. */
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	devnull = open("/dev/null", O_WRONLY);
+	if (saved >= 0 && devnull >= 0)
+		dup2(devnull, STDOUT_FILENO);
 	ret = parsed_message_read((const char *)data->data, data->len, &limits, msg_r, &error);
+	fflush(stdout);
+	if (saved >= 0) {
+		dup2(saved, STDOUT_FILENO);
+		close(saved);
+	}
+	if (devnull >= 0)
+		close(devnull);
 	g_byte_array_free(data, TRUE);
 	if (ret != IMI_OK)
 		return cli_fail(ret, error);

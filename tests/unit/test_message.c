@@ -7,6 +7,8 @@
 
 #include "parser/message.h"
 
+#include <unistd.h>
+
 static int read_message(const char *data, size_t len, const struct parse_limits *limits,
 			struct parsed_message **msg_r, char **error_r)
 {
@@ -335,6 +337,47 @@ static void test_message_tnef(void **state)
 	check_int("tnef flag", a->from_tnef, 1);
 	parsed_message_free(&msg);
 	g_free(data);
+
+	/* a damaged checksum and a truncated tail: the sound part is read,
+	 * and libytnef is given nothing to print about */
+	{
+		GByteArray *bad = tnef_build();
+		char *out_path = g_strdup("tests/tmp/tnef-stdout-XXXXXX");
+		char *bad64, *printed = NULL;
+		int saved, fd;
+
+		bad->data[bad->len - 1] ^= 0x55;      /* last checksum */
+		g_byte_array_append(bad, (const guint8 *)"\x02\x0F", 2); /* a cut attribute */
+		bad64 = g_base64_encode(bad->data, bad->len);
+		data = g_strdup_printf(
+			"From: outlook@example.org\nSubject: RE: Anfrage\nMIME-Version: 1.0\n"
+			"Content-Type: multipart/mixed; boundary=b\n\n"
+			"--b\nContent-Type: application/ms-tnef; name=\"winmail.dat\"\n"
+			"Content-Transfer-Encoding: base64\n\n%s\n--b--\n", bad64);
+		g_mkdir_with_parents("tests/tmp", 0700);
+		fd = g_mkstemp(out_path);
+		if (fd < 0)
+			fail_msg("cannot create %s", out_path);
+		fflush(stdout);
+		saved = dup(1);
+		dup2(fd, 1);
+		check_int("damaged status", read_message(data, strlen(data), NULL, &msg, &error), IMI_OK);
+		fflush(stdout);
+		dup2(saved, 1);
+		close(saved);
+		close(fd);
+		g_file_get_contents(out_path, &printed, NULL, NULL);
+		check_str("nothing printed", printed, "");
+		check_int("damaged body read", g_str_has_prefix(parsed_message_text(msg, NULL), "Ja, bestätigt."), 1);
+		check_str("damaged attachment read", parsed_message_attachment(msg, 0)->name, "Bericht.txt");
+		parsed_message_free(&msg);
+		g_free(printed);
+		g_free(bad64);
+		g_unlink(out_path);
+		g_free(out_path);
+		g_byte_array_free(bad, TRUE);
+		g_free(data);
+	}
 
 	/* Outlook's usual pair: an empty text/plain beside the winmail.dat */
 	data = g_strdup_printf(
