@@ -48,5 +48,6 @@ int cmd_audit(struct cli *cli, int argc, char **argv);
 int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_config(struct cli *cli, int argc, char **argv);
 int cmd_auth(struct cli *cli, int argc, char **argv);
+int cmd_parse(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@ static const struct command commands[] = {
 	{"audit", cmd_audit, "print the audit log"},
 	{"check", cmd_check, "verify that every index agrees with its database"},
 	{"auth", cmd_auth, "check|sign: DKIM, SPF and alignment of one message"},
+	{"parse", cmd_parse, "trim a reply and read its answers, without the store"},
 };
 
 static void usage(FILE *out)
