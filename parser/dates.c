@@ -150,14 +150,18 @@ static void date_table_init(void)
 }
 
 /* word is folded.  Exact names first, then abbreviations; a clash between
- * languages is settled by lang or makes the word no month. */
+ * languages is settled by lang, and for an abbreviation also by a clear
+ * majority of languages ("mar" is March in a dozen languages and November
+ * only in Finnish "marraskuu"); otherwise the word is no month. */
 static int date_month_folded(const char *word, const char *lang)
 {
 	size_t n = strlen(word);
 
 	date_table_init();
 	for (int pass = 0; pass < 2; pass++) {
-		int month = 0, clash = 0, hinted = 0;
+		int month = 0, clash = 0, hinted = 0, hint_clash = 0;
+		unsigned votes[13] = {0};
+		const char *last_lang[13] = {0};
 
 		if (pass == 1 && g_utf8_strlen(word, -1) < DATE_MIN_ABBREV)
 			break;
@@ -170,17 +174,41 @@ static int date_month_folded(const char *word, const char *lang)
 				continue;
 			if (lang != NULL && strcmp(e->lang, lang) == 0) {
 				if (hinted && hinted != e->month)
-					clash = 1;
+					hint_clash = 1;
 				hinted = e->month;
 			}
 			if (month != 0 && month != e->month)
 				clash = 1;
 			month = e->month;
+			if (last_lang[e->month] == NULL ||
+			    strcmp(last_lang[e->month], e->lang) != 0) {
+				votes[e->month]++;
+				last_lang[e->month] = e->lang;
+			}
 		}
-		if (hinted != 0 && pass == 0)
+		if (month == 0)
+			continue;
+		if (!clash)
+			return month;
+		if (hinted != 0 && !hint_clash)
 			return hinted;
-		if (month != 0)
-			return clash ? (hinted != 0 ? hinted : 0) : month;
+		if (pass == 1) {
+			unsigned best = 0, second = 0;
+			int best_month = 0;
+
+			for (int m = 1; m <= 12; m++) {
+				if (votes[m] > best) {
+					second = best;
+					best = votes[m];
+					best_month = m;
+				} else if (votes[m] > second) {
+					second = votes[m];
+				}
+			}
+			if (best >= 2 * second + 1)
+				return best_month;
+		}
+		return 0;
 	}
 	return 0;
 }
