@@ -21,6 +21,7 @@ static const struct command commands[] = {
 	{"case", cmd_case, "list|show cases"},
 	{"audit", cmd_audit, "print the audit log"},
 	{"check", cmd_check, "verify that every index agrees with its database"},
+	{"qset", cmd_qset, "load|list|show question sets"},
 };
 
 static void usage(FILE *out)

@@ -187,8 +187,21 @@ int catalog_open(const char *dir, struct catalog **cat_r, char **error_r)
 int catalog_open_conf(const struct imi_conf *conf, struct catalog **cat_r,
 		      char **error_r)
 {
+	/* A source tree has templates/catalogs; make install puts them in
+	 * <datadir>/catalogs. */
 	char *dir = g_build_filename(conf->datadir, "templates", "catalogs", NULL);
-	int ret = catalog_open(dir, cat_r, error_r);
+	int ret;
+
+	if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+		char *installed = g_build_filename(conf->datadir, "catalogs", NULL);
+		if (g_file_test(installed, G_FILE_TEST_IS_DIR)) {
+			g_free(dir);
+			dir = installed;
+		} else {
+			g_free(installed);
+		}
+	}
+	ret = catalog_open(dir, cat_r, error_r);
 
 	g_free(dir);
 	return ret;

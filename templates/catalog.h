@@ -39,7 +39,8 @@ struct catalog_arg {
 
 /* Loads dir/en.ini and each dir/<lang>.ini present. */
 int catalog_open(const char *dir, struct catalog **cat_r, char **error_r);
-/* The same from <conf->datadir>/templates/catalogs. */
+/* The same from <conf->datadir>/templates/catalogs (a source tree), or
+ * <conf->datadir>/catalogs (installed) when that is what exists. */
 int catalog_open_conf(const struct imi_conf *conf, struct catalog **cat_r,
 		      char **error_r);
 void catalog_close(struct catalog **cat);
