@@ -55,14 +55,40 @@ static int read_input(const char *file, int64_t max, char **text_r,
 	return IMI_OK;
 }
 
-/* Whether text starts like a message: a header field on its first line. */
+/* Whether text starts like a message: a block of header fields, one of
+ * them a field every message has.  A bare body such as "Q1: yes" has
+ * lines that look like fields, but none of these. */
 static int looks_like_message(const char *text)
 {
-	size_t i = 0;
+	static const char *const fields[] = {
+		"from", "to", "subject", "date", "message-id", "mime-version",
+		"received", "return-path", "content-type", "delivered-to",
+		"reply-to", "cc",
+	};
+	const char *line = text;
+	int known = 0;
 
-	while (g_ascii_isalnum(text[i]) || text[i] == '-')
-		i++;
-	return i > 0 && text[i] == ':';
+	for (unsigned n = 0; *line != '\0' && *line != '\n' && n < 1000; n++) {
+		const char *end = strchr(line, '\n');
+		size_t i = 0;
+
+		if (*line == '\r' && line[1] == '\n')
+			break;
+		if (*line != ' ' && *line != '\t') {
+			while (g_ascii_isalnum(line[i]) || line[i] == '-')
+				i++;
+			if (i == 0 || line[i] != ':')
+				return 0;
+			for (unsigned f = 0; f < G_N_ELEMENTS(fields); f++)
+				if (strlen(fields[f]) == i &&
+				    g_ascii_strncasecmp(line, fields[f], i) == 0)
+					known = 1;
+		}
+		if (end == NULL)
+			break;
+		line = end + 1;
+	}
+	return known;
 }
 
 static GMimeObject *first_text_part(GMimeObject *obj, const char *subtype,
