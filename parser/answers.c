@@ -234,7 +234,8 @@ static const struct qset_question *find_code(const struct extractor *x,
  * "Q2) text", "Q2." alone, the empty answer line "Q2:", or the question
  * text alone. */
 static const struct qset_question *header_match(const struct extractor *x,
-						const char *line)
+						const char *line,
+						int *answer_line_r)
 {
 	const char *s = line, *rest;
 	const struct qset_question *q = NULL;
@@ -242,6 +243,7 @@ static const struct qset_question *header_match(const struct extractor *x,
 	size_t n;
 	int hit;
 
+	*answer_line_r = 0;
 	while (*s == ' ' || *s == '\t')
 		s++;
 	n = code_token(s);
@@ -264,6 +266,7 @@ static const struct qset_question *header_match(const struct extractor *x,
 			rest++;
 			while (*rest == ' ' || *rest == '\t')
 				rest++;
+			*answer_line_r = *rest == '\0';
 			return *rest == '\0' ? q : NULL;
 		}
 		return NULL;
@@ -370,10 +373,20 @@ static const struct qset_question *code_match(struct extractor *x,
 	return q;
 }
 
+static char *fold_value(const char *s);
+
+enum origin {
+	ORIGIN_CODE,   /* "Q3: yes" */
+	ORIGIN_QUOTED, /* under "> Q3. ..." */
+	ORIGIN_ECHO,   /* under an unquoted "Q3. ..." (history quoted without
+			* marks, e.g. Outlook, or a question pasted) */
+};
+
 struct scan_state {
 	const struct qset_question *q; /* the question being answered */
-	int quoted;                    /* set by a quoted header */
-	int block_closed;              /* a quoted blank line followed it */
+	enum origin origin;
+	int answer_line;               /* the "Q3:" line of the block was seen */
+	int block_closed;              /* a blank line ended the question's block */
 	GString *buf;                  /* the answer so far */
 };
 
@@ -385,13 +398,48 @@ static int blank(const char *s)
 	return 1;
 }
 
+/* A line of ten or more '-', '_' or '=' (the request's rule, Outlook's
+ * "-----Original Message-----", signature rules) ends any answer. */
+static int separator_line(const char *s)
+{
+	unsigned run = 0;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	for (; *s == '-' || *s == '_' || *s == '='; s++)
+		run++;
+	return run >= 10;
+}
+
+/* Lines the request itself puts under a question: its choices
+ * ("    - Valid") and its help ("    (For example ...)"). */
+static int decoration_line(const struct extractor *x,
+			   const struct qset_question *q, const char *line)
+{
+	unsigned i = qset_question_index(q);
+	char *f = fold_value(line);
+	int hit = 0;
+
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (*line == '(' && line[strlen(line) - 1] == ')')
+		hit = qset_question_help(q, "en") != NULL;
+	else if (*line == '-' || *line == '*' || g_str_has_prefix(line, "\xE2\x80\x93"))
+		for (unsigned c = 0; c < qset_choice_count(q) && !hit; c++)
+			for (unsigned k = 0; k < x->choices[i][c]->len && !hit; k++)
+				hit = strcmp(f, x->choices[i][c]->pdata[k]) == 0;
+	g_free(f);
+	return hit;
+}
+
 static void scan_finish(struct extractor *x, struct scan_state *st, int pass)
 {
 	char **lines;
 	GString *raw;
 	unsigned first = 0, last;
 
-	if (st->q != NULL && !blank(st->buf->str) && (pass == 0 || st->quoted)) {
+	if (st->q != NULL && !blank(st->buf->str) &&
+	    (pass == 0 || st->origin != ORIGIN_CODE)) {
 		struct candidate *c = g_new0(struct candidate, 1);
 
 		/* Trim blank lines around; keep the inner layout. */
@@ -421,13 +469,24 @@ static void scan_finish(struct extractor *x, struct scan_state *st, int pass)
 						    ANSWERS_MAX_ANSWER_BYTES));
 		}
 		c->raw = g_string_free(raw, FALSE);
-		c->under_quote = st->quoted;
+		c->under_quote = st->origin != ORIGIN_CODE;
 		g_ptr_array_add(x->found[qset_question_index(st->q)], c);
 	}
 	st->q = NULL;
-	st->quoted = 0;
+	st->origin = ORIGIN_CODE;
+	st->answer_line = 0;
 	st->block_closed = 0;
 	g_string_truncate(st->buf, 0);
+}
+
+static void scan_start(struct extractor *x, struct scan_state *st, int pass,
+		       const struct qset_question *q, enum origin origin,
+		       int answer_line)
+{
+	scan_finish(x, st, pass);
+	st->q = q;
+	st->origin = origin;
+	st->answer_line = answer_line;
 }
 
 /* Strips leading quote marks ("> ", ">>", "> >"); returns the depth. */
@@ -451,8 +510,86 @@ static int quote_depth(const char **line)
 	return depth;
 }
 
+static void scan_quoted(struct extractor *x, struct scan_state *st, int pass,
+			const char *content)
+{
+	int answer_line;
+	const struct qset_question *h = header_match(x, content, &answer_line);
+
+	if (h != NULL) {
+		if (h == st->q && st->origin == ORIGIN_QUOTED &&
+		    blank(st->buf->str) && !st->block_closed)
+			st->answer_line |= answer_line; /* "> Q1:" under "> Q1. ..." */
+		else
+			scan_start(x, st, pass, h, ORIGIN_QUOTED, answer_line);
+		return;
+	}
+	if (st->q == NULL)
+		return;
+	if (!blank(st->buf->str))
+		scan_finish(x, st, pass);  /* the answer ends at the quote */
+	else if (blank(content))
+		st->block_closed = 1;
+	else if (st->block_closed)
+		scan_finish(x, st, pass);  /* quoted text after the block: the footer */
+}
+
+static void scan_unquoted(struct extractor *x, struct scan_state *st, int pass,
+			  const char *content)
+{
+	const struct qset_question *h, *c;
+	const char *value = NULL;
+	int answer_line, buf_blank = blank(st->buf->str);
+
+	if (separator_line(content)) {
+		scan_finish(x, st, pass);
+		return;
+	}
+	if (blank(content)) {
+		if (st->q == NULL)
+			return;
+		if (st->origin == ORIGIN_ECHO && pass == 1 && !buf_blank)
+			scan_finish(x, st, pass); /* history: one paragraph */
+		else if (st->origin == ORIGIN_ECHO && buf_blank && st->answer_line)
+			st->block_closed = 1;
+		else if (st->buf->len > 0)
+			g_string_append_c(st->buf, '\n');
+		return;
+	}
+	h = header_match(x, content, &answer_line);
+	if (h != NULL) {
+		if (h == st->q && buf_blank)
+			st->answer_line |= answer_line; /* "Q2:" under "Q2. ..." */
+		else
+			/* A bare "Q2:" is the replier's own code line. */
+			scan_start(x, st, pass, h,
+				   answer_line ? ORIGIN_CODE : ORIGIN_ECHO, answer_line);
+		return;
+	}
+	c = code_match(x, content, st->q, &value);
+	if (c != NULL) {
+		if (!(c == st->q && buf_blank && st->origin != ORIGIN_CODE))
+			scan_start(x, st, pass, c, ORIGIN_CODE, 1);
+		g_string_append_printf(st->buf, "%s\n", value);
+		return;
+	}
+	if (st->q == NULL)
+		return;
+	if (buf_blank && decoration_line(x, st->q, content))
+		return;
+	if (st->origin == ORIGIN_ECHO && buf_blank &&
+	    (st->block_closed || (pass == 1 && !st->answer_line))) {
+		/* In quoted-without-marks history, only what follows the
+		 * "Q3:" line, up to the block's end, is an answer. */
+		if (st->block_closed)
+			scan_finish(x, st, pass);
+		return;
+	}
+	g_string_append_printf(st->buf, "%s\n", content);
+}
+
 /* pass 0: the new text, everything counts; pass 1: the full text, only
- * answers under quoted questions are kept. */
+ * answers under questions (quoted or echoed) are kept. */
 static int scan(struct extractor *x, const char *text, int pass, char **error_r)
 {
 	struct scan_state st = {.buf = g_string_new(NULL)};
@@ -475,67 +612,15 @@ static int scan(struct extractor *x, const char *text, int pass, char **error_r)
 				"the reply text has over %d lines", ANSWERS_MAX_LINES);
 	}
 	for (unsigned i = 0; i < n; i++) {
-		const char *content = lines[i], *value = NULL;
-		const struct qset_question *h, *c;
-		int depth;
+		const char *content = lines[i];
 		size_t len = strlen(lines[i]);
 
 		if (len > 0 && lines[i][len - 1] == '\r')
 			lines[i][len - 1] = '\0';
-		depth = quote_depth(&content);
-		if (depth > 0) {
-			h = header_match(x, content);
-			if (h != NULL) {
-				if (h == st.q && st.quoted && blank(st.buf->str) &&
-				    !st.block_closed)
-					continue; /* "> Q1:" under "> Q1. ..." */
-				scan_finish(x, &st, pass);
-				st.q = h;
-				st.quoted = 1;
-				continue;
-			}
-			if (st.q == NULL)
-				continue;
-			if (!blank(st.buf->str)) {
-				scan_finish(x, &st, pass);
-			} else if (blank(content)) {
-				st.block_closed = 1;
-			} else if (st.block_closed) {
-				/* Quoted text after the question's block: the
-				 * footer, not this question. */
-				scan_finish(x, &st, pass);
-			}
-			continue;
-		}
-		if (blank(content)) {
-			if (st.q != NULL && st.buf->len > 0)
-				g_string_append_c(st.buf, '\n');
-			continue;
-		}
-		h = header_match(x, content);
-		if (h != NULL) {
-			if (h == st.q && blank(st.buf->str))
-				continue; /* "Q2:" typed under "> Q2. ..." */
-			scan_finish(x, &st, pass);
-			st.q = h;
-			continue;
-		}
-		c = code_match(x, content, st.q, &value);
-		if (c != NULL) {
-			if (c == st.q && st.quoted && blank(st.buf->str)) {
-				/* "Q2: yes" written under "> Q2. ...". */
-			} else {
-				scan_finish(x, &st, pass);
-				st.q = c;
-			}
-			if (*value != '\0')
-				g_string_append_printf(st.buf, "%s\n", value);
-			else
-				g_string_append_c(st.buf, '\n');
-			continue;
-		}
-		if (st.q != NULL)
-			g_string_append_printf(st.buf, "%s\n", content);
+		if (quote_depth(&content) > 0)
+			scan_quoted(x, &st, pass, content);
+		else
+			scan_unquoted(x, &st, pass, content);
 	}
 	scan_finish(x, &st, pass);
 	g_strfreev(lines);

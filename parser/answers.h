@@ -8,8 +8,16 @@
  *     the question Qn, else the n-th question);
  *   - answers written under the question as it was rendered (interleaved
  *     replies): a quoted line "> Q2. Is the provider registered? (yes / no)"
- *     (or the quoted question text alone, in any language of the set), then
- *     the unquoted lines below it, up to the next quoted line;
+ *     (or the quoted question text alone, in any language of the set, even
+ *     cut by wrapping), then the unquoted lines below it, up to the next
+ *     quoted line;
+ *   - answers typed into history that carries no quote marks (Outlook's
+ *     inline replies): after the unquoted "Q2. ..." line, what follows its
+ *     "Q2:" line, up to the next blank line;
+ * The request's own lines under a question (its choice list, its help)
+ * are never taken for an answer, and a rule of ten or more '-', '_' or
+ * '=' (the request's footer rule, "-----Original Message-----") ends any
+ * answer.
  * and normalizes each by the question's type: yes/no in any of the 24
  * languages (the catalogs' [Words]), choices by code or by their label in
  * any language of the set (case- and accent-insensitive), dates in common
@@ -17,8 +25,9 @@
  * the next question).
  *
  * The new text is read first; the full text adds only answers found under
- * quoted questions that the new text lacks (a trimmer may keep or drop
- * interleaved answers; both work).
+ * questions (quoted or not) that the new text lacks, never answers by code
+ * alone (those in the history may be old).  A trimmer may keep or drop
+ * interleaved answers; both work.
  *
  * Results: per answer the code, the raw text, the normalized value (NULL if
  * not understood) and its problems; overall problems add every required
@@ -67,7 +76,7 @@ struct answer {
 	const struct qset_question *question;
 	char *raw;            /* as written, trimmed of blank lines around */
 	char *value;          /* normalized; NULL when not understood */
-	int under_quote;      /* found under a quoted question (else by code) */
+	int under_quote;      /* found under the question as rendered (else by code) */
 	GPtrArray *problems;  /* struct answer_problem * of this answer */
 };
 

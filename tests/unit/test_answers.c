@@ -450,6 +450,54 @@ static void test_answers_round_trip(void **state)
 			g_string_free(top, TRUE);
 			g_free(new_text);
 		}
+		/* Outlook answered inline: the history has no quote marks,
+		 * answers are typed after each "Qn: ".  The trimmer cut the
+		 * history at the header block, so they are only in the full
+		 * text.  Without typed answers, the same history gives none:
+		 * its choice lists and footer are no answers. */
+		for (int typed = 1; typed >= 0; typed--) {
+			GString *ol = g_string_new("Please find our answers inline.\n\n"
+						   "From: IMI <imi@imi.example.eu>\n"
+						   "Sent: Wednesday, 25 November 2026 10:00\n"
+						   "To: registry@example.org\n"
+						   "Subject: [IMI-2026-000123]\n\n");
+			char **lines = g_strsplit(plain, "\n", -1);
+
+			for (unsigned i = 0; lines[i] != NULL; i++) {
+				unsigned c;
+				for (c = 0; typed && codes[c] != NULL; c++) {
+					char *al = g_strdup_printf("%s: ", codes[c]);
+					int hit = strcmp(lines[i], al) == 0;
+					g_free(al);
+					if (hit)
+						break;
+				}
+				if (typed && codes[c] != NULL)
+					g_string_append_printf(ol, "%s: %s\n", codes[c],
+							       trips[t].answers[c]);
+				else
+					g_string_append_printf(ol, "%s\n", lines[i]);
+			}
+			in.new_text = "Please find our answers inline.";
+			in.full_text = ol->str;
+			if (answers_extract(&in, &a, &error) != IMI_OK)
+				fail_msg("%s", error);
+			summarize(a, &got_a, &got_p);
+			field = g_strdup_printf("outlook inline %s (typed %d): answers",
+						trips[t].lang, typed);
+			check_str(field, got_a, typed ? trips[t].want : "");
+			g_free(field);
+			field = g_strdup_printf("outlook inline %s (typed %d): problems",
+						trips[t].lang, typed);
+			check_str(field, got_p, typed ? ""
+					      : "missing:Q1 missing:Q2 missing:Q3 missing:Q4");
+			g_free(field);
+			g_free(got_a);
+			g_free(got_p);
+			answers_free(&a);
+			g_strfreev(lines);
+			g_string_free(ol, TRUE);
+		}
 		g_free(full);
 		g_free(plain);
 	}
