@@ -416,6 +416,14 @@ enum date_result date_find(const char *text, const char *lang,
 
 	if (text == NULL)
 		return DATE_NONE;
+	/* The tokenizer steps by UTF-8 characters: invalid bytes first become
+	 * U+FFFD (offsets then refer to the repaired text). */
+	if (!g_utf8_validate(text, -1, NULL)) {
+		char *valid = g_utf8_make_valid(text, -1);
+		enum date_result r = date_find(valid, lang, iso_r, start_r);
+		g_free(valid);
+		return r;
+	}
 	n = date_find_numeric(text, iso_n, &start_n);
 	w = date_find_words(text, lang, iso_w, &start_w);
 	if (!n && !w)

@@ -526,6 +526,49 @@ static void test_answers_bounds(void **state)
 	answers_free(&a);
 }
 
+/* Random replies built from the pieces the scanner reacts to: it must
+ * return, stay within the set, and keep every raw answer valid UTF-8.
+ * Under ASan/UBSan and valgrind this is a small fuzz run. */
+static void test_answers_random(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const pieces[] = {
+		"Q1", "Q2:", "Q3 ", "q4)", "5.", "3) ", "> ", ">>", "\n", "\n\n",
+		"yes", "oui", "nein", "ναι", "Valide", "valid", "1. März 2026",
+		"2026-03-01", "31/12/99", "----------", "Q1. Is the attached diploma authentic?",
+		"(yes / no)", "    - Valid", "\xff", "\xc3", "é", ":", " - ", "Q999:",
+		"listopad", "mar", "1", "2026", "\t", "Q5: text\nmore",
+	};
+	GRand *rand = g_rand_new_with_seed(20261125);
+
+	for (unsigned iter = 0; iter < 3000; iter++) {
+		GString *text = g_string_new(NULL);
+		unsigned n = (unsigned)g_rand_int_range(rand, 0, 60);
+		struct answers_input in = {.qset = f->qset, .catalog = f->catalog};
+		struct answers *a = NULL;
+		char *error = NULL, iso[DATE_ISO_SIZE];
+
+		for (unsigned i = 0; i < n; i++)
+			g_string_append(text, pieces[g_rand_int_range(rand, 0,
+								    G_N_ELEMENTS(pieces))]);
+		in.new_text = text->str;
+		in.full_text = iter % 2 ? text->str : NULL;
+		in.language = iter % 3 ? "fr" : NULL;
+		if (answers_extract(&in, &a, &error) != IMI_OK)
+			fail_msg("iteration %u: %s", iter, error);
+		if (answers_count(a) > qset_count(f->qset))
+			fail_msg("iteration %u: %u answers for %u questions", iter,
+				 answers_count(a), qset_count(f->qset));
+		for (unsigned i = 0; i < answers_count(a); i++)
+			if (!g_utf8_validate(answers_get(a, i)->raw, -1, NULL))
+				fail_msg("iteration %u: raw answer not UTF-8", iter);
+		(void)date_find(text->str, in.language, iso, NULL);
+		answers_free(&a);
+		g_string_free(text, TRUE);
+	}
+	g_rand_free(rand);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -534,6 +577,7 @@ int main(void)
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_answers_round_trip),
 		cmocka_unit_test(test_answers_bounds),
+		cmocka_unit_test(test_answers_random),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

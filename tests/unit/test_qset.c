@@ -196,6 +196,54 @@ static void test_qset_bounds(void **state)
 	g_string_free(big, TRUE);
 }
 
+/* Mutations of the valid set (bytes changed, lines dropped or doubled):
+ * each load either succeeds or fails with an error naming the source. */
+static void test_qset_mutations(void **state)
+{
+	char *good = fixture_text();
+	GRand *rand = g_rand_new_with_seed(4242);
+	static const char bytes[] = "[]=;\n#\\\xff\xc3QTa1 ";
+
+	for (unsigned iter = 0; iter < 2000; iter++) {
+		char **lines = g_strsplit(good, "\n", -1);
+		unsigned n = g_strv_length(lines);
+		GString *text = g_string_new(NULL);
+		struct qset *qset = NULL;
+		char *error = NULL;
+		int ret;
+
+		for (unsigned i = 0; i < n; i++) {
+			int op = g_rand_int_range(rand, 0, 40);
+			if (op == 0)
+				continue; /* drop the line */
+			if (op == 1 && *lines[i] != '\0')
+				lines[i][g_rand_int_range(rand, 0, (gint32)strlen(lines[i]))] =
+					bytes[g_rand_int_range(rand, 0, sizeof(bytes) - 1)];
+			g_string_append_printf(text, "%s\n", lines[i]);
+			if (op == 2)
+				g_string_append_printf(text, "%s\n", lines[i]);
+		}
+		ret = qset_load_data(text->str, text->len, "mutant.ini", &qset, &error);
+		if (ret == IMI_OK) {
+			if (qset == NULL || error != NULL)
+				fail_msg("iteration %u: OK without a set or with an error", iter);
+			for (unsigned q = 0; q < qset_count(qset); q++)
+				if (qset_question_text(qset_question(qset, q), "fr") == NULL)
+					fail_msg("iteration %u: a question without text", iter);
+		} else if (qset != NULL || error == NULL ||
+			   !g_str_has_prefix(error, "mutant.ini")) {
+			fail_msg("iteration %u: status %s, error \"%s\"", iter,
+				 imi_status_name(ret), error ? error : "(null)");
+		}
+		qset_free(&qset);
+		g_free(error);
+		g_string_free(text, TRUE);
+		g_strfreev(lines);
+	}
+	g_rand_free(rand);
+	g_free(good);
+}
+
 /* Every set shipped in templates/sets must load.  The translated content
  * arrives separately; without it the test says so and passes. */
 static void test_qset_shipped(void **state)
@@ -392,6 +440,7 @@ int main(void)
 		cmocka_unit_test(test_qset_valid),
 		cmocka_unit_test(test_qset_malformed),
 		cmocka_unit_test(test_qset_bounds),
+		cmocka_unit_test(test_qset_mutations),
 		cmocka_unit_test(test_qset_shipped),
 		cmocka_unit_test(test_catalog_lookup),
 		cmocka_unit_test(test_catalog_errors),
