@@ -534,6 +534,21 @@ static void scan_quoted(struct extractor *x, struct scan_state *st, int pass,
 		scan_finish(x, st, pass);  /* quoted text after the block: the footer */
 }
 
+/* What follows a question on its own line: after the last '?' or ')'
+ * (the question's end, or its hint), else NULL. */
+static const char *echo_rest(const char *line)
+{
+	const char *q = strrchr(line, '?'), *p = strrchr(line, ')'), *end;
+
+	end = q == NULL ? p : p == NULL ? q : MAX(p, q);
+	if (end == NULL)
+		return NULL;
+	end++;
+	while (*end == ' ' || *end == '\t' || *end == ':' || *end == '-')
+		end++;
+	return *end != '\0' ? end : NULL;
+}
+
 static void scan_unquoted(struct extractor *x, struct scan_state *st, int pass,
 			  const char *content)
 {
@@ -558,12 +573,21 @@ static void scan_unquoted(struct extractor *x, struct scan_state *st, int pass,
 	}
 	h = header_match(x, content, &answer_line);
 	if (h != NULL) {
+		const char *rest;
+
 		if (h == st->q && buf_blank)
 			st->answer_line |= answer_line; /* "Q2:" under "Q2. ..." */
 		else
 			/* A bare "Q2:" is the replier's own code line. */
 			scan_start(x, st, pass, h,
 				   answer_line ? ORIGIN_CODE : ORIGIN_ECHO, answer_line);
+		/* "Q1. Is the diploma authentic? (yes / no) Yes": the answer
+		 * written after the question on its line. */
+		rest = echo_rest(content);
+		if (!answer_line && rest != NULL && pass == 0) {
+			g_string_append_printf(st->buf, "%s\n", rest);
+			st->origin = ORIGIN_CODE;
+		}
 		return;
 	}
 	c = code_match(x, content, st->q, &value);

@@ -116,6 +116,30 @@ char *render_case_tag(const char *case_id)
 	return g_strdup_printf("[%s]", case_id);
 }
 
+/* The subject with the tag exactly once: a translation that wrote
+ * "[%{case}]" would otherwise give "[[IMI-...]]", and one without %{case}
+ * gets the tag appended.  Takes subject (already header-clean). */
+static char *render_subject_tag(char *subject, const char *tag)
+{
+	char *doubled = g_strdup_printf("[%s]", tag), *out;
+	GString *fixed = g_string_new(NULL);
+	const char *p = subject, *at;
+
+	while ((at = strstr(p, doubled)) != NULL) {
+		g_string_append_len(fixed, p, at - p);
+		g_string_append(fixed, tag);
+		p = at + strlen(doubled);
+	}
+	g_string_append(fixed, p);
+	g_free(doubled);
+	g_free(subject);
+	if (strstr(fixed->str, tag) != NULL)
+		return g_string_free(fixed, FALSE);
+	out = g_strdup_printf("%s %s", fixed->str, tag);
+	g_string_free(fixed, TRUE);
+	return out;
+}
+
 static int render_check_envelope(const struct render_envelope *env,
 				 char **error_r)
 {
@@ -458,11 +482,7 @@ int render_request(const struct render_request *in, char **message_r,
 		subject = catalog_format(in->catalog, lang, "request.subject", args);
 		subject_clean = render_header_text(subject, 4 * RENDER_MAX_HEADER_TEXT);
 		g_free(subject);
-		if (strstr(subject_clean, tag) == NULL) {
-			subject = g_strdup_printf("%s %s", subject_clean, tag);
-			g_free(subject_clean);
-			subject_clean = subject;
-		}
+		subject_clean = render_subject_tag(subject_clean, tag);
 	}
 
 	plain = g_string_new(NULL);
@@ -569,11 +589,8 @@ int render_notice(const struct render_notice *in, char **message_r,
 	}
 	subject_clean = render_header_text(subject, 4 * RENDER_MAX_HEADER_TEXT);
 	g_free(subject);
-	if (tag != NULL && strstr(subject_clean, tag) == NULL) {
-		subject = g_strdup_printf("%s %s", subject_clean, tag);
-		g_free(subject_clean);
-		subject_clean = subject;
-	}
+	if (tag != NULL)
+		subject_clean = render_subject_tag(subject_clean, tag);
 
 	/* Body: the paragraphs, then the verbatim block.  Values keep their
 	 * line breaks here (a list of problems), but no control characters. */

@@ -179,6 +179,11 @@ static const struct {
 	{"answer on the line after the code", "en",
 	 "Q1:\nyes\nQ2:\n\nno\nQ3: valid\nQ4: 2026-03-01\n", NULL,
 	 "Q1=yes Q2=no Q3=valid Q4=2026-03-01", ""},
+	{"answer after the pasted question on its line", "fr",
+	 "Le diplôme joint est-il authentique ? Oui\n"
+	 "Q2. Is the professional registered with your authority? (yes / no) No\n"
+	 "Q3: valid\nQ4: 2026-03-01\n",
+	 NULL, "Q1=yes Q2=no Q3=valid Q4=2026-03-01", ""},
 	{"empty reply", "en", "Thanks!\n", NULL, "",
 	 "missing:Q1 missing:Q2 missing:Q3 missing:Q4"},
 };

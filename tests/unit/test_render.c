@@ -5,6 +5,7 @@
 #include "testutil.h"
 
 #include <gmime/gmime.h>
+#include <unistd.h>
 
 #include "templates/catalog.h"
 #include "templates/qset.h"
@@ -331,6 +332,51 @@ static void test_render_notice(void **state)
 	g_free(plain);
 	g_object_unref(msg);
 	g_free(msgtext);
+
+	/* A translation that brackets %{case} itself still gets one tag;
+	 * one without %{case} gets it appended. */
+	{
+		static const char *const none[] = {NULL};
+		char *dir = g_strdup("tests/tmp/render-cat-XXXXXX"), *path;
+		struct catalog *cat = NULL;
+
+		g_mkdir_with_parents("tests/tmp", 0700);
+		if (g_mkdtemp(dir) == NULL)
+			fail_msg("cannot create %s", dir);
+		path = g_build_filename(dir, "en.ini", NULL);
+		g_file_set_contents(path,
+				    "[Catalog]\nLanguage=en\nLanguageName=English\n"
+				    "[Messages]\na.subject=Case [%{case}] received\n"
+				    "b.subject=Received\n", -1, NULL);
+		if (catalog_open(dir, &cat, &error) != IMI_OK)
+			fail_msg("%s", error);
+		in.catalog = cat;
+		in.language = "en";
+		in.body_keys = none;
+		in.body_text = NULL;
+		in.subject_key = "a.subject";
+		if (render_notice(&in, &msgtext, &len, &error) != IMI_OK)
+			fail_msg("%s", error);
+		msg = parse(msgtext, len);
+		check_str("bracketed %{case}", g_mime_message_get_subject(msg),
+			  "Case [IMI-2026-000123] received");
+		g_object_unref(msg);
+		g_free(msgtext);
+		in.subject_key = "b.subject";
+		if (render_notice(&in, &msgtext, &len, &error) != IMI_OK)
+			fail_msg("%s", error);
+		msg = parse(msgtext, len);
+		check_str("no %{case}", g_mime_message_get_subject(msg),
+			  "Received [IMI-2026-000123]");
+		g_object_unref(msg);
+		g_free(msgtext);
+		catalog_close(&cat);
+		unlink(path);
+		g_rmdir(dir);
+		g_free(path);
+		g_free(dir);
+		in.catalog = f->catalog;
+	}
 
 	in.subject_key = "no.such.key";
 	check_int("unknown subject key", render_notice(&in, &msgtext, &len, &error),
