@@ -17,13 +17,12 @@ struct render_action {
 	const char *name;      /* as the caller names it */
 	const char *key;       /* catalog key of its label */
 	const char *verb;      /* the subject word the parser recognizes */
-	int one_click;         /* needs no text: a mailto: link */
 };
 
 static const struct render_action actions[] = {
-	{"accept", "request.action.accept", "ACCEPT", 1},
-	{"withdraw", "request.action.withdraw", "WITHDRAW", 1},
-	{"forward", "request.action.forward", "FORWARD", 0},
+	{"accept", "request.action.accept", "ACCEPT"},
+	{"withdraw", "request.action.withdraw", "WITHDRAW"},
+	{"forward", "request.action.forward", "FORWARD"},
 };
 
 #define RENDER_RULE "------------------------------------------------------------"
@@ -351,17 +350,26 @@ static char *render_mailto(const char *address, const char *subject)
 	return uri;
 }
 
+/* Stands for the link while the HTML text is escaped; a control
+ * character, so no value (made header-clean) and no catalog text has it. */
+#define RENDER_LINK_MARK "\x1A"
+
 static int render_actions(const struct render_request *in, const char *lang,
-			  const char *tag, GString *plain, GString *html,
-			  char **error_r)
+			  const char *tag, const struct catalog_arg *base_args,
+			  GString *plain, GString *html, char **error_r)
 {
 	const char *reply = in->env.reply_to != NULL ? in->env.reply_to
 						      : in->env.from_address;
+	unsigned n_base = 0;
 	int any = 0;
 
+	while (base_args[n_base].name != NULL)
+		n_base++;
 	for (unsigned i = 0; in->actions != NULL && in->actions[i] != NULL; i++) {
 		const struct render_action *a = NULL;
-		char *label, *label_html, *subject, *uri, *uri_html;
+		const char *address = reply, *text;
+		struct catalog_arg *args;
+		char *subject, *uri, *uri_html, *address_html, *link;
 
 		for (unsigned k = 0; k < G_N_ELEMENTS(actions); k++)
 			if (strcmp(actions[k].name, in->actions[i]) == 0)
@@ -370,37 +378,64 @@ static int render_actions(const struct render_request *in, const char *lang,
 			return imi_fail(error_r, IMI_INVALID,
 					"render: unknown action '%s' (accept, "
 					"withdraw, forward)", in->actions[i]);
+		if (in->action_addresses != NULL && in->action_addresses[i] != NULL)
+			address = in->action_addresses[i];
+		if (!imi_email_valid(address))
+			return imi_fail(error_r, IMI_INVALID,
+					"render: the address of action %s is not a "
+					"plain address", a->name);
 		if (!any) {
 			g_string_append(plain, RENDER_RULE "\n");
 			g_string_append(html, "<hr>\n<ul>\n");
 			any = 1;
 		}
-		label = catalog_format(in->catalog, lang, a->key, NULL);
-		label_html = catalog_format_html(in->catalog, lang, a->key, NULL);
 		subject = g_strdup_printf("%s %s", a->verb, tag);
-		if (a->one_click) {
-			uri = render_mailto(reply, subject);
-			uri_html = catalog_html_escape(uri);
-			g_string_append_printf(plain, "%s:\n  %s\n", label, uri);
+		uri = render_mailto(address, subject);
+		uri_html = catalog_html_escape(uri);
+		address_html = catalog_html_escape(address);
+		text = catalog_get(in->catalog, lang, a->key);
+		args = g_new0(struct catalog_arg, n_base + 2);
+		memcpy(args, base_args, n_base * sizeof(*args));
+		args[n_base].name = "action";
+		if (text != NULL && strstr(text, "%{action}") != NULL) {
+			/* "send an e-mail to %{action}": the link in the text. */
+			char *p, *h, **pieces;
+
+			args[n_base].value = uri;
+			p = catalog_expand(text, args);
+			args[n_base].value = RENDER_LINK_MARK;
+			h = catalog_expand_html(text, args);
+			link = g_strdup_printf("<a href=\"%s\">%s</a>", uri_html,
+					       address_html);
+			pieces = g_strsplit(h, RENDER_LINK_MARK, -1);
+			g_free(h);
+			h = g_strjoinv(link, pieces);
+			g_strfreev(pieces);
+			g_string_append_printf(plain, "%s\n\n", p);
+			g_string_append_printf(html, "<li>%s</li>\n", h);
+			g_free(p);
+			g_free(h);
+		} else {
+			/* A bare label: the link under it (plain) or on it. */
+			char *label = catalog_format(in->catalog, lang, a->key, args);
+			char *label_html = catalog_format_html(in->catalog, lang, a->key, args);
+
+			g_string_append_printf(plain, "%s:\n  %s\n\n", label, uri);
 			g_string_append_printf(html, "<li><a href=\"%s\">%s</a></li>\n",
 					       uri_html, label_html);
-			g_free(uri);
-			g_free(uri_html);
-		} else {
-			/* Needs text (e.g. which authority): no link, the
-			 * subject to use instead. */
-			g_string_append_printf(plain, "%s:\n  %s\n", label, subject);
-			g_string_append_printf(html, "<li>%s: <code>%s</code></li>\n",
-					       label_html, subject);
+			g_free(label);
+			g_free(label_html);
+			link = NULL;
 		}
-		g_free(label);
-		g_free(label_html);
+		g_free(link);
+		g_free(args);
 		g_free(subject);
+		g_free(uri);
+		g_free(uri_html);
+		g_free(address_html);
 	}
-	if (any) {
-		g_string_append(plain, "\n");
+	if (any)
 		g_string_append(html, "</ul>\n");
-	}
 	return IMI_OK;
 }
 
@@ -508,7 +543,7 @@ int render_request(const struct render_request *in, char **message_r,
 		render_key(plain, html, in->catalog, lang, "request.answer-here",
 			   args);
 		render_questions(in, lang, plain, html);
-		ret = render_actions(in, lang, tag, plain, html, error_r);
+		ret = render_actions(in, lang, tag, args, plain, html, error_r);
 		if (ret == IMI_OK)
 			render_key(plain, html, in->catalog, lang,
 				   "request.footer", args);

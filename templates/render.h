@@ -8,8 +8,12 @@
  * where the text needs it.  The layout makes answering by reply obvious:
  * the intro, the instructions, then each question with its code
  * ("Q1. Is the diploma authentic? (yes / no)"), its choices listed under it,
- * an empty answer line ("Q1: ") to fill in, and one-click mailto: links for
- * the actions that need no text (subject "ACCEPT [IMI-2026-000123]").
+ * an empty answer line ("Q1: ") to fill in, and the actions as mailto:
+ * links with the subject filled in ("ACCEPT [IMI-2026-000123]"): one click
+ * for accept and withdraw; for forward the replier adds the authority's
+ * address in the body.  An action's catalog text may place the link itself
+ * with %{action} ("send an e-mail to %{action}"); a text without it is a
+ * label shown with the link.
  * render_notice builds a plain system notice (confirmation, error, reminder)
  * from catalog keys.
  *
@@ -72,10 +76,13 @@ struct render_request {
 	const char *country;        /* its country (hostile) */
 	const char *deadline;       /* "2026-12-31" or NULL */
 	const char *note;           /* free text of the requester (hostile), or NULL */
-	/* Actions offered, NULL-terminated: "accept", "withdraw" (one-click
-	 * mailto: links) and "forward" (needs text: shown as the subject to
-	 * use, no link). NULL: none. */
+	/* Actions offered, NULL-terminated: "accept", "withdraw", "forward".
+	 * NULL: none. */
 	const char *const *actions;
+	/* Parallel to actions: the address of each action's link (e.g. a
+	 * reply address whose token names the action).  NULL, or a NULL
+	 * entry: env.reply_to. */
+	const char *const *action_addresses;
 };
 
 struct render_notice {

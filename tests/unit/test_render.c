@@ -90,6 +90,7 @@ static void base_request(struct fixture *f, struct render_request *in,
 			 const char *lang)
 {
 	static const char *const acts[] = {"accept", "forward", NULL};
+	static const char *const addrs[] = {NULL, "imi+fwd@imi.example.eu", NULL};
 
 	memset(in, 0, sizeof(*in));
 	in->env.from_address = "imi@imi.example.eu";
@@ -108,6 +109,7 @@ static void base_request(struct fixture *f, struct render_request *in,
 	in->country = "DE";
 	in->deadline = "2026-12-31";
 	in->actions = acts;
+	in->action_addresses = addrs;
 }
 
 static void test_render_languages(void **state)
@@ -188,9 +190,9 @@ static void test_render_languages(void **state)
 		if (strstr(plain, "mailto:imi+tok123abc@imi.example.eu?subject="
 				  "ACCEPT%20%5BIMI-2026-000123%5D") == NULL)
 			fail_msg("%s: no ACCEPT mailto link in:\n%s", cases[i].lang, plain);
-		if (strstr(plain, "FORWARD [IMI-2026-000123]") == NULL ||
-		    strstr(plain, "subject=FORWARD") != NULL)
-			fail_msg("%s: forward wants the subject shown, no link", cases[i].lang);
+		if (strstr(plain, "mailto:imi+fwd@imi.example.eu?subject="
+				  "FORWARD%20%5BIMI-2026-000123%5D") == NULL)
+			fail_msg("%s: forward link with its own address missing", cases[i].lang);
 		if (strstr(html, "href=\"mailto:imi+tok123abc@imi.example.eu?subject="
 				 "ACCEPT%20%5BIMI-2026-000123%5D\"") == NULL)
 			fail_msg("%s: no ACCEPT link in the HTML part", cases[i].lang);
@@ -284,6 +286,56 @@ static void test_render_hostile(void **state)
 	if (error == NULL || strstr(error, "explode") == NULL)
 		fail_msg("unknown action error: got \"%s\"", error ? error : "(null)");
 	g_free(error);
+}
+
+/* An action text that places the link itself with %{action}. */
+static void test_render_action_placeholder(void **state)
+{
+	struct fixture *f = *state;
+	char *dir = g_strdup("tests/tmp/render-act-XXXXXX"), *path, *error = NULL;
+	char *msgtext = NULL, *plain, *html;
+	struct catalog *cat = NULL;
+	struct render_request in;
+	GMimeMessage *msg;
+	size_t len;
+
+	g_mkdir_with_parents("tests/tmp", 0700);
+	if (g_mkdtemp(dir) == NULL)
+		fail_msg("cannot create %s", dir);
+	path = g_build_filename(dir, "en.ini", NULL);
+	g_file_set_contents(path,
+			    "[Catalog]\nLanguage=en\nLanguageName=English\n"
+			    "[Messages]\nrequest.subject=Request %{case}\n"
+			    "request.action.accept=To accept <now> & later, write to %{action}.\n"
+			    "[Words]\nyes=yes\nno=no\n", -1, NULL);
+	if (catalog_open(dir, &cat, &error) != IMI_OK)
+		fail_msg("%s", error);
+	base_request(f, &in, "en");
+	in.catalog = cat;
+	if (render_request(&in, &msgtext, &len, &error) != IMI_OK)
+		fail_msg("%s", error);
+	msg = parse(msgtext, len);
+	plain = part_text(msg, "plain");
+	html = part_text(msg, "html");
+	if (strstr(plain, "To accept <now> & later, write to mailto:imi+tok123abc@imi.example.eu"
+			  "?subject=ACCEPT%20%5BIMI-2026-000123%5D.\n") == NULL)
+		fail_msg("plain action text:\n%s", plain);
+	if (strstr(html, "To accept &lt;now&gt; &amp; later, write to <a href=\"mailto:"
+			 "imi+tok123abc@imi.example.eu?subject=ACCEPT%20%5BIMI-2026-000123%5D\">"
+			 "imi+tok123abc@imi.example.eu</a>.") == NULL)
+		fail_msg("html action text:\n%s", html);
+	/* Keys the catalog lacks show as [key], visibly. */
+	if (strstr(plain, "[request.footer]") == NULL)
+		fail_msg("a missing key should show as [key]:\n%s", plain);
+	g_free(plain);
+	g_free(html);
+	g_object_unref(msg);
+	g_free(msgtext);
+	catalog_close(&cat);
+	unlink(path);
+	g_rmdir(dir);
+	g_free(path);
+	g_free(dir);
 }
 
 static void test_render_notice(void **state)
@@ -389,6 +441,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_render_languages),
 		cmocka_unit_test(test_render_hostile),
+		cmocka_unit_test(test_render_action_placeholder),
 		cmocka_unit_test(test_render_notice),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
