@@ -29,6 +29,9 @@ struct extractor {
 	GPtrArray ***choices;       /* per question, per choice: folded names */
 	GPtrArray *yes[LANG_COUNT]; /* folded yes words (borrowed) */
 	GPtrArray *no[LANG_COUNT];
+	GPtrArray *wrote;           /* folded quote-header verbs, all languages (borrowed) */
+	GPtrArray *from;            /* folded header-block field names (borrowed) */
+	GPtrArray *original;        /* folded "Original Message" texts (borrowed) */
 	GPtrArray **found;          /* per question: struct candidate * */
 	GPtrArray *problems;        /* reply-level problems (owned) */
 };
@@ -146,9 +149,21 @@ static void extractor_init(struct extractor *x, const struct answers_input *in)
 					   fold_question(qset_choice_label(q, c, lang_codes[l])));
 		}
 	}
+	x->wrote = g_ptr_array_new();
+	x->from = g_ptr_array_new();
+	x->original = g_ptr_array_new();
 	for (int l = 0; l < LANG_COUNT; l++) {
 		const char *const *w;
 
+		if (in->catalog != NULL) {
+			for (w = catalog_words(in->catalog, lang_codes[l], "wrote"); *w != NULL; w++)
+				g_ptr_array_add(x->wrote, (gpointer)*w);
+			for (w = catalog_words(in->catalog, lang_codes[l], "from"); *w != NULL; w++)
+				g_ptr_array_add(x->from, (gpointer)*w);
+			for (w = catalog_words(in->catalog, lang_codes[l], "original-message");
+			     *w != NULL; w++)
+				g_ptr_array_add(x->original, (gpointer)*w);
+		}
 		x->yes[l] = g_ptr_array_new();
 		x->no[l] = g_ptr_array_new();
 		if (in->catalog == NULL)
@@ -178,6 +193,9 @@ static void extractor_clear(struct extractor *x)
 		g_ptr_array_free(x->yes[l], TRUE);
 		g_ptr_array_free(x->no[l], TRUE);
 	}
+	g_ptr_array_free(x->wrote, TRUE);
+	g_ptr_array_free(x->from, TRUE);
+	g_ptr_array_free(x->original, TRUE);
 	if (x->problems != NULL)
 		g_ptr_array_free(x->problems, TRUE);
 }
@@ -534,6 +552,43 @@ static void scan_quoted(struct extractor *x, struct scan_state *st, int pass,
 		scan_finish(x, st, pass);  /* quoted text after the block: the footer */
 }
 
+/* Where a client starts the history or a signature, in any language: the
+ * quote header "On ... wrote:", "-----Original Message-----" (with the
+ * catalogs' translations), a header-block line "From: a@b", a signature
+ * delimiter "-- ".  Any answer ends there. */
+static int history_marker(const struct extractor *x, const char *line)
+{
+	char *f;
+	size_t n;
+	int hit = 0;
+
+	if (strcmp(line, "--") == 0 || strcmp(line, "-- ") == 0)
+		return 1;
+	f = lang_fold(line);
+	g_strstrip(f);
+	n = strlen(f);
+	if (n > 0 && f[n - 1] == ':')
+		for (unsigned i = 0; i < x->wrote->len && !hit; i++)
+			hit = strstr(f, x->wrote->pdata[i]) != NULL;
+	if (!hit && strstr(f, "---") != NULL)
+		for (unsigned i = 0; i < x->original->len && !hit; i++)
+			hit = strstr(f, x->original->pdata[i]) != NULL;
+	if (!hit && strchr(f, '@') != NULL)
+		for (unsigned i = 0; i < x->from->len && !hit; i++) {
+			const char *w = x->from->pdata[i];
+			size_t wn = strlen(w);
+			const char *p = f + wn;
+
+			if (strncmp(f, w, wn) != 0)
+				continue;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			hit = *p == ':';
+		}
+	g_free(f);
+	return hit;
+}
+
 /* What follows a question on its own line: after the last '?' or ')'
  * (the question's end, or its hint), else NULL. */
 static const char *echo_rest(const char *line)
@@ -556,7 +611,7 @@ static void scan_unquoted(struct extractor *x, struct scan_state *st, int pass,
 	const char *value = NULL;
 	int answer_line, buf_blank = blank(st->buf->str);
 
-	if (separator_line(content)) {
+	if (separator_line(content) || history_marker(x, content)) {
 		scan_finish(x, st, pass);
 		return;
 	}

@@ -15,9 +15,12 @@
  *     inline replies): after the unquoted "Q2. ..." line, what follows its
  *     "Q2:" line, up to the next blank line;
  * The request's own lines under a question (its choice list, its help)
- * are never taken for an answer, and a rule of ten or more '-', '_' or
- * '=' (the request's footer rule, "-----Original Message-----") ends any
- * answer.
+ * are never taken for an answer.  Any answer ends at a rule of ten or more
+ * '-', '_' or '=' (the request's footer rule), at the start of quoted
+ * history in any language (the catalogs' [Words]: "On ... wrote:",
+ * "-----Original Message-----", a header-block line "From: a@b") and at a
+ * signature delimiter "-- ", so text that a trimmer left in does not end
+ * up in a free-text answer.
  * and normalizes each by the question's type: yes/no in any of the 24
  * languages (the catalogs' [Words]), choices by code or by their label in
  * any language of the set (case- and accent-insensitive), dates in common

@@ -184,6 +184,19 @@ static const struct {
 	 "Q2. Is the professional registered with your authority? (yes / no) No\n"
 	 "Q3: valid\nQ4: 2026-03-01\n",
 	 NULL, "Q1=yes Q2=no Q3=valid Q4=2026-03-01", ""},
+	{"untrimmed: quote header, Outlook block and signature end free text", "en",
+	 "Q1: yes\nQ2: no\nQ3: valid\nQ4: 2026-03-01\nQ5: Nothing to add.\n\n"
+	 "On Wed, 25 Nov 2026 at 10:00, IMI <imi@imi.example.eu> wrote:\n"
+	 "> Q1. Is the attached diploma authentic? (yes / no)\n",
+	 NULL, "Q1=yes Q2=no Q3=valid Q4=2026-03-01 Q5=Nothing to add.", ""},
+	{"untrimmed: German Outlook header block", "de",
+	 "Q5: Keine Bemerkungen.\nVon: IMI <imi@imi.example.eu>\nGesendet: Mittwoch\n"
+	 "Q1: ja\nQ2: nein\nQ3: gültig\nQ4: 1.3.2026\n",
+	 NULL, "Q1=yes Q2=no Q3=valid Q4=2026-03-01 Q5=Keine Bemerkungen.", ""},
+	{"untrimmed: French original message and signature", "fr",
+	 "Q1: oui\nQ2: non\nQ3: valide\nQ4: 1/3/2026\nQ5: Rien.\n-- \nMarie\n"
+	 "-------- Message d'origine --------\nDe : IMI <imi@imi.example.eu>\n",
+	 NULL, "Q1=yes Q2=no Q3=valid Q4=2026-03-01 Q5=Rien.", ""},
 	{"empty reply", "en", "Thanks!\n", NULL, "",
 	 "missing:Q1 missing:Q2 missing:Q3 missing:Q4"},
 };
