@@ -15,105 +15,6 @@
 #define DATE_NOISE_LEN 4       /* words this short between parts are noise */
 #define DATE_MIN_ABBREV 3      /* shortest month abbreviation */
 
-/* Month names, one row per language and grammatical form; written as
- * people write them, folded at first use. */
-static const struct {
-	const char *lang;
-	const char *names[12];
-} month_rows[] = {
-	{"bg", {"януари", "февруари", "март", "април", "май", "юни", "юли",
-		"август", "септември", "октомври", "ноември", "декември"}},
-	{"cs", {"leden", "únor", "březen", "duben", "květen", "červen",
-		"červenec", "srpen", "září", "říjen", "listopad", "prosinec"}},
-	{"cs", {"ledna", "února", "března", "dubna", "května", "června",
-		"července", "srpna", "září", "října", "listopadu", "prosince"}},
-	{"da", {"januar", "februar", "marts", "april", "maj", "juni", "juli",
-		"august", "september", "oktober", "november", "december"}},
-	{"de", {"januar", "februar", "märz", "april", "mai", "juni", "juli",
-		"august", "september", "oktober", "november", "dezember"}},
-	{"de", {"jänner", "feber", NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-		NULL, NULL, NULL}},
-	{"el", {"ιανουάριος", "φεβρουάριος", "μάρτιος", "απρίλιος", "μάιος",
-		"ιούνιος", "ιούλιος", "αύγουστος", "σεπτέμβριος", "οκτώβριος",
-		"νοέμβριος", "δεκέμβριος"}},
-	{"el", {"ιανουαρίου", "φεβρουαρίου", "μαρτίου", "απριλίου", "μαΐου",
-		"ιουνίου", "ιουλίου", "αυγούστου", "σεπτεμβρίου", "οκτωβρίου",
-		"νοεμβρίου", "δεκεμβρίου"}},
-	{"en", {"january", "february", "march", "april", "may", "june", "july",
-		"august", "september", "october", "november", "december"}},
-	{"es", {"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio",
-		"agosto", "septiembre", "octubre", "noviembre", "diciembre"}},
-	{"es", {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "setiembre",
-		NULL, NULL, NULL}},
-	{"et", {"jaanuar", "veebruar", "märts", "aprill", "mai", "juuni",
-		"juuli", "august", "september", "oktoober", "november",
-		"detsember"}},
-	{"fi", {"tammikuu", "helmikuu", "maaliskuu", "huhtikuu", "toukokuu",
-		"kesäkuu", "heinäkuu", "elokuu", "syyskuu", "lokakuu",
-		"marraskuu", "joulukuu"}},
-	{"fi", {"tammikuuta", "helmikuuta", "maaliskuuta", "huhtikuuta",
-		"toukokuuta", "kesäkuuta", "heinäkuuta", "elokuuta", "syyskuuta",
-		"lokakuuta", "marraskuuta", "joulukuuta"}},
-	{"fr", {"janvier", "février", "mars", "avril", "mai", "juin",
-		"juillet", "août", "septembre", "octobre", "novembre",
-		"décembre"}},
-	{"ga", {"eanáir", "feabhra", "márta", "aibreán", "bealtaine",
-		"meitheamh", "iúil", "lúnasa", "meán fómhair", "deireadh fómhair",
-		"samhain", "nollaig"}},
-	{"hr", {"siječanj", "veljača", "ožujak", "travanj", "svibanj",
-		"lipanj", "srpanj", "kolovoz", "rujan", "listopad", "studeni",
-		"prosinac"}},
-	{"hr", {"siječnja", "veljače", "ožujka", "travnja", "svibnja",
-		"lipnja", "srpnja", "kolovoza", "rujna", "listopada", "studenoga",
-		"prosinca"}},
-	{"hu", {"január", "február", "március", "április", "május", "június",
-		"július", "augusztus", "szeptember", "október", "november",
-		"december"}},
-	{"it", {"gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno",
-		"luglio", "agosto", "settembre", "ottobre", "novembre",
-		"dicembre"}},
-	{"lt", {"sausis", "vasaris", "kovas", "balandis", "gegužė", "birželis",
-		"liepa", "rugpjūtis", "rugsėjis", "spalis", "lapkritis",
-		"gruodis"}},
-	{"lt", {"sausio", "vasario", "kovo", "balandžio", "gegužės",
-		"birželio", "liepos", "rugpjūčio", "rugsėjo", "spalio",
-		"lapkričio", "gruodžio"}},
-	{"lv", {"janvāris", "februāris", "marts", "aprīlis", "maijs", "jūnijs",
-		"jūlijs", "augusts", "septembris", "oktobris", "novembris",
-		"decembris"}},
-	{"lv", {"janvārī", "februārī", "martā", "aprīlī", "maijā", "jūnijā",
-		"jūlijā", "augustā", "septembrī", "oktobrī", "novembrī",
-		"decembrī"}},
-	{"mt", {"jannar", "frar", "marzu", "april", "mejju", "ġunju", "lulju",
-		"awwissu", "settembru", "ottubru", "novembru", "diċembru"}},
-	{"nl", {"januari", "februari", "maart", "april", "mei", "juni", "juli",
-		"augustus", "september", "oktober", "november", "december"}},
-	{"pl", {"styczeń", "luty", "marzec", "kwiecień", "maj", "czerwiec",
-		"lipiec", "sierpień", "wrzesień", "październik", "listopad",
-		"grudzień"}},
-	{"pl", {"stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca",
-		"lipca", "sierpnia", "września", "października", "listopada",
-		"grudnia"}},
-	{"pt", {"janeiro", "fevereiro", "março", "abril", "maio", "junho",
-		"julho", "agosto", "setembro", "outubro", "novembro",
-		"dezembro"}},
-	{"ro", {"ianuarie", "februarie", "martie", "aprilie", "mai", "iunie",
-		"iulie", "august", "septembrie", "octombrie", "noiembrie",
-		"decembrie"}},
-	{"sk", {"január", "február", "marec", "apríl", "máj", "jún", "júl",
-		"august", "september", "október", "november", "december"}},
-	{"sk", {"januára", "februára", "marca", "apríla", "mája", "júna",
-		"júla", "augusta", "septembra", "októbra", "novembra",
-		"decembra"}},
-	{"sl", {"januar", "februar", "marec", "april", "maj", "junij", "julij",
-		"avgust", "september", "oktober", "november", "december"}},
-	{"sl", {"januarja", "februarja", "marca", "aprila", "maja", "junija",
-		"julija", "avgusta", "septembra", "oktobra", "novembra",
-		"decembra"}},
-	{"sv", {"januari", "februari", "mars", "april", "maj", "juni", "juli",
-		"augusti", "september", "oktober", "november", "december"}},
-};
-
 struct month_entry {
 	char *folded;      /* folded name */
 	const char *lang;
@@ -126,7 +27,10 @@ static gpointer date_table_build(gpointer unused)
 {
 	GPtrArray *t = g_ptr_array_new();
 
-	for (unsigned r = 0; r < G_N_ELEMENTS(month_rows); r++)
+	unsigned n_rows;
+	const struct lang_month_row *month_rows = lang_month_rows(&n_rows);
+
+	for (unsigned r = 0; r < n_rows; r++)
 		for (int m = 0; m < 12; m++) {
 			struct month_entry *e;
 

@@ -486,6 +486,7 @@ int render_request(const struct render_request *in, char **message_r,
 	GString *plain, *html;
 	GMimeMultipart *alt;
 	char *tag, *title, *authority, *country, *subject, *subject_clean;
+	char *deadline;
 	int ret;
 
 	*message_r = NULL;
@@ -523,11 +524,16 @@ int render_request(const struct render_request *in, char **message_r,
 	plain = g_string_new(NULL);
 	html = g_string_new(NULL);
 	render_html_open(html, lang, subject_clean);
+	/* The deadline as the language writes a date; an unparsable one as
+	 * given (header-clean). */
+	deadline = lang_format_date(in->deadline, lang);
+	if (deadline == NULL && in->deadline != NULL)
+		deadline = render_header_text(in->deadline, RENDER_MAX_HEADER_TEXT);
 	{
 		const struct catalog_arg args[] = {
 			{"case", in->case_id}, {"title", title},
 			{"authority", authority}, {"country", country},
-			{"date", in->deadline}, {NULL, NULL},
+			{"date", deadline}, {NULL, NULL},
 		};
 		render_key(plain, html, in->catalog, lang, "request.intro", args);
 		if (in->note != NULL && *in->note != '\0') {
@@ -568,6 +574,7 @@ int render_request(const struct render_request *in, char **message_r,
 	g_free(title);
 	g_free(authority);
 	g_free(country);
+	g_free(deadline);
 	g_free(subject_clean);
 	return ret;
 }

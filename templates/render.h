@@ -74,7 +74,8 @@ struct render_request {
 	const char *title;          /* NULL: the set's title in the language */
 	const char *authority;      /* the requesting authority's name (hostile) */
 	const char *country;        /* its country (hostile) */
-	const char *deadline;       /* "2026-12-31" or NULL */
+	const char *deadline;       /* "2026-12-31" or NULL; %{date}, written as the
+				     * language writes dates ("31 décembre 2026") */
 	const char *note;           /* free text of the requester (hostile), or NULL */
 	/* Actions offered, NULL-terminated: "accept", "withdraw", "forward".
 	 * NULL: none. */

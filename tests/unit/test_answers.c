@@ -10,6 +10,7 @@
 #include "parser/answers.h"
 #include "parser/dates.h"
 #include "templates/catalog.h"
+#include "templates/lang.h"
 #include "templates/qset.h"
 #include "templates/render.h"
 
@@ -330,6 +331,35 @@ static void test_dates(void **state)
 		check_str(dates[i].text, r == DATE_FOUND ? iso : NULL, dates[i].want);
 	}
 	check_int("month sept.", date_month_name("Sept.", NULL), 9);
+
+	/* Every language's written date reads back, with and without the
+	 * language as a hint. */
+	for (int l = 0; l < LANG_COUNT; l++) {
+		static const char *const isos[] = {"2026-12-31", "2026-03-01", "2027-11-05",
+						   "2026-10-10", "2026-07-02"};
+		for (unsigned k = 0; k < G_N_ELEMENTS(isos); k++) {
+			char *written = lang_format_date(isos[k], lang_codes[l]);
+			char iso[DATE_ISO_SIZE] = "", *field;
+			const char *hints[] = {lang_codes[l], NULL};
+
+			for (unsigned h = 0; h < 2; h++) {
+				field = g_strdup_printf("%s \"%s\" (hint %s)", lang_codes[l],
+							written, hints[h] ? hints[h] : "none");
+				/* Croatian October and Polish/Czech November share
+				 * "listopad": only the hint decides. */
+				if (hints[h] == NULL && strstr(written, "listopad") != NULL) {
+					g_free(field);
+					continue;
+				}
+				check_str(field,
+					  date_find(written, hints[h], iso, NULL) == DATE_FOUND
+						  ? iso : NULL,
+					  isos[k]);
+				g_free(field);
+			}
+			g_free(written);
+		}
+	}
 	check_int("month jui (juin/juillet)", date_month_name("jui", NULL), 0);
 }
 

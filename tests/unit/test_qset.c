@@ -429,6 +429,33 @@ static void test_lang_fold(void **state)
 		check_str(cases[i].in, got, cases[i].want);
 		g_free(got);
 	}
+	{
+		static const struct {
+			const char *iso, *lang, *want;
+		} dates[] = {
+			{"2026-12-31", "en", "31 December 2026"},
+			{"2026-03-01", "fr", "1er mars 2026"},
+			{"2026-03-01", "de", "1. März 2026"},
+			{"2026-12-31", "cs", "31. prosince 2026"},
+			{"2026-12-31", "hu", "2026. december 31."},
+			{"2026-12-31", "lt", "2026 m. gruodžio 31 d."},
+			{"2026-12-31", "lv", "2026. gada 31. decembris"},
+			{"2026-09-01", "ga", "1 Meán Fómhair 2026"},
+			{"2026-12-31", "el", "31 Δεκεμβρίου 2026"},
+			{"2026-12-31", "fi", "31. joulukuuta 2026"},
+			{"2026-12-31", "es", "31 de diciembre de 2026"},
+			{"2026-12-31", "xx", "31 December 2026"},
+			{"2026-02-30", "en", NULL},
+			{"31.12.2026", "en", NULL},
+		};
+		for (unsigned i = 0; i < G_N_ELEMENTS(dates); i++) {
+			char *got = lang_format_date(dates[i].iso, dates[i].lang);
+			char *field = g_strdup_printf("date %s in %s", dates[i].iso, dates[i].lang);
+			check_str(field, got, dates[i].want);
+			g_free(field);
+			g_free(got);
+		}
+	}
 	check_int("lang en", lang_index("en"), 5);
 	check_int("lang xx", lang_index("xx"), -1);
 	check_int("lang NULL", lang_index(NULL), -1);
