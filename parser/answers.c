@@ -763,6 +763,14 @@ static enum verdict normalize_yesno(const struct extractor *x,
 
 				if (!starts_with_word(f, word) || n < best)
 					continue;
+				/* Short words are ordinary words elsewhere (Maltese
+				 * "le", Romanian "da", Finnish "e"): from a language
+				 * not the replier's, they count only alone or before
+				 * punctuation ("Le diplôme..." is no answer, "No, ..."
+				 * is). */
+				if (l != hint && g_utf8_strlen(word, -1) <= 2 && f[n] != '\0' &&
+				    !g_unichar_ispunct(g_utf8_get_char(f + n)))
+					continue;
 				if (n > best) {
 					best = n;
 					best_yes = best_no = hint_yes = hint_no = 0;

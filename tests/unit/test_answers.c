@@ -198,6 +198,12 @@ static const struct {
 	 "Q1: oui\nQ2: non\nQ3: valide\nQ4: 1/3/2026\nQ5: Rien.\n-- \nMarie\n"
 	 "-------- Message d'origine --------\nDe : IMI <imi@imi.example.eu>\n",
 	 NULL, "Q1=yes Q2=no Q3=valid Q4=2026-03-01 Q5=Rien.", ""},
+	{"short words of other languages", "fr",
+	 "Q1: Si nécessaire, voir la pièce jointe\nQ2: Non, jamais\nQ3: valid\nQ4: 2026-03-01\n",
+	 NULL, "Q1=? Q2=no Q3=valid Q4=2026-03-01", "not-understood:Q1"},
+	{"short words of the replier's language", "de",
+	 "Q1: Ja seit 2015\nQ2: No, never\nQ3: valid\nQ4: 2026-03-01\n",
+	 NULL, "Q1=yes Q2=no Q3=valid Q4=2026-03-01", ""},
 	{"empty reply", "en", "Thanks!\n", NULL, "",
 	 "missing:Q1 missing:Q2 missing:Q3 missing:Q4"},
 };
