@@ -49,5 +49,7 @@ int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_config(struct cli *cli, int argc, char **argv);
 int cmd_auth(struct cli *cli, int argc, char **argv);
 int cmd_parse(struct cli *cli, int argc, char **argv);
+int cmd_parse_answers(struct cli *cli, int argc, char **argv); /* from cmd_parse, argv[0] "answers" */
+int cmd_qset(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -24,6 +24,7 @@ static const struct command commands[] = {
 	{"check", cmd_check, "verify that every index agrees with its database"},
 	{"auth", cmd_auth, "check|sign: DKIM, SPF and alignment of one message"},
 	{"parse", cmd_parse, "trim a reply and read its answers, without the store"},
+	{"qset", cmd_qset, "load|list|show question sets"},
 };
 
 static void usage(FILE *out)

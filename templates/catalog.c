@@ -1,0 +1,489 @@
+/*
+ * catalog.c: message catalogs, lookup with English fallback, placeholders.
+ */
+#include "templates/catalog.h"
+
+#include <string.h>
+
+#include "templates/lang.h"
+
+static const char *const word_names[] = {
+	"yes", "no", "wrote", "original-message", "from",
+};
+#define N_WORDS G_N_ELEMENTS(word_names)
+#define PLACEHOLDER_MAX_NAME 64
+
+struct catalog_lang {
+	char *path;                /* file it came from */
+	GKeyFile *keyfile;
+	char *language_name;       /* [Catalog] LanguageName */
+	GHashTable *messages;      /* [Messages] key -> text (stripped) */
+	char **words[N_WORDS];     /* folded lists */
+	char **words_raw[N_WORDS]; /* as written */
+};
+
+struct catalog {
+	char *dir;
+	struct catalog_lang *langs[LANG_COUNT]; /* NULL: no file */
+};
+
+static const char *const empty_list[] = {NULL};
+
+static void catalog_lang_free(struct catalog_lang *l)
+{
+	if (l == NULL)
+		return;
+	g_free(l->path);
+	g_free(l->language_name);
+	if (l->keyfile != NULL)
+		g_key_file_free(l->keyfile);
+	if (l->messages != NULL)
+		g_hash_table_destroy(l->messages);
+	for (unsigned i = 0; i < N_WORDS; i++) {
+		g_strfreev(l->words[i]);
+		g_strfreev(l->words_raw[i]);
+	}
+	g_free(l);
+}
+
+void catalog_close(struct catalog **catp)
+{
+	struct catalog *cat = *catp;
+
+	if (cat == NULL)
+		return;
+	*catp = NULL;
+	for (int i = 0; i < LANG_COUNT; i++)
+		catalog_lang_free(cat->langs[i]);
+	g_free(cat->dir);
+	g_free(cat);
+}
+
+/* "oui; o ;OK" -> {"oui","o","ok"} folded, and the raw trimmed words. */
+static void catalog_split_words(const char *text, char ***folded_r,
+				char ***raw_r)
+{
+	char **parts = g_strsplit(text, ";", -1);
+	GPtrArray *folded = g_ptr_array_new(), *raw = g_ptr_array_new();
+
+	for (unsigned i = 0; parts[i] != NULL; i++) {
+		char *w = g_strstrip(parts[i]);
+		if (*w == '\0')
+			continue;
+		g_ptr_array_add(raw, g_strdup(w));
+		g_ptr_array_add(folded, lang_fold(w));
+	}
+	g_strfreev(parts);
+	g_ptr_array_add(folded, NULL);
+	g_ptr_array_add(raw, NULL);
+	*folded_r = (char **)g_ptr_array_free(folded, FALSE);
+	*raw_r = (char **)g_ptr_array_free(raw, FALSE);
+}
+
+static int catalog_lang_load(const char *dir, const char *code,
+			     struct catalog_lang **l_r, char **error_r)
+{
+	struct catalog_lang *l;
+	GError *gerr = NULL;
+	char *text = NULL, *language, **keys;
+	gsize len;
+	int ret = IMI_OK;
+
+	*l_r = NULL;
+	l = g_new0(struct catalog_lang, 1);
+	l->path = g_strdup_printf("%s/%s.ini", dir, code);
+	if (!g_file_get_contents(l->path, &text, &len, &gerr)) {
+		ret = imi_fail(error_r,
+			       gerr->code == G_FILE_ERROR_NOENT ? IMI_NOTFOUND
+								 : IMI_ERROR,
+			       "cannot read catalog %s: %s", l->path,
+			       gerr->message);
+		g_error_free(gerr);
+		goto out;
+	}
+	if (len > CATALOG_MAX_FILE_BYTES) {
+		ret = imi_fail(error_r, IMI_TOOBIG, "%s: more than %d bytes",
+			       l->path, CATALOG_MAX_FILE_BYTES);
+		goto out;
+	}
+	l->keyfile = g_key_file_new();
+	if (!g_key_file_load_from_data(l->keyfile, text, len, G_KEY_FILE_NONE,
+				       &gerr)) {
+		ret = imi_fail(error_r, IMI_INVALID, "%s: %s", l->path,
+			       gerr->message);
+		g_error_free(gerr);
+		goto out;
+	}
+	language = g_key_file_get_string(l->keyfile, "Catalog", "Language", NULL);
+	if (language == NULL || strcmp(g_strstrip(language), code) != 0) {
+		ret = imi_fail(error_r, IMI_INVALID,
+			       "%s: [Catalog] Language: %s (must be %s, as the file name)",
+			       l->path, language != NULL ? language : "missing", code);
+		g_free(language);
+		goto out;
+	}
+	g_free(language);
+	l->language_name = g_key_file_get_string(l->keyfile, "Catalog",
+						 "LanguageName", NULL);
+	if (l->language_name == NULL)
+		l->language_name = g_strdup(code);
+	g_strstrip(l->language_name);
+	l->messages = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					    g_free);
+	keys = g_key_file_get_keys(l->keyfile, "Messages", NULL, NULL);
+	for (unsigned i = 0; keys != NULL && keys[i] != NULL && ret == IMI_OK; i++) {
+		char *v = g_key_file_get_string(l->keyfile, "Messages", keys[i],
+						&gerr);
+		if (v == NULL) {
+			ret = imi_fail(error_r, IMI_INVALID, "%s: [Messages] %s: %s",
+				       l->path, keys[i], gerr->message);
+			g_clear_error(&gerr);
+			break;
+		}
+		g_hash_table_insert(l->messages, g_strdup(keys[i]), g_strstrip(v));
+	}
+	g_strfreev(keys);
+	for (unsigned i = 0; i < N_WORDS && ret == IMI_OK; i++) {
+		char *v = g_key_file_get_string(l->keyfile, "Words", word_names[i],
+						NULL);
+		catalog_split_words(v != NULL ? v : "", &l->words[i],
+				    &l->words_raw[i]);
+		g_free(v);
+	}
+out:
+	g_free(text);
+	if (ret != IMI_OK)
+		catalog_lang_free(l);
+	else
+		*l_r = l;
+	return ret;
+}
+
+int catalog_open(const char *dir, struct catalog **cat_r, char **error_r)
+{
+	struct catalog *cat = g_new0(struct catalog, 1);
+	int ret;
+
+	*cat_r = NULL;
+	cat->dir = g_strdup(dir);
+	for (int i = 0; i < LANG_COUNT; i++) {
+		char *path = g_strdup_printf("%s/%s.ini", dir, lang_codes[i]);
+		int exists = g_file_test(path, G_FILE_TEST_EXISTS);
+
+		g_free(path);
+		/* English is the reference and must be there. */
+		if (!exists && strcmp(lang_codes[i], "en") != 0)
+			continue;
+		ret = catalog_lang_load(dir, lang_codes[i], &cat->langs[i], error_r);
+		if (ret != IMI_OK) {
+			catalog_close(&cat);
+			return ret;
+		}
+	}
+	*cat_r = cat;
+	return IMI_OK;
+}
+
+int catalog_open_conf(const struct imi_conf *conf, struct catalog **cat_r,
+		      char **error_r)
+{
+	/* A source tree has templates/catalogs; make install puts them in
+	 * <datadir>/catalogs. */
+	char *dir = g_build_filename(conf->datadir, "templates", "catalogs", NULL);
+	int ret;
+
+	if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+		char *installed = g_build_filename(conf->datadir, "catalogs", NULL);
+		if (g_file_test(installed, G_FILE_TEST_IS_DIR)) {
+			g_free(dir);
+			dir = installed;
+		} else {
+			g_free(installed);
+		}
+	}
+	ret = catalog_open(dir, cat_r, error_r);
+
+	g_free(dir);
+	return ret;
+}
+
+static const struct catalog_lang *catalog_lang_get(const struct catalog *cat,
+						   const char *lang)
+{
+	int i = lang_index(lang);
+
+	return i >= 0 ? cat->langs[i] : NULL;
+}
+
+int catalog_has_language(const struct catalog *cat, const char *lang)
+{
+	return catalog_lang_get(cat, lang) != NULL;
+}
+
+const char *catalog_get(const struct catalog *cat, const char *lang,
+			const char *key)
+{
+	const struct catalog_lang *l = catalog_lang_get(cat, lang);
+	const char *text = NULL;
+
+	if (l != NULL)
+		text = g_hash_table_lookup(l->messages, key);
+	if (text == NULL || *text == '\0')
+		text = g_hash_table_lookup(cat->langs[lang_index("en")]->messages,
+					   key);
+	return text;
+}
+
+const char *catalog_language_name(const struct catalog *cat, const char *lang)
+{
+	const struct catalog_lang *l = catalog_lang_get(cat, lang);
+
+	return l != NULL ? l->language_name : NULL;
+}
+
+char *catalog_html_escape(const char *text)
+{
+	GString *out = g_string_sized_new(strlen(text) + 16);
+
+	for (const char *p = text; *p != '\0'; p++) {
+		switch (*p) {
+		case '&': g_string_append(out, "&amp;"); break;
+		case '<': g_string_append(out, "&lt;"); break;
+		case '>': g_string_append(out, "&gt;"); break;
+		case '"': g_string_append(out, "&quot;"); break;
+		case '\'': g_string_append(out, "&#39;"); break;
+		default: g_string_append_c(out, *p);
+		}
+	}
+	return g_string_free(out, FALSE);
+}
+
+static void catalog_append(GString *out, const char *text, size_t len,
+			   int html)
+{
+	if (html) {
+		char *part = g_strndup(text, len), *esc = catalog_html_escape(part);
+		g_string_append(out, esc);
+		g_free(part);
+		g_free(esc);
+	} else {
+		g_string_append_len(out, text, (gssize)len);
+	}
+}
+
+static int placeholder_name_ok(const char *name, size_t len)
+{
+	if (len == 0 || len > PLACEHOLDER_MAX_NAME)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!g_ascii_isalnum(name[i]) && name[i] != '-' && name[i] != '_')
+			return 0;
+	return 1;
+}
+
+static char *catalog_expand_mode(const char *text, const struct catalog_arg *args,
+				 int html)
+{
+	GString *out = g_string_sized_new(strlen(text) + 64);
+	const char *p = text;
+
+	while (*p != '\0') {
+		const char *start = strstr(p, "%{"), *end;
+		size_t len;
+		const struct catalog_arg *a = NULL;
+
+		if (start == NULL) {
+			catalog_append(out, p, strlen(p), html);
+			break;
+		}
+		catalog_append(out, p, (size_t)(start - p), html);
+		end = strchr(start + 2, '}');
+		len = end != NULL ? (size_t)(end - start - 2) : 0;
+		if (end == NULL || !placeholder_name_ok(start + 2, len)) {
+			catalog_append(out, start, 2, html);
+			p = start + 2;
+			continue;
+		}
+		for (const struct catalog_arg *i = args; i != NULL && i->name != NULL; i++)
+			if (strlen(i->name) == len &&
+			    strncmp(i->name, start + 2, len) == 0) {
+				a = i;
+				break;
+			}
+		if (a != NULL)
+			catalog_append(out, a->value != NULL ? a->value : "",
+				       a->value != NULL ? strlen(a->value) : 0, html);
+		else
+			catalog_append(out, start, len + 3, html);
+		p = end + 1;
+	}
+	return g_string_free(out, FALSE);
+}
+
+char *catalog_expand(const char *text, const struct catalog_arg *args)
+{
+	return catalog_expand_mode(text, args, 0);
+}
+
+char *catalog_expand_html(const char *text, const struct catalog_arg *args)
+{
+	return catalog_expand_mode(text, args, 1);
+}
+
+char *catalog_format(const struct catalog *cat, const char *lang,
+		     const char *key, const struct catalog_arg *args)
+{
+	const char *text = catalog_get(cat, lang, key);
+
+	if (text == NULL)
+		return g_strdup_printf("[%s]", key);
+	return catalog_expand(text, args);
+}
+
+char *catalog_format_html(const struct catalog *cat, const char *lang,
+			  const char *key, const struct catalog_arg *args)
+{
+	const char *text = catalog_get(cat, lang, key);
+	char *esc, *out;
+
+	if (text == NULL) {
+		esc = catalog_html_escape(key);
+		out = g_strdup_printf("[%s]", esc);
+		g_free(esc);
+		return out;
+	}
+	return catalog_expand_html(text, args);
+}
+
+static int catalog_word_index(const char *name)
+{
+	for (unsigned i = 0; i < N_WORDS; i++)
+		if (strcmp(word_names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *const *catalog_words(const struct catalog *cat, const char *lang,
+				 const char *name)
+{
+	const struct catalog_lang *l = catalog_lang_get(cat, lang);
+	int w = catalog_word_index(name);
+
+	if (l == NULL || w < 0)
+		return empty_list;
+	return (const char *const *)l->words[w];
+}
+
+const char *const *catalog_words_raw(const struct catalog *cat,
+				     const char *lang, const char *name)
+{
+	const struct catalog_lang *l = catalog_lang_get(cat, lang);
+	int w = catalog_word_index(name);
+
+	if (l == NULL || w < 0)
+		return empty_list;
+	return (const char *const *)l->words_raw[w];
+}
+
+/* The set of %{name} in text. */
+static GHashTable *catalog_placeholders(const char *text)
+{
+	GHashTable *set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+						NULL);
+	const char *p = text;
+
+	while ((p = strstr(p, "%{")) != NULL) {
+		const char *end = strchr(p + 2, '}');
+		size_t len = end != NULL ? (size_t)(end - p - 2) : 0;
+
+		if (end != NULL && placeholder_name_ok(p + 2, len)) {
+			g_hash_table_add(set, g_strndup(p + 2, len));
+			p = end + 1;
+		} else {
+			p += 2;
+		}
+	}
+	return set;
+}
+
+static unsigned catalog_check_text(const char *file, const char *group,
+				   const char *key, const char *en,
+				   const char *tr, GString *report)
+{
+	GHashTable *want = catalog_placeholders(en), *got = catalog_placeholders(tr);
+	GHashTableIter it;
+	gpointer name;
+	unsigned gaps = 0;
+
+	g_hash_table_iter_init(&it, got);
+	while (g_hash_table_iter_next(&it, &name, NULL))
+		if (!g_hash_table_contains(want, name)) {
+			g_string_append_printf(report,
+					       "%s: [%s] %s: uses %%{%s}, which English does not\n",
+					       file, group, key, (char *)name);
+			gaps++;
+		}
+	g_hash_table_iter_init(&it, want);
+	while (g_hash_table_iter_next(&it, &name, NULL))
+		if (!g_hash_table_contains(got, name)) {
+			g_string_append_printf(report,
+					       "%s: [%s] %s: lacks %%{%s}\n",
+					       file, group, key, (char *)name);
+			gaps++;
+		}
+	g_hash_table_destroy(want);
+	g_hash_table_destroy(got);
+	return gaps;
+}
+
+int catalog_check(const struct catalog *cat, GString *report, char **error_r)
+{
+	const struct catalog_lang *en = cat->langs[lang_index("en")];
+	char **groups = g_key_file_get_groups(en->keyfile, NULL);
+	unsigned gaps = 0;
+
+	for (int i = 0; i < LANG_COUNT; i++) {
+		const struct catalog_lang *l = cat->langs[i];
+		char *file = g_strdup_printf("%s.ini", lang_codes[i]);
+
+		if (l == NULL) {
+			g_string_append_printf(report, "%s: missing\n", file);
+			gaps++;
+		}
+		for (unsigned g = 0; l != NULL && l != en && groups[g] != NULL; g++) {
+			char **keys = g_key_file_get_keys(en->keyfile, groups[g],
+							  NULL, NULL);
+			for (unsigned k = 0; keys[k] != NULL; k++) {
+				char *e = g_key_file_get_value(en->keyfile, groups[g],
+							       keys[k], NULL);
+				char *t = g_key_file_get_value(l->keyfile, groups[g],
+							       keys[k], NULL);
+				if (t == NULL) {
+					g_string_append_printf(report,
+							       "%s: [%s] %s: missing\n",
+							       file, groups[g], keys[k]);
+					gaps++;
+				} else if (*g_strstrip(t) == '\0' &&
+					   *g_strstrip(e) != '\0') {
+					g_string_append_printf(report,
+							       "%s: [%s] %s: empty\n",
+							       file, groups[g], keys[k]);
+					gaps++;
+				} else if (strcmp(groups[g], "Messages") == 0) {
+					gaps += catalog_check_text(file, groups[g],
+								   keys[k], e, t,
+								   report);
+				}
+				g_free(e);
+				g_free(t);
+			}
+			g_strfreev(keys);
+		}
+		g_free(file);
+	}
+	g_strfreev(groups);
+	if (gaps > 0)
+		return imi_fail(error_r, IMI_INVALID,
+				"%u gaps in the catalogs of %s", gaps, cat->dir);
+	return IMI_OK;
+}
