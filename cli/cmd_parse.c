@@ -23,6 +23,7 @@ static int parse_trim(struct cli *cli, int argc, char **argv);
 
 static const struct parse_command parse_commands[] = {
 	{"trim", parse_trim, "print the new text of a reply, quoted history and signature removed"},
+	{"answers", cmd_parse_answers, "print the answers found in a reply to a question set, as JSON"},
 };
 
 /* Reads FILE ("-": standard input) whole, refusing more than max bytes. */
