@@ -223,4 +223,45 @@ typedef int directory_each_fn(struct authority *a, void *ctx);
 int directory_each(struct store_txn *txn, directory_each_fn *fn, void *ctx,
 		   char **error_r);
 
+
+/* The outbox.  Every outgoing e-mail is put here in the same transaction as
+ * the state change that causes it; imi send drains it.  The message bytes
+ * are sealed with the case's key when the case has one (they carry personal
+ * data).  A sent message's record is removed (an audit entry remains), so
+ * the outbox holds only what is still to send or failed for good. */
+struct outbox_item {
+	uint64_t seq;        /* key: order of putting */
+	char *message_id;    /* stable across retries: a resend is not a new message */
+	char *from;          /* envelope sender */
+	char **to;           /* envelope recipients */
+	char *case_id;       /* "" when the message belongs to no case */
+	char *state;         /* "queued" or "failed" */
+	int attempts;
+	int64_t next_try;    /* do not send before */
+	char *last_error;    /* the relay's last answer */
+};
+void outbox_item_free(struct outbox_item **item);
+int outbox_put(struct store_txn *txn, const char *case_id, const char *from,
+	       const char *const *to, const char *message_id, const void *raw,
+	       size_t len, uint64_t *seq_r, char **error_r);
+/* Calls fn for each queued item whose next_try <= now, in seq order, while
+ * fn returns 0. */
+typedef int outbox_each_fn(const struct outbox_item *item, void *ctx);
+int outbox_each_due(struct store_txn *txn, int64_t now, outbox_each_fn *fn,
+		    void *ctx, char **error_r);
+/* The item and its message bytes (opened). */
+int outbox_read(struct store_txn *txn, uint64_t seq, struct outbox_item **item_r,
+		void **raw_r, size_t *len_r, char **error_r);
+/* sent: removes the record (audit "outbox.sent"); retry: attempts+1 and
+ * next_try; failed: kept with the error, never retried. */
+int outbox_mark_sent(struct store_txn *txn, uint64_t seq, const char *detail,
+		     char **error_r);
+int outbox_mark_retry(struct store_txn *txn, uint64_t seq, int64_t next_try,
+		      const char *detail, char **error_r);
+int outbox_mark_failed(struct store_txn *txn, uint64_t seq, const char *detail,
+		       char **error_r);
+/* Retention: removes every outbox record of a case. */
+int outbox_forget_case(struct store_txn *txn, const char *case_id,
+		       char **error_r);
+
 #endif
