@@ -2,6 +2,7 @@
  * cmd_init.c: imi init — the home directory, its keys, Maildirs and store.
  */
 #include "cli/cli.h"
+#include "parser/token.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,20 +22,6 @@ static int init_maildir(const char *path, char **error_r)
 		ret = imi_mkdir_p(d, 0700, error_r);
 		g_free(d);
 	}
-	return ret;
-}
-
-/* A 32-byte secret, created once, never overwritten. */
-static int init_secret(const char *path, char **error_r)
-{
-	unsigned char key[32];
-	int ret;
-
-	if (g_file_test(path, G_FILE_TEST_EXISTS))
-		return IMI_OK;
-	randombytes_buf(key, sizeof(key));
-	ret = imi_write_file_atomic(path, key, sizeof(key), 0600, error_r);
-	sodium_memzero(key, sizeof(key));
 	return ret;
 }
 
@@ -66,7 +53,8 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	if (ret != IMI_OK)
 		return cli_fail(ret, error);
 	path = conf_home_path(cli->conf, "keys/token.key");
-	ret = init_secret(path, &error);
+	ret = g_file_test(path, G_FILE_TEST_EXISTS) ? IMI_OK
+						    : token_key_create(path, &error);
 	g_free(path);
 	if (ret != IMI_OK)
 		return cli_fail(ret, error);
