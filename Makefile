@@ -95,11 +95,17 @@ torture: deps-check $(IMI)
 
 install: $(IMI)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 \
-		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(DATADIR)
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(DATADIR)/templates/sets \
+		$(DESTDIR)$(DATADIR)/templates/catalogs $(DESTDIR)$(DATADIR)/policies/rules
 	install -m 0755 $(IMI) $(DESTDIR)$(PREFIX)/bin/imi
 	install -m 0644 docs/imi.8 $(DESTDIR)$(PREFIX)/share/man/man8/imi.8
 	install -m 0644 docs/imi.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/imi.conf.5
-	cp -R templates/sets templates/catalogs policies/rules $(DESTDIR)$(DATADIR)/ 2>/dev/null || true
+	install -m 0644 templates/sets/*.ini $(DESTDIR)$(DATADIR)/templates/sets/
+	install -m 0644 templates/catalogs/*.ini $(DESTDIR)$(DATADIR)/templates/catalogs/
+	if ls policies/rules/*.ini >/dev/null 2>&1; then \
+		install -m 0644 policies/rules/*.ini $(DESTDIR)$(DATADIR)/policies/rules/; fi
+	if [ -d docs/systemd ]; then install -d $(DESTDIR)$(PREFIX)/lib/systemd/system && \
+		install -m 0644 docs/systemd/* $(DESTDIR)$(PREFIX)/lib/systemd/system/; fi
 
 format:
 	clang-format -i $(LIB_SRCS) cli/main.c $(HEADERS) $(UNIT_SRCS)
