@@ -504,9 +504,21 @@ static int walk_multipart(struct walk *w, GMimeMultipart *mp, int depth, int bod
 	for (int i = 0; i < count; i++) {
 		int allowed = body_allowed;
 
-		if (alternative)
+		if (alternative) {
+			GMimeObject *part = g_mime_multipart_get_part(mp, i);
+
 			allowed = body_allowed && i == chosen && !w->body_taken;
-		else if (related)
+			/* Another rendering of the same text (the HTML next to
+			 * the plain text) is neither body nor attachment. */
+			if (i != chosen && GMIME_IS_PART(part) &&
+			    !g_mime_part_is_attachment(GMIME_PART(part)) &&
+			    g_mime_part_get_filename(GMIME_PART(part)) == NULL) {
+				GMimeContentType *pct = g_mime_object_get_content_type(part);
+
+				if (pct != NULL && g_mime_content_type_is_type(pct, "text", "*"))
+					continue;
+			}
+		} else if (related)
 			allowed = body_allowed && i == 0;
 		ret = walk_object(w, g_mime_multipart_get_part(mp, i), depth + 1, allowed);
 		if (ret != IMI_OK)
