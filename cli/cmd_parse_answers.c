@@ -5,8 +5,9 @@
  * Called by the "parse" command with argv[0] = "answers".  FILE is an RFC
  * 5322 message or a bare body ("-": standard input).  A message is read by
  * parser/message (every charset and transfer encoding, HTML-only bodies,
- * winmail.dat) and its attachments are counted for attachment questions
- * (--attachments overrides).  The text is then trimmed (parser/trim): the
+ * winmail.dat) and its attachments, the HTML's own resources (a signature
+ * logo) left out, are counted for attachment questions (--attachments
+ * overrides).  The text is then trimmed (parser/trim): the
  * trimmed text is the reply's new text, the whole text the full text, so
  * that answers written under quoted questions are found as well
  * (parser/answers.h).
@@ -201,8 +202,13 @@ int cmd_parse_answers(struct cli *cli, int argc, char **argv)
 			goto out;
 		}
 		body = g_strdup(parsed_message_text(msg, NULL));
-		if (attachments < 0)
-			attachments = (int)parsed_message_attachment_count(msg);
+		if (attachments < 0) {
+			/* Documents only: a signature logo answers nothing. */
+			attachments = 0;
+			for (unsigned i = 0; i < parsed_message_attachment_count(msg); i++)
+				if (!parsed_message_attachment(msg, i)->html_resource)
+					attachments++;
+		}
 	} else {
 		body = parse_text_to_utf8(text, len, NULL);
 		if ((ret = reply_trim(body, strlen(body), strlen(body), 0, REPLY_TRIM_FULL,

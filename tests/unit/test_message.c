@@ -516,6 +516,33 @@ static void test_message_alternative_not_attachment(void **state)
 	parsed_message_free(&msg);
 }
 
+/* Outlook's signature logo (multipart/related, a Content-ID) is listed,
+ * marked as the HTML's resource; an image the sender attached is not. */
+static void test_message_html_resource(void **state)
+{
+	static const char data[] =
+		"From: a@example.org\nSubject: AW: x\nMIME-Version: 1.0\n"
+		"Content-Type: multipart/mixed; boundary=m\n\n"
+		"--m\nContent-Type: multipart/related; boundary=r; type=\"text/html\"\n\n"
+		"--r\nContent-Type: text/html; charset=utf-8\n\n<p>Q1: ja</p><img src=\"cid:logo@x\">\n"
+		"--r\nContent-Type: image/png; name=\"image001.png\"\n"
+		"Content-Disposition: inline; filename=\"image001.png\"\nContent-ID: <logo@x>\n\nPNG\n"
+		"--r--\n"
+		"--m\nContent-Type: image/jpeg; name=\"scan.jpg\"\n"
+		"Content-Disposition: attachment; filename=\"scan.jpg\"\nContent-ID: <scan@x>\n\nJPG\n"
+		"--m--\n";
+	struct parsed_message *msg = NULL;
+	char *error = NULL;
+
+	check_int("status", read_message(data, sizeof(data) - 1, NULL, &msg, &error), IMI_OK);
+	check_int("attachments", parsed_message_attachment_count(msg), 2);
+	check_str("logo name", parsed_message_attachment(msg, 0)->name, "image001.png");
+	check_int("logo is a resource", parsed_message_attachment(msg, 0)->html_resource, 1);
+	check_str("scan name", parsed_message_attachment(msg, 1)->name, "scan.jpg");
+	check_int("scan is a document", parsed_message_attachment(msg, 1)->html_resource, 0);
+	parsed_message_free(&msg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -530,6 +557,7 @@ int main(void)
 		cmocka_unit_test(test_message_html),
 		cmocka_unit_test(test_message_empty_plain_alternative),
 		cmocka_unit_test(test_message_alternative_not_attachment),
+		cmocka_unit_test(test_message_html_resource),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
