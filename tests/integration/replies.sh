@@ -17,6 +17,22 @@ if [ ! -x "$IMI" ]; then
 fi
 fails=0
 n=0
+
+# imi qset render, where every fixture starts.
+req=$("$IMI" --home "$home" qset render pq-general --lang cs --case IMI-2026-000001 \
+	--to registr@komora.example.cz --reply-to imi+tok@imi.example.eu 2>&1)
+if [ $? = 0 ] && echo "$req" | grep -q '^Subject: .*IMI-2026-000001' &&
+	echo "$req" | grep -q '^Content-Type: multipart/alternative' &&
+	echo "$req" | grep -q '^Reply-To: imi+tok@imi.example.eu'; then
+	echo "ok - replies: qset render prints the request"
+else
+	echo "not ok - replies: qset render: $req"
+	fails=$((fails + 1))
+fi
+"$IMI" --home "$home" qset render pq-general --lang cs --to a@b.example >/dev/null 2>&1
+rc=$?
+[ $rc = 64 ] && echo "ok - replies: qset render without --case is a usage error" ||
+	{ echo "not ok - replies: qset render without --case exit $rc want 64"; fails=$((fails + 1)); }
 for exp in "$dir"/*.expected.json; do
 	name=$(basename "$exp" .expected.json)
 	eml=$dir/$name.eml
