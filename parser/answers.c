@@ -106,6 +106,40 @@ static char *fold_question(const char *text)
 	return g_string_free(out, FALSE);
 }
 
+/* Folded question texts and choice labels, by their text.  A set's texts
+ * are the same from one reply to the next, and folding them in the 24
+ * languages was most of the work of reading a reply (docs/performance.md).
+ * Keyed by the text itself, not by the set, so a changed set never reads a
+ * stale entry; bounded; shared by threads under a lock. */
+#define ANSWERS_FOLD_CACHE_MAX 50000
+static GMutex fold_cache_lock;
+static GHashTable *fold_cache;
+
+static char *fold_question_cached(const char *text)
+{
+	char *folded;
+
+	if (text == NULL)
+		return fold_question(text);
+	g_mutex_lock(&fold_cache_lock);
+	if (fold_cache == NULL)
+		fold_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	folded = g_hash_table_lookup(fold_cache, text);
+	if (folded != NULL) {
+		folded = g_strdup(folded);
+		g_mutex_unlock(&fold_cache_lock);
+		return folded;
+	}
+	g_mutex_unlock(&fold_cache_lock);
+	folded = fold_question(text);
+	g_mutex_lock(&fold_cache_lock);
+	if (g_hash_table_size(fold_cache) < ANSWERS_FOLD_CACHE_MAX &&
+	    !g_hash_table_contains(fold_cache, text))
+		g_hash_table_insert(fold_cache, g_strdup(text), g_strdup(folded));
+	g_mutex_unlock(&fold_cache_lock);
+	return folded;
+}
+
 static void add_unique(GPtrArray *list, char *s)
 {
 	for (unsigned i = 0; i < list->len; i++)
@@ -139,14 +173,14 @@ static void extractor_init(struct extractor *x, const struct answers_input *in)
 		x->texts[i] = g_ptr_array_new_with_free_func(g_free);
 		for (int l = 0; l < LANG_COUNT; l++)
 			add_unique(x->texts[i],
-				   fold_question(qset_question_text(q, lang_codes[l])));
+				   fold_question_cached(qset_question_text(q, lang_codes[l])));
 		x->choices[i] = g_new0(GPtrArray *, nc + 1);
 		for (unsigned c = 0; c < nc; c++) {
 			x->choices[i][c] = g_ptr_array_new_with_free_func(g_free);
 			add_unique(x->choices[i][c], lang_fold(qset_choice_code(q, c)));
 			for (int l = 0; l < LANG_COUNT; l++)
 				add_unique(x->choices[i][c],
-					   fold_question(qset_choice_label(q, c, lang_codes[l])));
+					   fold_question_cached(qset_choice_label(q, c, lang_codes[l])));
 		}
 	}
 	x->wrote = g_ptr_array_new();
