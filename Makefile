@@ -69,6 +69,11 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libimi.a $(HEADE
 	@echo "  TEST    $@"
 	@$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libimi.a $(LDLIBS)
 
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libimi.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	@echo "  BENCH   $@"
+	@$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libimi.a $(LDLIBS)
+
 # make check: unit tests (cmocka), then the integration scripts, each
 # printing its own summary; tests/run.sh adds the totals.
 check: deps-check $(IMI) $(UNIT_BINS)

@@ -3,11 +3,14 @@
  * reply, as JSON.
  *
  * Called by the "parse" command with argv[0] = "answers".  FILE is an RFC
- * 5322 message or a bare body ("-": standard input).  Of a message, the
- * first text part is read (text/plain preferred) and decoded to UTF-8.
- * The whole text is read as the reply's new text: separating the quoted
- * history is the trimmer's work (imi parse trim), and answers under quoted
- * questions are found either way.
+ * 5322 message or a bare body ("-": standard input).  A message is read by
+ * parser/message (every charset and transfer encoding, HTML-only bodies,
+ * winmail.dat) and its attachments, the HTML's own resources (a signature
+ * logo) left out, are counted for attachment questions (--attachments
+ * overrides).  The text is then trimmed (parser/trim): the
+ * trimmed text is the reply's new text, the whole text the full text, so
+ * that answers written under quoted questions are found as well
+ * (parser/answers.h).
  *
  * The set ID is read from the store when the home has one and holds it
  * (imi qset load), else from the data directory.
@@ -15,11 +18,12 @@
 #include "cli/cli.h"
 
 #include <errno.h>
-#include <gmime/gmime.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "parser/answers.h"
+#include "parser/message.h"
+#include "parser/trim.h"
 #include "templates/catalog.h"
 #include "templates/qset_store.h"
 
@@ -91,50 +95,6 @@ static int looks_like_message(const char *text)
 	return known;
 }
 
-static GMimeObject *first_text_part(GMimeObject *obj, const char *subtype,
-				    int depth, int max_depth)
-{
-	if (depth > max_depth || obj == NULL)
-		return NULL;
-	if (GMIME_IS_MULTIPART(obj)) {
-		GMimeMultipart *mp = GMIME_MULTIPART(obj);
-		for (int i = 0; i < g_mime_multipart_get_count(mp); i++) {
-			GMimeObject *p = first_text_part(g_mime_multipart_get_part(mp, i),
-							 subtype, depth + 1, max_depth);
-			if (p != NULL)
-				return p;
-		}
-		return NULL;
-	}
-	if (GMIME_IS_TEXT_PART(obj) &&
-	    g_mime_content_type_is_type(g_mime_object_get_content_type(obj),
-					"text", subtype))
-		return obj;
-	return NULL;
-}
-
-static char *message_body(const char *text, size_t len, int max_depth)
-{
-	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(text, len);
-	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
-	GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
-	GMimeObject *part = NULL;
-	char *body = NULL;
-
-	if (msg != NULL) {
-		GMimeObject *top = g_mime_message_get_mime_part(msg);
-		part = first_text_part(top, "plain", 0, max_depth);
-		if (part == NULL)
-			part = first_text_part(top, "*", 0, max_depth);
-		if (part != NULL)
-			body = g_mime_text_part_get_text(GMIME_TEXT_PART(part));
-		g_object_unref(msg);
-	}
-	g_object_unref(parser);
-	g_object_unref(stream);
-	return body;
-}
-
 /* The set: the store first (when the home has one), then the files. */
 static int load_qset(struct cli *cli, const char *id, struct qset **qset_r,
 		     char **error_r)
@@ -176,15 +136,16 @@ static int load_qset(struct cli *cli, const char *id, struct qset **qset_r,
 int cmd_parse_answers(struct cli *cli, int argc, char **argv)
 {
 	char *qset_id_opt = NULL, *lang = NULL, *error = NULL, *text = NULL,
-	     *body = NULL, *dir, *json;
-	int attachments = 0, ret;
+	     *body = NULL, *new_text = NULL, *dir, *json;
+	int attachments = -1, ret;
+	struct parsed_message *msg = NULL;
 	GOptionEntry entries[] = {
 		{"qset", 0, 0, G_OPTION_ARG_STRING, &qset_id_opt,
 		 "question set of the case (required)", "ID"},
 		{"lang", 0, 0, G_OPTION_ARG_STRING, &lang,
 		 "language of the replier: settles words that differ by language", "LL"},
 		{"attachments", 0, 0, G_OPTION_ARG_INT, &attachments,
-		 "number of attachments the reply carries", "N"},
+		 "attachments to count (default: those of the message)", "N"},
 		{NULL, 0, 0, 0, NULL, NULL, NULL},
 	};
 	GOptionContext *ctx = g_option_context_new("FILE - the answers in a reply, as JSON");
@@ -229,21 +190,38 @@ int cmd_parse_answers(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (looks_like_message(text)) {
-		g_mime_init();
-		body = message_body(text, len, cli->conf->max_mime_depth);
-		if (body == NULL) {
-			ret = cli_fail(IMI_INVALID,
-				       g_strdup_printf("%s: no text part in the message",
-						       argv[1]));
+		struct parse_limits limits = {
+			.max_mime_depth = cli->conf->max_mime_depth,
+			.max_mime_parts = cli->conf->max_mime_parts,
+			.max_header_bytes = (size_t)cli->conf->max_header_bytes,
+		};
+
+		if ((ret = parsed_message_read(text, len, &limits, &msg, &error)) != IMI_OK ||
+		    (ret = reply_trim_message(msg, REPLY_TRIM_FULL, &new_text, &error)) != IMI_OK) {
+			ret = cli_fail(ret, error);
 			goto out;
 		}
+		body = g_strdup(parsed_message_text(msg, NULL));
+		if (attachments < 0) {
+			/* Documents only: a signature logo answers nothing. */
+			attachments = 0;
+			for (unsigned i = 0; i < parsed_message_attachment_count(msg); i++)
+				if (!parsed_message_attachment(msg, i)->html_resource)
+					attachments++;
+		}
 	} else {
-		body = g_strndup(text, len);
+		body = parse_text_to_utf8(text, len, NULL);
+		if ((ret = reply_trim(body, strlen(body), strlen(body), 0, REPLY_TRIM_FULL,
+				      &new_text, &error)) != IMI_OK) {
+			ret = cli_fail(ret, error);
+			goto out;
+		}
 	}
 	{
 		struct answers_input in = {
-			.qset = qset, .catalog = catalog, .new_text = body,
-			.language = lang, .attachments = (unsigned)MAX(attachments, 0),
+			.qset = qset, .catalog = catalog, .new_text = new_text,
+			.full_text = body, .language = lang,
+			.attachments = (unsigned)MAX(attachments, 0),
 		};
 		if ((ret = answers_extract(&in, &answers, &error)) != IMI_OK) {
 			ret = cli_fail(ret, error);
@@ -251,6 +229,8 @@ int cmd_parse_answers(struct cli *cli, int argc, char **argv)
 		}
 	}
 	node = answers_to_json(answers);
+	json_object_set_int_member(json_node_get_object(node), "attachments",
+				   MAX(attachments, 0));
 	gen = json_generator_new();
 	json_generator_set_pretty(gen, TRUE);
 	json_generator_set_root(gen, node);
@@ -262,10 +242,12 @@ int cmd_parse_answers(struct cli *cli, int argc, char **argv)
 	ret = 0;
 out:
 	answers_free(&answers);
+	parsed_message_free(&msg);
 	catalog_close(&catalog);
 	qset_free(&qset);
 	g_free(text);
 	g_free(body);
+	g_free(new_text);
 	g_free(qset_id_opt);
 	g_free(lang);
 	return ret;

@@ -8,6 +8,10 @@
  *               directory that are not stored.
  *   show ID     the questions of a set (stored, else shipped) in a
  *               language (--lang, default English).
+ *   render ID   the information request e-mail of a set as imi sends it
+ *               (templates/render.h), in --lang, for --case, to --to with
+ *               --reply-to; printed with LF line ends.  Tests and the
+ *               reply fixtures (tools/make-reply-fixtures) start from it.
  */
 #include "cli/cli.h"
 
@@ -15,6 +19,7 @@
 #include <string.h>
 
 #include "templates/qset_store.h"
+#include "templates/render.h"
 
 static int qset_put_txn(struct store_txn *txn, void *ctx, char **error_r)
 {
@@ -151,7 +156,10 @@ static int qset_show_txn(struct store_txn *txn, void *ctx, char **error_r)
 	return qset_store_get(txn, sc->id, &sc->qset, error_r);
 }
 
-static int qset_cmd_show(struct cli *cli, const char *id, const char *lang)
+/* The set ID: stored, else shipped.  Without need_store a home without a
+ * store reads the shipped set.  Returns an exit code (0: *qset_r set). */
+static int qset_cmd_get(struct cli *cli, const char *id, int need_store,
+			struct qset **qset_r)
 {
 	struct show_ctx sc = {.id = id};
 	char *error = NULL, *path;
@@ -160,9 +168,19 @@ static int qset_cmd_show(struct cli *cli, const char *id, const char *lang)
 	if (!qset_id_valid(id))
 		return cli_fail(IMI_INVALID,
 				g_strdup_printf("'%s' is not a question set id ([a-z0-9-])", id));
-	if ((ret = cli_open(cli, 1)) != 0)
+	if ((ret = cli_open(cli, need_store)) != 0)
 		return ret;
-	ret = store_transact(cli->store, qset_show_txn, &sc, &error);
+	if (need_store) {
+		ret = store_transact(cli->store, qset_show_txn, &sc, &error);
+	} else {
+		struct store *store = NULL;
+
+		ret = store_open(cli->conf->home, 0, &store, &error);
+		if (ret == IMI_OK) {
+			ret = store_transact(store, qset_show_txn, &sc, &error);
+			store_close(&store);
+		}
+	}
 	if (ret == IMI_NOTFOUND) {
 		g_free(error);
 		error = NULL;
@@ -175,6 +193,69 @@ static int qset_cmd_show(struct cli *cli, const char *id, const char *lang)
 	}
 	if (ret != IMI_OK)
 		return cli_fail(ret, error);
+	*qset_r = sc.qset;
+	return 0;
+}
+
+struct render_opts {
+	const char *lang, *case_id, *to, *reply_to, *authority, *country, *deadline;
+	int64_t date;
+};
+
+static int qset_cmd_render(struct cli *cli, const char *id, const struct render_opts *o)
+{
+	static const char *const actions[] = {"accept", "withdraw", "forward", NULL};
+	struct qset *qset = NULL;
+	struct catalog *catalog = NULL;
+	char *error = NULL, *dir, *from, *msgid, *message = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (o->case_id == NULL || o->to == NULL) {
+		fprintf(stderr, "imi: qset render needs --case and --to (see --help)\n");
+		return EX_USAGE;
+	}
+	if ((ret = qset_cmd_get(cli, id, 0, &qset)) != 0)
+		return ret;
+	dir = qset_catalog_dir(cli->conf);
+	ret = catalog_open(dir, &catalog, &error);
+	g_free(dir);
+	if (ret != IMI_OK) {
+		qset_free(&qset);
+		return cli_fail(ret, error);
+	}
+	from = g_strdup_printf("%s@%s", cli->conf->service_local, cli->conf->service_domain);
+	msgid = g_strdup_printf("req.%s.1@%s", o->case_id, cli->conf->service_domain);
+	{
+		struct render_request in = {
+			.env = {.from_address = from, .from_name = cli->conf->service_name,
+				.to_address = o->to, .reply_to = o->reply_to,
+				.message_id = msgid, .service_domain = cli->conf->service_domain,
+				.date = o->date},
+			.qset = qset, .catalog = catalog, .language = o->lang,
+			.case_id = o->case_id, .authority = o->authority,
+			.country = o->country, .deadline = o->deadline, .actions = actions,
+		};
+		ret = render_request(&in, &message, &len, &error);
+	}
+	g_free(from);
+	g_free(msgid);
+	catalog_close(&catalog);
+	qset_free(&qset);
+	if (ret != IMI_OK)
+		return cli_fail(ret, error);
+	fwrite(message, 1, len, stdout);
+	g_free(message);
+	return fflush(stdout) == 0 ? 0 : EX_IOERR;
+}
+
+static int qset_cmd_show(struct cli *cli, const char *id, const char *lang)
+{
+	struct show_ctx sc = {.id = id};
+	int ret;
+
+	if ((ret = qset_cmd_get(cli, id, 1, &sc.qset)) != 0)
+		return ret;
 	printf("%s version %d (%s, %s)\n%s\n\n", qset_id(sc.qset),
 	       qset_version(sc.qset), qset_kind_name(qset_kind(sc.qset)),
 	       qset_area(sc.qset), qset_title(sc.qset, lang));
@@ -198,13 +279,29 @@ static int qset_cmd_show(struct cli *cli, const char *id, const char *lang)
 
 int cmd_qset(struct cli *cli, int argc, char **argv)
 {
-	char *lang = NULL;
+	char *lang = NULL, *case_id = NULL, *to = NULL, *reply_to = NULL,
+	     *authority = NULL, *country = NULL, *deadline = NULL;
+	gint64 date = 0;
 	GOptionEntry entries[] = {
 		{"lang", 0, 0, G_OPTION_ARG_STRING, &lang,
 		 "language of the texts shown (default en)", "LL"},
+		{"case", 0, 0, G_OPTION_ARG_STRING, &case_id,
+		 "render: the case id (IMI-2026-000001)", "ID"},
+		{"to", 0, 0, G_OPTION_ARG_STRING, &to, "render: the recipient", "ADDR"},
+		{"reply-to", 0, 0, G_OPTION_ARG_STRING, &reply_to,
+		 "render: the reply address", "ADDR"},
+		{"authority", 0, 0, G_OPTION_ARG_STRING, &authority,
+		 "render: the requesting authority", "NAME"},
+		{"country", 0, 0, G_OPTION_ARG_STRING, &country,
+		 "render: its country", "CC"},
+		{"deadline", 0, 0, G_OPTION_ARG_STRING, &deadline,
+		 "render: the deadline", "YYYY-MM-DD"},
+		{"date", 0, 0, G_OPTION_ARG_INT64, &date,
+		 "render: the Date: header, seconds since 1970 (default now)", "SECS"},
 		{NULL, 0, 0, 0, NULL, NULL, NULL},
 	};
-	GOptionContext *ctx = g_option_context_new("load FILE | list | show ID - question sets");
+	GOptionContext *ctx = g_option_context_new(
+		"load FILE | list | show ID | render ID - question sets");
 	int ret;
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
@@ -213,6 +310,8 @@ int cmd_qset(struct cli *cli, int argc, char **argv)
 		"           needs a higher Version)\n"
 		"list       stored sets, then shipped sets not stored\n"
 		"show ID    the questions of a set (--lang LL)\n"
+		"render ID  the request e-mail of a set (--lang LL --case ID --to ADDR\n"
+		"           [--reply-to ADDR --authority NAME --country CC --deadline D])\n"
 		"The file format is described in docs/templates.md.\n");
 	ret = cli_parse(ctx, &argc, &argv);
 	g_option_context_free(ctx);
@@ -224,11 +323,25 @@ int cmd_qset(struct cli *cli, int argc, char **argv)
 		ret = qset_cmd_list(cli);
 	else if (argc == 3 && strcmp(argv[1], "show") == 0)
 		ret = qset_cmd_show(cli, argv[2], lang != NULL ? lang : "en");
+	else if (argc == 3 && strcmp(argv[1], "render") == 0) {
+		struct render_opts o = {
+			.lang = lang != NULL ? lang : "en", .case_id = case_id, .to = to,
+			.reply_to = reply_to, .authority = authority, .country = country,
+			.deadline = deadline, .date = date,
+		};
+		ret = qset_cmd_render(cli, argv[2], &o);
+	}
 	else {
-		fprintf(stderr, "imi: usage: imi qset load FILE | list | show ID (see --help)\n");
+		fprintf(stderr, "imi: usage: imi qset load FILE | list | show ID | render ID (see --help)\n");
 		ret = EX_USAGE;
 	}
 out:
 	g_free(lang);
+	g_free(case_id);
+	g_free(to);
+	g_free(reply_to);
+	g_free(authority);
+	g_free(country);
+	g_free(deadline);
 	return ret;
 }

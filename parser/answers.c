@@ -106,6 +106,40 @@ static char *fold_question(const char *text)
 	return g_string_free(out, FALSE);
 }
 
+/* Folded question texts and choice labels, by their text.  A set's texts
+ * are the same from one reply to the next, and folding them in the 24
+ * languages was most of the work of reading a reply (docs/performance.md).
+ * Keyed by the text itself, not by the set, so a changed set never reads a
+ * stale entry; bounded; shared by threads under a lock. */
+#define ANSWERS_FOLD_CACHE_MAX 50000
+static GMutex fold_cache_lock;
+static GHashTable *fold_cache;
+
+static char *fold_question_cached(const char *text)
+{
+	char *folded;
+
+	if (text == NULL)
+		return fold_question(text);
+	g_mutex_lock(&fold_cache_lock);
+	if (fold_cache == NULL)
+		fold_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	folded = g_hash_table_lookup(fold_cache, text);
+	if (folded != NULL) {
+		folded = g_strdup(folded);
+		g_mutex_unlock(&fold_cache_lock);
+		return folded;
+	}
+	g_mutex_unlock(&fold_cache_lock);
+	folded = fold_question(text);
+	g_mutex_lock(&fold_cache_lock);
+	if (g_hash_table_size(fold_cache) < ANSWERS_FOLD_CACHE_MAX &&
+	    !g_hash_table_contains(fold_cache, text))
+		g_hash_table_insert(fold_cache, g_strdup(text), g_strdup(folded));
+	g_mutex_unlock(&fold_cache_lock);
+	return folded;
+}
+
 static void add_unique(GPtrArray *list, char *s)
 {
 	for (unsigned i = 0; i < list->len; i++)
@@ -139,14 +173,14 @@ static void extractor_init(struct extractor *x, const struct answers_input *in)
 		x->texts[i] = g_ptr_array_new_with_free_func(g_free);
 		for (int l = 0; l < LANG_COUNT; l++)
 			add_unique(x->texts[i],
-				   fold_question(qset_question_text(q, lang_codes[l])));
+				   fold_question_cached(qset_question_text(q, lang_codes[l])));
 		x->choices[i] = g_new0(GPtrArray *, nc + 1);
 		for (unsigned c = 0; c < nc; c++) {
 			x->choices[i][c] = g_ptr_array_new_with_free_func(g_free);
 			add_unique(x->choices[i][c], lang_fold(qset_choice_code(q, c)));
 			for (int l = 0; l < LANG_COUNT; l++)
 				add_unique(x->choices[i][c],
-					   fold_question(qset_choice_label(q, c, lang_codes[l])));
+					   fold_question_cached(qset_choice_label(q, c, lang_codes[l])));
 		}
 	}
 	x->wrote = g_ptr_array_new();
@@ -307,17 +341,23 @@ static int is_code_like(const char *s, size_t n)
 	return 1;
 }
 
-/* An answer by code at the start of a line; *value_r points into line. */
+/* An answer by code at the start of a line; *value_r points into line.
+ * numbered: the number that opened the current answer when it was opened
+ * by a bare number ("1) Jan Kowalski"), else 0; *number_r gets the bare
+ * number this line opens with, 0 for a code. */
 static const struct qset_question *code_match(struct extractor *x,
 					      const char *line,
 					      const struct qset_question *current,
+					      unsigned numbered, unsigned *number_r,
 					      const char **value_r)
 {
 	const char *s = line, *rest;
 	const struct qset_question *q = NULL;
 	size_t n;
 	int sep = 0;
+	unsigned bare = 0;
 
+	*number_r = 0;
 	while (*s == ' ' || *s == '\t')
 		s++;
 	n = code_token(s);
@@ -342,24 +382,25 @@ static const struct qset_question *code_match(struct extractor *x,
 		}
 	} else {
 		/* "3) no", "3. no", "3: no", "3 - no": not inside a free
-		 * text, where numbered lists are the answer's own, and not
-		 * when the line starts with a date ("1. März 2026"). */
+		 * text, where numbered lists are the answer's own (unless
+		 * that text was itself opened by a smaller bare number: a
+		 * reply numbered "1) ... 3) ..." throughout), and not when
+		 * the line starts with a date ("1. März 2026"). */
 		char *digits = g_strndup(s, n), *code;
 		guint64 num;
 		size_t start;
 		char iso[DATE_ISO_SIZE];
 
-		if (current != NULL && (qset_question_type(current) == QSET_TEXT ||
-					qset_question_type(current) == QSET_ATTACHMENT)) {
-			g_free(digits);
-			return NULL;
-		}
 		if (!g_ascii_string_to_unsigned(digits, 10, 1, ANSWERS_MAX_NUMBER_CODE,
 						&num, NULL)) {
 			g_free(digits);
 			return NULL;
 		}
 		g_free(digits);
+		if (current != NULL && (qset_question_type(current) == QSET_TEXT ||
+					qset_question_type(current) == QSET_ATTACHMENT) &&
+		    !(numbered > 0 && num > numbered))
+			return NULL;
 		if (date_find(s, x->in->language, iso, &start) == DATE_FOUND &&
 		    start == 0)
 			return NULL;
@@ -370,6 +411,7 @@ static const struct qset_question *code_match(struct extractor *x,
 			q = qset_question(x->in->qset, (unsigned)num - 1);
 		if (q == NULL)
 			return NULL;
+		bare = (unsigned)num;
 	}
 	while (*rest == ' ' || *rest == '\t')
 		rest++;
@@ -388,6 +430,7 @@ static const struct qset_question *code_match(struct extractor *x,
 	while (*rest == ' ' || *rest == '\t')
 		rest++;
 	*value_r = rest;
+	*number_r = bare;
 	return q;
 }
 
@@ -405,6 +448,7 @@ struct scan_state {
 	enum origin origin;
 	int answer_line;               /* the "Q3:" line of the block was seen */
 	int block_closed;              /* a blank line ended the question's block */
+	unsigned numbered;             /* the bare number that opened the answer, or 0 */
 	GString *buf;                  /* the answer so far */
 };
 
@@ -494,6 +538,7 @@ static void scan_finish(struct extractor *x, struct scan_state *st, int pass)
 	st->origin = ORIGIN_CODE;
 	st->answer_line = 0;
 	st->block_closed = 0;
+	st->numbered = 0;
 	g_string_truncate(st->buf, 0);
 }
 
@@ -609,6 +654,7 @@ static void scan_unquoted(struct extractor *x, struct scan_state *st, int pass,
 {
 	const struct qset_question *h, *c;
 	const char *value = NULL;
+	unsigned number;
 	int answer_line, buf_blank = blank(st->buf->str);
 
 	if (separator_line(content) || history_marker(x, content)) {
@@ -645,10 +691,11 @@ static void scan_unquoted(struct extractor *x, struct scan_state *st, int pass,
 		}
 		return;
 	}
-	c = code_match(x, content, st->q, &value);
+	c = code_match(x, content, st->q, st->numbered, &number, &value);
 	if (c != NULL) {
 		if (!(c == st->q && buf_blank && st->origin != ORIGIN_CODE))
 			scan_start(x, st, pass, c, ORIGIN_CODE, 1);
+		st->numbered = number;
 		g_string_append_printf(st->buf, "%s\n", value);
 		return;
 	}

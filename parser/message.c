@@ -49,6 +49,7 @@ struct walk {
 	struct parsed_message *msg;
 	int parts;                /* parts seen so far (bound: max_mime_parts) */
 	int body_taken;           /* a body text part has been used */
+	int related_resource;     /* >0: under a non-root part of a multipart/related */
 	GString *tnef_body;       /* body found in a winmail.dat, for later */
 	int tnef_body_html;       /* tnef_body came from HTML */
 	char **error_r;
@@ -448,6 +449,11 @@ static void walk_leaf(struct walk *w, GMimePart *part, int body_allowed)
 		}
 	} else {
 		message_add_attachment(w->msg, filename, type, bytes, 0);
+		if (w->related_resource > 0 && g_mime_object_get_content_id(obj) != NULL) {
+			struct attachment_rec *rec = g_ptr_array_index(
+				w->msg->attachments, w->msg->attachments->len - 1);
+			rec->pub.html_resource = 1;
+		}
 	}
 	g_free(type);
 }
@@ -504,11 +510,27 @@ static int walk_multipart(struct walk *w, GMimeMultipart *mp, int depth, int bod
 	for (int i = 0; i < count; i++) {
 		int allowed = body_allowed;
 
-		if (alternative)
+		if (alternative) {
+			GMimeObject *part = g_mime_multipart_get_part(mp, i);
+
 			allowed = body_allowed && i == chosen && !w->body_taken;
-		else if (related)
+			/* Another rendering of the same text (the HTML next to
+			 * the plain text) is neither body nor attachment. */
+			if (i != chosen && GMIME_IS_PART(part) &&
+			    !g_mime_part_is_attachment(GMIME_PART(part)) &&
+			    g_mime_part_get_filename(GMIME_PART(part)) == NULL) {
+				GMimeContentType *pct = g_mime_object_get_content_type(part);
+
+				if (pct != NULL && g_mime_content_type_is_type(pct, "text", "*"))
+					continue;
+			}
+		} else if (related)
 			allowed = body_allowed && i == 0;
+		if (related && i > 0)
+			w->related_resource++;
 		ret = walk_object(w, g_mime_multipart_get_part(mp, i), depth + 1, allowed);
+		if (related && i > 0)
+			w->related_resource--;
 		if (ret != IMI_OK)
 			return ret;
 	}

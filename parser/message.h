@@ -64,6 +64,10 @@ struct parsed_attachment {
 	size_t size;              /* bytes of data after transfer decoding */
 	const unsigned char *data; /* the decoded bytes, as sent (not inflated) */
 	int from_tnef;            /* 1: taken out of a winmail.dat */
+	int html_resource;        /* 1: a resource of the HTML body (a part of a
+				   * multipart/related other than its root, with
+				   * a Content-ID: a signature logo), not a
+				   * document the sender attached */
 };
 
 /* Reads one message (data need not be NUL-terminated).  limits NULL means

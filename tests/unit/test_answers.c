@@ -208,6 +208,56 @@ static const struct {
 	 "missing:Q1 missing:Q2 missing:Q3 missing:Q4"},
 };
 
+/* A set whose first question is free text: a reply numbered "1) ... 2)
+ * ..." throughout must not swallow the later answers into the first,
+ * while a list inside a text opened by its code stays the text's own. */
+static void test_answers_numbered_text(void **state)
+{
+	static const char set[] =
+		"[Set]\nId=t-numbered\nVersion=1\nKind=request\nArea=test\n"
+		"Title=Numbered\nQuestions=Q1;Q2;Q3\n"
+		"[Q1]\nType=text\nText=Name\n"
+		"[Q2]\nType=yesno\nText=Registered?\n"
+		"[Q3]\nType=text\nText=Remarks\n";
+	static const struct {
+		const char *name, *text, *answers;
+	} numbered[] = {
+		{"numbered throughout", "1) Jan Kowalski\n2) tak\n3) Brak uwag.\n",
+		 "Q1=Jan Kowalski Q2=yes Q3=Brak uwag."},
+		{"numbered with dots", "1. Jan Kowalski\n2. nie\n",
+		 "Q1=Jan Kowalski Q2=no"},
+		{"list inside a text opened by code", "Q1: Jan Kowalski\n2. Anna Nowak\nQ2: tak\n",
+		 "Q1=Jan Kowalski\n2. Anna Nowak Q2=yes"},
+		{"smaller number inside a numbered text", "3) Uwagi:\n1. pierwsza\n2. druga\n",
+		 "Q3=Uwagi:\n1. pierwsza\n2. druga"},
+	};
+	struct fixture *f = *state;
+	struct qset *qset = NULL;
+	char *error = NULL;
+
+	if (qset_load_data(set, strlen(set), "t-numbered", &qset, &error) != IMI_OK)
+		fail_msg("set: %s", error);
+	for (unsigned i = 0; i < G_N_ELEMENTS(numbered); i++) {
+		struct answers_input in = {
+			.qset = qset, .catalog = f->catalog,
+			.new_text = numbered[i].text, .language = "pl",
+		};
+		struct answers *a = NULL;
+		char *got_a, *got_p, *field;
+
+		if (answers_extract(&in, &a, &error) != IMI_OK)
+			fail_msg("%s: %s", numbered[i].name, error);
+		summarize(a, &got_a, &got_p);
+		field = g_strdup_printf("%s: answers", numbered[i].name);
+		check_str(field, got_a, numbered[i].answers);
+		g_free(field);
+		g_free(got_a);
+		g_free(got_p);
+		answers_free(&a);
+	}
+	qset_free(&qset);
+}
+
 static void test_answers_table(void **state)
 {
 	struct fixture *f = *state;
@@ -631,6 +681,7 @@ int main(void)
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_answers_round_trip),
 		cmocka_unit_test(test_answers_bounds),
+		cmocka_unit_test(test_answers_numbered_text),
 		cmocka_unit_test(test_answers_random),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

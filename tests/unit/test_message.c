@@ -483,6 +483,63 @@ static void test_message_empty_plain_alternative(void **state)
 	check_int("status", read_message(data, sizeof(data) - 1, NULL, &msg, &error), IMI_OK);
 	check_str("html used when the plain part is empty", parsed_message_text(msg, NULL),
 		  "Only here");
+	check_int("the empty alternative is no attachment",
+		  parsed_message_attachment_count(msg), 0);
+	parsed_message_free(&msg);
+}
+
+/* The alternative a client sends next to the text (the HTML of a Gmail or
+ * Outlook reply) is not an attachment; a file beside them is, and an
+ * alternative that is a named file stays one. */
+static void test_message_alternative_not_attachment(void **state)
+{
+	static const char data[] =
+		"From: a@example.org\nSubject: Re: x\nMIME-Version: 1.0\n"
+		"Content-Type: multipart/mixed; boundary=m\n\n"
+		"--m\nContent-Type: multipart/alternative; boundary=a\n\n"
+		"--a\nContent-Type: text/plain; charset=utf-8\n\nQ1: yes\n"
+		"--a\nContent-Type: text/html; charset=utf-8\n\n<p>Q1: yes</p>\n"
+		"--a\nContent-Type: text/calendar; name=\"invite.ics\"\n\nBEGIN:VCALENDAR\n"
+		"--a--\n"
+		"--m\nContent-Type: application/pdf; name=\"cert.pdf\"\n"
+		"Content-Disposition: attachment; filename=\"cert.pdf\"\n\n%PDF-1.4\n"
+		"--m--\n";
+	struct parsed_message *msg = NULL;
+	char *error = NULL;
+
+	check_int("status", read_message(data, sizeof(data) - 1, NULL, &msg, &error), IMI_OK);
+	check_str("body", parsed_message_text(msg, NULL), "Q1: yes");
+	check_int("attachments: the named alternative and the pdf",
+		  parsed_message_attachment_count(msg), 2);
+	check_str("first", parsed_message_attachment(msg, 0)->name, "invite.ics");
+	check_str("second", parsed_message_attachment(msg, 1)->name, "cert.pdf");
+	parsed_message_free(&msg);
+}
+
+/* Outlook's signature logo (multipart/related, a Content-ID) is listed,
+ * marked as the HTML's resource; an image the sender attached is not. */
+static void test_message_html_resource(void **state)
+{
+	static const char data[] =
+		"From: a@example.org\nSubject: AW: x\nMIME-Version: 1.0\n"
+		"Content-Type: multipart/mixed; boundary=m\n\n"
+		"--m\nContent-Type: multipart/related; boundary=r; type=\"text/html\"\n\n"
+		"--r\nContent-Type: text/html; charset=utf-8\n\n<p>Q1: ja</p><img src=\"cid:logo@x\">\n"
+		"--r\nContent-Type: image/png; name=\"image001.png\"\n"
+		"Content-Disposition: inline; filename=\"image001.png\"\nContent-ID: <logo@x>\n\nPNG\n"
+		"--r--\n"
+		"--m\nContent-Type: image/jpeg; name=\"scan.jpg\"\n"
+		"Content-Disposition: attachment; filename=\"scan.jpg\"\nContent-ID: <scan@x>\n\nJPG\n"
+		"--m--\n";
+	struct parsed_message *msg = NULL;
+	char *error = NULL;
+
+	check_int("status", read_message(data, sizeof(data) - 1, NULL, &msg, &error), IMI_OK);
+	check_int("attachments", parsed_message_attachment_count(msg), 2);
+	check_str("logo name", parsed_message_attachment(msg, 0)->name, "image001.png");
+	check_int("logo is a resource", parsed_message_attachment(msg, 0)->html_resource, 1);
+	check_str("scan name", parsed_message_attachment(msg, 1)->name, "scan.jpg");
+	check_int("scan is a document", parsed_message_attachment(msg, 1)->html_resource, 0);
 	parsed_message_free(&msg);
 }
 
@@ -499,6 +556,8 @@ int main(void)
 		cmocka_unit_test(test_message_bare_and_bytes),
 		cmocka_unit_test(test_message_html),
 		cmocka_unit_test(test_message_empty_plain_alternative),
+		cmocka_unit_test(test_message_alternative_not_attachment),
+		cmocka_unit_test(test_message_html_resource),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
