@@ -3,6 +3,7 @@
  */
 #include "cli/cli.h"
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "mta-hooks/fetch.h"
@@ -35,6 +36,8 @@ int cmd_fetch(struct cli *cli, int argc, char **argv)
 	}
 	if ((ret = cli_open(cli, 1)) != 0)
 		return ret;
+	/* A server that hangs up must be an error return, not a SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
 	ret = fetch_run(cli->store, cli->conf, argv[1], &stats, &error);
 	if (ret != IMI_OK)
 		return cli_fail(ret, error);

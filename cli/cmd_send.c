@@ -4,6 +4,7 @@
  */
 #include "cli/cli.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -127,6 +128,8 @@ int cmd_send(struct cli *cli, int argc, char **argv)
 		ret = send_put(cli, put, from, to);
 		goto out;
 	}
+	/* A relay that hangs up is an error return, not SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
 	now = imi_now();
 	if (now_text != NULL && imi_time_parse(now_text, &now) != IMI_OK) {
 		fprintf(stderr, "imi: --now %s: not an ISO-8601 time\n", now_text);
