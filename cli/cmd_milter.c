@@ -53,8 +53,20 @@ int cmd_milter(struct cli *cli, int argc, char **argv)
 			goto out;
 		}
 	}
-	if ((ret = cli_open(cli, 1)) != 0)
+	if ((ret = cli_open(cli, 0)) != 0)
 		goto out;
+	/* No store at all is a setup error; a store that cannot be opened
+	 * now (read-only or full file system) is not: the milter answers
+	 * 451 until it can, so the MTA keeps every message meanwhile. */
+	ret = store_open(cli->conf->home, 0, &cli->store, &error);
+	if (ret == IMI_NOTFOUND) {
+		ret = cli_fail(ret, error);
+		goto out;
+	}
+	if (ret != IMI_OK) {
+		log_warn(NULL, "milter: store not open yet, answering 451 until it is: %s", error);
+		g_clear_pointer(&error, g_free);
+	}
 	if (spec == NULL)
 		spec = default_spec = g_strdup_printf("unix:%s/milter.sock", cli->conf->home);
 	socket.spec = spec;

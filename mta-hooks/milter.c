@@ -21,6 +21,23 @@
  * set once before smfi_main and only read afterwards. */
 static struct store *milter_store;
 static const struct imi_conf *milter_conf;
+static GMutex milter_store_lock; /* guards opening milter_store late */
+
+/* The store, opened now if it could not be opened at start (a read-only
+ * or full file system, a store being recovered): until then every message
+ * is a temporary failure, and the MTA keeps it. */
+static struct store *milter_store_get(char **error_r)
+{
+	struct store *store;
+
+	g_mutex_lock(&milter_store_lock);
+	if (milter_store == NULL &&
+	    store_open(milter_conf->home, 0, &milter_store, error_r) == IMI_OK)
+		log_info(NULL, "milter: store %s open", milter_conf->home);
+	store = milter_store;
+	g_mutex_unlock(&milter_store_lock);
+	return store;
+}
 
 struct milter_conn {
 	char *client_ip;      /* from connect; NULL when not IP (local) */
@@ -196,6 +213,7 @@ static sfsistat milter_eom(SMFICTX *ctx)
 	struct inbound_envelope envelope = {0};
 	struct inbound_result result = {0};
 	struct answer a;
+	struct store *store;
 	char *error = NULL, *header;
 	int status;
 
@@ -209,9 +227,13 @@ static sfsistat milter_eom(SMFICTX *ctx)
 	envelope.client_ip = c->client_ip;
 	envelope.helo = c->helo;
 	envelope.recipients = (const char *const *)c->service->pdata;
-	status = c->too_big ? IMI_TOOBIG
-			    : inbound_process(milter_store, milter_conf, c->raw->str,
-					      c->raw->len, &envelope, &result, &error);
+	if (c->too_big)
+		status = IMI_TOOBIG;
+	else if ((store = milter_store_get(&error)) == NULL)
+		status = IMI_TEMPFAIL;
+	else
+		status = inbound_process(store, milter_conf, c->raw->str, c->raw->len,
+					 &envelope, &result, &error);
 	answer_from_inbound(status, &result, &a);
 	if (status != IMI_OK)
 		log_event(a.kind == ANSWER_TOOBIG ? LOG_NOTICE : LOG_ERR, NULL,
@@ -348,5 +370,10 @@ int milter_run(struct store *store, const struct imi_conf *conf,
 	ret = smfi_main() == MI_SUCCESS ? IMI_OK
 					 : imi_fail(error_r, IMI_ERROR, "libmilter stopped with an error");
 	g_free(spec);
+	g_mutex_lock(&milter_store_lock);
+	if (milter_store != store && milter_store != NULL)
+		store_close(&milter_store);
+	milter_store = NULL;
+	g_mutex_unlock(&milter_store_lock);
 	return ret;
 }

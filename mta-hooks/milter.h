@@ -39,7 +39,9 @@ struct milter_socket {
 	int mode;            /* unix socket: permission bits, e.g. 0660 */
 };
 
-/* Runs the filter until libmilter stops; store and conf must outlive it. */
+/* Runs the filter until libmilter stops; store and conf must outlive it.
+ * store may be NULL when it could not be opened at start: it is opened at
+ * the first message that finds it openable (and closed by milter_run). */
 int milter_run(struct store *store, const struct imi_conf *conf,
 	       const struct milter_socket *socket, char **error_r);
 

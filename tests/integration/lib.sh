@@ -83,7 +83,7 @@ pf_start() {
 	cp /usr/share/postfix/main.cf.debian "$dir/main.cf"
 	postconf -c "$dir" -e \
 		"queue_directory=$dir/queue" "data_directory=$dir/data" \
-		"maillog_file=$dir/postfix.log" "syslog_name=postfix-$(basename "$dir")" \
+		"maillog_file=$dir/postfix.log" "maillog_file_prefixes=$dir" "syslog_name=postfix-$(basename "$dir")" \
 		"inet_interfaces=127.0.0.1" "inet_protocols=ipv4" "mynetworks=127.0.0.0/8" \
 		"myhostname=$(basename "$dir").test" "mydestination=" "relayhost=" \
 		"smtpd_relay_restrictions=permit_mynetworks,reject" \
@@ -98,8 +98,9 @@ pf_start() {
 	chown -R postfix "$dir/data"
 	postfix -c "$dir" set-permissions >/dev/null 2>&1
 	lib_on_exit "postfix -c '$dir' stop"
-	if ! postfix -c "$dir" start >"$dir/start.log" 2>&1; then
-		cat "$dir/start.log" >&2
+	# postfix start reports only to syslog; under script(1) it says why.
+	if ! script -qc "postfix -c '$dir' start" "$dir/start.log" >/dev/null 2>&1; then
+		grep -a fatal "$dir/start.log" >&2
 		return 1
 	fi
 	lib_wait_listen "$port"
