@@ -9,6 +9,7 @@
 
 #include "mta-hooks/answer.h"
 #include "mta-hooks/recipient.h"
+#include "mta-hooks/sender.h"
 
 struct answer_case {
 	const char *name;
@@ -133,6 +134,27 @@ static void test_recipients(void **state)
 	}
 }
 
+static void test_backoff(void **state)
+{
+	static const struct { int attempts; int64_t want; } cases[] = {
+		{0, 300}, {1, 600}, {2, 1200}, {3, 2400}, {6, 19200},
+		{7, SENDER_RETRY_MAX}, {30, SENDER_RETRY_MAX}, {1000, SENDER_RETRY_MAX},
+	};
+	int64_t total = 0;
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char field[64];
+		g_snprintf(field, sizeof(field), "backoff after %d attempts", cases[i].attempts);
+		check_int(field, sender_backoff(cases[i].attempts), cases[i].want);
+	}
+	/* The attempts a message gets span days, not hours: a relay down over
+	 * a weekend must not fail the message. */
+	for (int a = 0; a < SENDER_MAX_ATTEMPTS; a++)
+		total += sender_backoff(a);
+	if (total < 5 * 86400)
+		fail_msg("retry span: got %lld s, want at least 5 days", (long long)total);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -140,6 +162,7 @@ int main(void)
 		cmocka_unit_test(test_answer_long_reason),
 		cmocka_unit_test(test_nouser),
 		cmocka_unit_test(test_recipients),
+		cmocka_unit_test(test_backoff),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
