@@ -90,7 +90,7 @@ pf_start() {
 		"in_flow_delay=0" "compatibility_level=3.6" "alias_maps=" "alias_database=" \
 		"smtp_tls_security_level=none" "smtpd_tls_security_level=none" \
 		"queue_run_delay=1s" "minimal_backoff_time=1s" "maximal_backoff_time=2s" \
-		"shlib_directory=/usr/lib/postfix" "$@"
+		"shlib_directory=/usr/lib/postfix" "$@" 2>&1 | grep -v 'ignoring earlier request' >&2
 	postconf -c "$dir" -M# smtp/inet
 	postconf -c "$dir" -Me "127.0.0.1:$port/inet=127.0.0.1:$port inet n - n - - smtpd"
 	postconf -c "$dir" -Me 'postlog/unix-dgram=postlog unix-dgram n - n - 1 postlogd'
@@ -111,9 +111,26 @@ pf_stop() { postfix -c "$1" stop >/dev/null 2>&1 || true; }
 # Messages still in a Postfix instance's queue.
 pf_queued() { find "$1/queue/incoming" "$1/queue/active" "$1/queue/deferred" -type f 2>/dev/null | wc -l; }
 
+# lib_cert DIR: a self-signed certificate DIR/cert.pem, key DIR/key.pem.
+lib_cert() {
+	mkdir -p "$1"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+		-keyout "$1/key.pem" -out "$1/cert.pem" >/dev/null 2>&1
+	chmod 644 "$1/key.pem" "$1/cert.pem"
+}
+
 # dovecot_start DIR PORT_IMAP PORT_POP3 USER PASS: Maildir in DIR/mail.
+# With DOVECOT_TLS=IMAPS_PORT: TLS on (STARTTLS, STLS, and imaps on that
+# port), and a SASL socket DIR/base/auth-postfix for Postfix's smtpd.
 dovecot_start() {
-	local dir=$1 port=$2 pport=$3 user=$4 pass=$5
+	local dir=$1 port=$2 pport=$3 user=$4 pass=$5 ssl="ssl = no" imaps=0
+	if [ -n "${DOVECOT_TLS:-}" ]; then
+		lib_cert "$dir/tls"
+		ssl="ssl = yes
+ssl_cert = <$dir/tls/cert.pem
+ssl_key = <$dir/tls/key.pem"
+		imaps=$DOVECOT_TLS
+	fi
 	mkdir -p "$dir/base" "$dir/mail"
 	chmod 755 "$dir" "$dir/base"
 	echo "$user:{PLAIN}$pass:$(id -u dovenull):$(id -g dovenull)::$dir/mail" >"$dir/passwd"
@@ -123,7 +140,7 @@ base_dir = $dir/base
 instance_name = imi-test-$(basename "$dir")
 protocols = imap pop3
 listen = 127.0.0.1
-ssl = no
+$ssl
 first_valid_uid = 1
 first_valid_gid = 1
 disable_plaintext_auth = no
@@ -147,7 +164,8 @@ service imap-login {
     port = $port
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = $imaps
   }
 }
 service pop3-login {
@@ -157,6 +175,11 @@ service pop3-login {
   }
   inet_listener pop3s {
     port = 0
+  }
+}
+service auth {
+  unix_listener auth-postfix {
+    mode = 0666
   }
 }
 service stats {
