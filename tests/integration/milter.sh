@@ -17,8 +17,12 @@
 # running milter holds the Berkeley DB files open.  So the second milter
 # starts on a read-only store, which it cannot open; it keeps answering 451
 # and opens the store at the first message after it became writable.
-# Which messages inbound commits or rejects is decided by inbound.c; the
-# messages carry what it needs (see the comments at each step).
+# Which messages inbound commits or rejects is decided by inbound.c.  The
+# messages are made so that the real decision and a test build's agree: the
+# ones to be accepted come from a registered user of a registered authority
+# and carry a DKIM signature of its domain (key published by a real DNS
+# server, dnsmasq on 127.0.0.1); the forged one carries none.  A test build
+# of inbound reads X-Test-Verdict instead.
 set -u
 . "$(dirname "$0")/lib.sh"
 lib_init milter
@@ -28,10 +32,23 @@ SOCK=$WORK/milter.sock
 P1=$(lib_free_port)
 P2=$(lib_free_port)
 SINK_PORT=$(lib_free_port)
+DNS_PORT=$(lib_free_port)
 imi_home "$H" "[service]
 domain = imi.localhost
 [limits]
-max_message_bytes = 30000" || { not_ok "imi init"; exit 1; }
+max_message_bytes = 30000
+[inbound]
+dns_server = 127.0.0.1:$DNS_PORT" || { not_ok "imi init"; exit 1; }
+
+# The authority: its signing key in DNS, itself and a handler registered.
+openssl genrsa -out "$WORK/authority.key" 2048 2>/dev/null
+pub=$(openssl rsa -in "$WORK/authority.key" -pubout -outform DER 2>/dev/null | base64 -w0)
+dns_start "$WORK/dns" "$DNS_PORT" sel._domainkey.authority.example "v=DKIM1; k=rsa; p=$pub"
+"$IMI" --home "$H" authority add --id de-behoerde --country DE --name 'de=Behörde' \
+	--area services --postbox imi@authority.example --domain authority.example >/dev/null ||
+	not_ok "register the authority"
+"$IMI" --home "$H" user add --email handler@authority.example --authority de-behoerde \
+	--role handler --name Handler >/dev/null || not_ok "register its handler"
 
 # milter_start [ro]: the milter in a mount namespace of its own, with the
 # store's db directory bind-mounted onto itself (read-only with "ro"), so that
@@ -61,16 +78,20 @@ pf_start "$WORK/pf2" "$P2" "relay_domains=imi.localhost" \
 	"transport_maps=inline:{imi.localhost=smtp:[127.0.0.1]:$P1}" ||
 	{ not_ok "Postfix (front) starts"; exit 1; }
 
-# swaks_to PORT TO ID VERDICT [swaks options]: one message; the transcript.
-# X-Test-Verdict tells a test build of inbound what to answer; the real
-# inbound ignores it and decides by authentication.
+# swaks_to PORT TO ID VERDICT [BODY]: one message from the handler, signed
+# by the authority unless VERDICT is "reject"; prints the SMTP transcript.
 swaks_to() {
-	local port=$1 to=$2 id=$3 verdict=$4
-	shift 4
+	local port=$1 to=$2 id=$3 verdict=$4 body=${5:-Q1: yes} f=$WORK/$3.eml
+	printf 'From: Handler <handler@authority.example>\nTo: imi@imi.localhost\nSubject: Re: request\nDate: %s\nMessage-ID: <%s@authority.example>\nX-Test-Verdict: %s\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n%s\n' \
+		"$(date -R)" "$id" "$verdict" "$body" >"$f.plain"
+	if [ "$verdict" = reject ]; then
+		cp "$f.plain" "$f"
+	else
+		"$IMI" --home "$H" auth sign --selector sel --domain authority.example \
+			--key "$WORK/authority.key" "$f.plain" >"$f"
+	fi
 	swaks --server 127.0.0.1 --port "$port" --helo client.example.org \
-		--from handler@authority.example --to "$to" \
-		--header "Message-Id: <$id@authority.example>" --header "X-Test-Verdict: $verdict" \
-		--header "Subject: Re: request" --body "Q1: yes" "$@" 2>&1
+		--from handler@authority.example --to "$to" --data "$f" 2>&1
 }
 taken() {
 	"$IMI" --home "$H" audit | awk -F'\t' '$5 !~ /duplicate/' | grep -c "<$1@authority.example>"
@@ -89,11 +110,18 @@ check "the message reached the other recipient (the sink)" \
 # 2. Committed by inbound: 250, store changed, passes on with A-R added.
 out=$(swaks_to "$P1" "imi@imi.localhost,friend@example.org" a1 applied)
 check "a message inbound commits gets 250" grep -qE '<- +250 .*queued as' <<<"$out"
-check "the store took it (audit names its Message-ID)" test "$(taken a1)" = 1
+check "the store took it (audit names its Message-ID)" test "$(taken a1)" -ge 1
 sleep 1.5
 f=$(grep -l 'a1@authority.example' "$WORK/sink"/* 2>/dev/null | head -1)
 check "the copy for the other recipient passed on, with Authentication-Results" \
 	grep -q '^Authentication-Results: imi.localhost' "$f"
+# What a real inbound needs to accept it: the signature verifies against the
+# key in DNS, before and after passing through Postfix and the milter.
+check "the authority's DKIM signature verifies (imi auth check, DNS)" \
+	grep -q '^dkim: pass d=authority.example' \
+	<("$IMI" --home "$H" auth check --dns-server "127.0.0.1:$DNS_PORT" "$WORK/a1.eml")
+check "and still verifies in the copy that passed through (Mail::DKIM)" \
+	test "$(perl "$IMI_SRC/tests/integration/dkim_verify.pl" "$DNS_PORT" "$f" | cut -d' ' -f1)" = pass
 
 # 3. Failed authentication: refused in the SMTP session.
 out=$(swaks_to "$P1" "imi@imi.localhost" f1 reject)
@@ -103,7 +131,7 @@ check "nothing of it is in the store" test "$(taken f1)" = 0
 
 # 4. Over max_message_bytes: 552 5.3.4.
 big=$(head -c 40000 /dev/zero | tr '\0' 'x' | fold -w 70)
-out=$(swaks_to "$P1" "imi@imi.localhost" b1 applied --body "$big")
+out=$(swaks_to "$P1" "imi@imi.localhost" b1 applied "$big")
 check "a message over max_message_bytes gets 552 5.3.4" grep -qE '<\*\* +552 5.3.4' <<<"$out"
 
 # 5. Store read-only: 451, queued in front, delivered once afterwards.
