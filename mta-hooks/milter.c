@@ -47,6 +47,7 @@ struct milter_conn {
 	GPtrArray *service;   /* service recipients, bare; NULL-terminated at eom */
 	GString *raw;         /* header and body as CRLF text */
 	int too_big;          /* raw would exceed max_message_bytes */
+	int leading_space;    /* the MTA keeps the space after "Name:" (SMFIP_HDR_LEADSPC) */
 };
 
 static struct milter_conn *milter_conn(SMFICTX *ctx)
@@ -175,9 +176,10 @@ static sfsistat milter_header(SMFICTX *ctx, char *name, char *value)
 	if (c->service == NULL || c->service->len == 0)
 		return SMFIS_ACCEPT;
 	/* With SMFIP_HDR_LEADSPC the value keeps the space after the colon,
-	 * so the header is as the signer saw it (simple canonicalization). */
+	 * so the header is as the signer saw it (simple canonicalization);
+	 * an MTA without it gets the usual single space back. */
 	milter_append(c, name, strlen(name));
-	milter_append(c, ":", 1);
+	milter_append(c, c->leading_space ? ":" : ": ", c->leading_space ? 1 : 2);
 	milter_append(c, value, strlen(value));
 	milter_append(c, "\r\n", 2);
 	return SMFIS_CONTINUE;
@@ -245,7 +247,7 @@ static sfsistat milter_eom(SMFICTX *ctx)
 	if (a.kind == ANSWER_ACCEPT && result.auth_results != NULL) {
 		/* Committed already: a failure here costs the header, not the
 		 * message. */
-		header = g_strconcat(" ", result.auth_results, NULL);
+		header = g_strconcat(c->leading_space ? " " : "", result.auth_results, NULL);
 		if (smfi_insheader(ctx, 0, (char *)"Authentication-Results", header) != MI_SUCCESS)
 			log_warn(result.case_id, "milter %s: Authentication-Results not added",
 				 milter_queue_id(ctx));
@@ -284,6 +286,7 @@ static sfsistat milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f
 				 unsigned long f2, unsigned long f3, unsigned long *pf0,
 				 unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
+	milter_conn(ctx)->leading_space = (f1 & SMFIP_HDR_LEADSPC) != 0;
 	*pf0 = f0 & SMFIF_ADDHDRS;
 	*pf1 = f1 & SMFIP_HDR_LEADSPC;
 	*pf2 = 0;

@@ -27,7 +27,8 @@ pf_start "$WORK/relay" "$RELAY_PORT" "relay_domains=authority.example" \
 	"smtpd_tls_key_file=$WORK/relay-tls/key.pem" "smtpd_tls_loglevel=1" \
 	"smtpd_sasl_auth_enable=yes" "smtpd_sasl_type=dovecot" "smtpd_sasl_path=$D/base/auth-postfix" \
 	"smtpd_tls_auth_only=yes" "mynetworks=127.0.0.2/32" \
-	"smtpd_relay_restrictions=permit_sasl_authenticated,reject" ||
+	"smtpd_relay_restrictions=permit_sasl_authenticated,reject" \
+	"smtpd_recipient_restrictions=check_recipient_access inline:{gone@authority.example=REJECT}" ||
 	{ not_ok "Postfix relay starts"; exit 1; }
 
 H=$WORK/home
@@ -51,6 +52,15 @@ check "the relay logged a TLS session" grep -q 'TLS connection established from'
 check "the relay logged the SASL login" grep -q 'sasl_method=PLAIN, sasl_username=authority' "$WORK/relay/postfix.log"
 for _ in $(seq 1 30); do grep -qs s1@imi.localhost "$WORK/sink"/* && break; sleep 0.3; done
 check "the relay delivered it on" grep -qs s1@imi.localhost "$WORK/sink"/*
+
+# One recipient refused (554), the other takes it: sent, the refusal audited.
+printf 'From: imi@imi.localhost\nTo: postbox@authority.example, gone@authority.example\nSubject: two\nMessage-ID: <s3@imi.localhost>\n\nbody\n' >"$WORK/s3.eml"
+"$IMI" --home "$H" send --put "$WORK/s3.eml" --from imi@imi.localhost \
+	--to postbox@authority.example --to gone@authority.example >/dev/null
+out=$("$IMI" --home "$H" send)
+check "one recipient refused, the other took it: sent ($out)" test "$out" = "sent 1, retry 0, failed 0"
+check "the refused recipient is in the audit log with the relay's 554" \
+	grep -q 'outbox.refused.*gone@authority.example: 554' <("$IMI" --home "$H" audit)
 
 echo wrong >"$H/relay.pw"
 message s2
