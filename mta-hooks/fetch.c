@@ -189,7 +189,7 @@ static int fetch_imap(struct store *store, const struct imi_conf *conf, const st
 	struct mailimap_set *set;
 	clist *list = NULL;
 	GArray *msgs = g_array_new(FALSE, TRUE, sizeof(struct fetch_imap_msg));
-	int r, ret = IMI_OK, marked = 0;
+	int r, ret = IMI_OK, marked = 0, left_deleted = 0;
 
 	mailimap_set_timeout(imap, FETCH_TIMEOUT_SECONDS);
 	r = strcmp(u->scheme, "imaps") == 0 ? mailimap_ssl_connect(imap, u->host, u->port)
@@ -237,6 +237,8 @@ static int fetch_imap(struct store *store, const struct imi_conf *conf, const st
 			fetch_imap_attrs(clist_content(it), &m, NULL, NULL);
 			if (m.uid != 0 && !m.deleted)
 				g_array_append_val(msgs, m);
+			/* Marked done by a run that died before its EXPUNGE. */
+			left_deleted |= m.deleted;
 		}
 		mailimap_fetch_list_free(list);
 		list = NULL;
@@ -291,7 +293,7 @@ static int fetch_imap(struct store *store, const struct imi_conf *conf, const st
 			fetch_crash_point(FETCH_MARKED);
 		}
 	}
-	if (marked > 0 && (r = mailimap_expunge(imap)) != MAILIMAP_NO_ERROR && ret == IMI_OK)
+	if ((marked > 0 || left_deleted) && (r = mailimap_expunge(imap)) != MAILIMAP_NO_ERROR && ret == IMI_OK)
 		ret = fetch_imap_fail(imap, "EXPUNGE", r, error_r);
 	mailimap_logout(imap);
 out:

@@ -47,6 +47,7 @@ IMI_FETCH_CRASH_AT=marked "$IMI" --home "$H" fetch "$URL" >/dev/null 2>&1
 rc=$?
 check "IMAP: killed after marking (exit $rc): a1 seen again as a duplicate, still taken once" \
 	test "$rc" = 9 -a "$(taken a1)" = 1
+check "IMAP: a1 is flagged deleted but not yet expunged" test "$(on_server)" = 3
 out=$("$IMI" --home "$H" fetch "$URL")
 check "IMAP: the last run takes the two others ($out)" test "$out" = "taken 2, duplicates 0, skipped 0"
 check "IMAP: every message taken exactly once" \
