@@ -11,6 +11,9 @@
 #   sink_start DIR PORT [smtp-sink options]   smtp-sink writing to DIR
 #   imi_home DIR [conf lines]                 imi init with an imi.conf
 
+# Run on its own (tests/run.sh runs every script here) it does nothing.
+[[ "${BASH_SOURCE[0]}" == "$0" ]] && exit 0
+
 : "${IMI:?IMI must name the imi binary}"
 : "${IMI_SRC:?IMI_SRC must name the source tree}"
 
