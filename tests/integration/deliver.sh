@@ -2,6 +2,9 @@
 # deliver.sh: imi deliver's exit codes (0 committed, 75 try again, 65 only
 # over the size bound), once on its own and once as a Postfix pipe(8)
 # transport as docs/postfix.md describes it; and imi tls-policy's table.
+# The replies are unsigned: the real inbound path holds them for review on
+# this path, which commits them like any other outcome (X-Test-Verdict is
+# read only by a test build of inbound).
 set -u
 . "$(dirname "$0")/lib.sh"
 lib_init deliver

@@ -7,6 +7,9 @@
 #
 # "Taken" is read from the audit log: the entries that name the message's
 # Message-ID, other than duplicate notices.
+# The replies are unsigned: the real inbound path holds them for review on
+# this path, which commits them like any other outcome (X-Test-Verdict is
+# read only by a test build of inbound).
 set -u
 . "$(dirname "$0")/lib.sh"
 lib_init fetch
