@@ -51,5 +51,10 @@ int cmd_auth(struct cli *cli, int argc, char **argv);
 int cmd_parse(struct cli *cli, int argc, char **argv);
 int cmd_parse_answers(struct cli *cli, int argc, char **argv); /* from cmd_parse, argv[0] "answers" */
 int cmd_qset(struct cli *cli, int argc, char **argv);
+int cmd_deliver(struct cli *cli, int argc, char **argv);
+int cmd_milter(struct cli *cli, int argc, char **argv);
+int cmd_send(struct cli *cli, int argc, char **argv);
+int cmd_tls_policy(struct cli *cli, int argc, char **argv);
+int cmd_fetch(struct cli *cli, int argc, char **argv);
 
 #endif

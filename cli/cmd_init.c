@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mta-hooks/dkim_key.h"
+
 static int init_maildir(const char *path, char **error_r)
 {
 	static const char *const sub[] = {"cur", "new", "tmp"};
@@ -25,6 +27,27 @@ static int init_maildir(const char *path, char **error_r)
 	return ret;
 }
 
+/* The DKIM signing key of outgoing mail (created once), and the DNS record
+ * that publishes it, printed for the operator. */
+static int init_dkim_key(const struct imi_conf *conf, char **error_r)
+{
+	char *path = g_path_is_absolute(conf->dkim_key) ? g_strdup(conf->dkim_key)
+							: conf_home_path(conf, conf->dkim_key);
+	char *record = NULL;
+	int ret = IMI_OK;
+
+	if (!g_file_test(path, G_FILE_TEST_EXISTS))
+		ret = dkim_key_create(path, error_r);
+	if (ret == IMI_OK)
+		ret = dkim_key_dns_record(path, &record, error_r);
+	if (ret == IMI_OK)
+		printf("imi: publish the DKIM key in DNS:\n%s._domainkey.%s. IN TXT \"%s\"\n",
+		       conf->dkim_selector, conf->dkim_domain, record);
+	g_free(record);
+	g_free(path);
+	return ret;
+}
+
 int cmd_init(struct cli *cli, int argc, char **argv)
 {
 	GOptionContext *ctx = g_option_context_new("- create the home directory");
@@ -34,7 +57,9 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	g_option_context_set_description(ctx,
 		"Creates HOME (--home, $IMI_HOME or ./var) with its Berkeley DB store,\n"
 		"the master key that wraps the per-case keys (keys/master.key, 0600),\n"
-		"the reply-token key (keys/token.key, 0600), and the inbox and outbox\n"
+		"the reply-token key (keys/token.key, 0600), the DKIM signing key of\n"
+		"outgoing mail (keys/dkim.key, RSA 2048, 0600; the TXT record to publish\n"
+		"is printed), and the inbox and outbox\n"
 		"Maildirs of the embedded default.  Running it again changes nothing\n"
 		"that exists.\n");
 	ret = cli_parse(ctx, &argc, &argv);
@@ -57,6 +82,8 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 						    : token_key_create(path, &error);
 	g_free(path);
 	if (ret != IMI_OK)
+		return cli_fail(ret, error);
+	if ((ret = init_dkim_key(cli->conf, &error)) != IMI_OK)
 		return cli_fail(ret, error);
 	path = conf_home_path(cli->conf, cli->conf->outbox_maildir);
 	ret = init_maildir(path, &error);

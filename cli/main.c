@@ -25,6 +25,11 @@ static const struct command commands[] = {
 	{"auth", cmd_auth, "check|sign: DKIM, SPF and alignment of one message"},
 	{"parse", cmd_parse, "trim a reply and read its answers, without the store"},
 	{"qset", cmd_qset, "load|list|show question sets"},
+	{"deliver", cmd_deliver, "take one message on stdin (Postfix pipe, procmail)"},
+	{"milter", cmd_milter, "run the milter for Postfix or Sendmail"},
+	{"send", cmd_send, "drain the outbox to the SMTP relay or the outbox Maildir"},
+	{"tls-policy", cmd_tls_policy, "print a Postfix TLS policy map for the authority domains"},
+	{"fetch", cmd_fetch, "take in the messages of an IMAP or POP3 mailbox or a Maildir"},
 };
 
 static void usage(FILE *out)

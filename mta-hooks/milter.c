@@ -1,0 +1,382 @@
+/*
+ * milter.c: the libmilter callbacks.  Each one records what the MTA tells it
+ * and hands the decision to recipient.c, inbound.c and answer.c.
+ */
+#include "mta-hooks/milter.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <grp.h>
+#include <libmilter/mfapi.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mta-hooks/answer.h"
+#include "mta-hooks/inbound.h"
+#include "mta-hooks/recipient.h"
+
+/* libmilter keeps one filter per process: these are its shared handles,
+ * set once before smfi_main and only read afterwards. */
+static struct store *milter_store;
+static const struct imi_conf *milter_conf;
+static GMutex milter_store_lock; /* guards opening milter_store late */
+
+/* The store, opened now if it could not be opened at start (a read-only
+ * or full file system, a store being recovered): until then every message
+ * is a temporary failure, and the MTA keeps it. */
+static struct store *milter_store_get(char **error_r)
+{
+	struct store *store;
+
+	g_mutex_lock(&milter_store_lock);
+	if (milter_store == NULL &&
+	    store_open(milter_conf->home, 0, &milter_store, error_r) == IMI_OK)
+		log_info(NULL, "milter: store %s open", milter_conf->home);
+	store = milter_store;
+	g_mutex_unlock(&milter_store_lock);
+	return store;
+}
+
+struct milter_conn {
+	char *client_ip;      /* from connect; NULL when not IP (local) */
+	char *helo;
+	/* the current transaction */
+	char *sender;         /* MAIL FROM, bare; "" for the null sender */
+	GPtrArray *service;   /* service recipients, bare; NULL-terminated at eom */
+	GString *raw;         /* header and body as CRLF text */
+	int too_big;          /* raw would exceed max_message_bytes */
+	int leading_space;    /* the MTA keeps the space after "Name:" (SMFIP_HDR_LEADSPC) */
+};
+
+static struct milter_conn *milter_conn(SMFICTX *ctx)
+{
+	struct milter_conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL) {
+		c = g_new0(struct milter_conn, 1);
+		smfi_setpriv(ctx, c);
+	}
+	return c;
+}
+
+static void milter_message_reset(struct milter_conn *c)
+{
+	g_clear_pointer(&c->sender, g_free);
+	if (c->service != NULL)
+		g_ptr_array_free(c->service, TRUE);
+	c->service = NULL;
+	if (c->raw != NULL)
+		g_string_free(c->raw, TRUE);
+	c->raw = NULL;
+	c->too_big = 0;
+}
+
+static const char *milter_queue_id(SMFICTX *ctx)
+{
+	const char *id = smfi_getsymval(ctx, (char *)"i");
+	return id != NULL ? id : "-";
+}
+
+/* Sets the SMTP reply and returns the SMFIS code of an answer. */
+static sfsistat milter_answer(SMFICTX *ctx, const struct answer *a)
+{
+	if (a->kind != ANSWER_ACCEPT &&
+	    smfi_setreply(ctx, (char *)a->rcode, (char *)a->xcode, (char *)a->text) != MI_SUCCESS)
+		log_warn(NULL, "milter %s: the MTA refused the reply text", milter_queue_id(ctx));
+	return a->smfis;
+}
+
+/* Appends to the message, within max_message_bytes; line ends become CRLF
+ * (Postfix hands folded header lines over with bare LF). */
+static void milter_append(struct milter_conn *c, const char *data, size_t len)
+{
+	int64_t max = milter_conf->max_message_bytes;
+
+	if (c->too_big)
+		return;
+	if (c->raw == NULL)
+		c->raw = g_string_sized_new(8192);
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] == '\n' && (i == 0 ? c->raw->len == 0 || c->raw->str[c->raw->len - 1] != '\r'
+					       : data[i - 1] != '\r'))
+			g_string_append_c(c->raw, '\r');
+		g_string_append_c(c->raw, data[i]);
+	}
+	if (max > 0 && (int64_t)c->raw->len > max)
+		c->too_big = 1;
+}
+
+static sfsistat milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
+{
+	struct milter_conn *c = milter_conn(ctx);
+	char buf[INET6_ADDRSTRLEN];
+
+	g_clear_pointer(&c->client_ip, g_free);
+	if (addr != NULL && addr->sa_family == AF_INET &&
+	    inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)addr)->sin_addr, buf, sizeof(buf)))
+		c->client_ip = g_strdup(buf);
+	else if (addr != NULL && addr->sa_family == AF_INET6 &&
+		 inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)addr)->sin6_addr, buf, sizeof(buf)))
+		c->client_ip = g_strdup(buf);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat milter_helo(SMFICTX *ctx, char *helo)
+{
+	struct milter_conn *c = milter_conn(ctx);
+
+	g_free(c->helo);
+	c->helo = g_strdup(helo);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat milter_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct milter_conn *c = milter_conn(ctx);
+
+	milter_message_reset(c);
+	c->sender = recipient_bare(argv[0]);
+	c->service = g_ptr_array_new_with_free_func(g_free);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat milter_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct milter_conn *c = milter_conn(ctx);
+	struct answer a;
+
+	switch (recipient_classify(milter_conf, argv[0])) {
+	case RECIPIENT_OTHER:
+		return SMFIS_CONTINUE;
+	case RECIPIENT_UNKNOWN:
+		log_info(NULL, "milter %s: unknown service address refused at RCPT",
+			 milter_queue_id(ctx));
+		answer_make(ANSWER_NOUSER, NULL, &a);
+		return milter_answer(ctx, &a);
+	case RECIPIENT_SERVICE:
+		break;
+	}
+	if (c->service == NULL)
+		c->service = g_ptr_array_new_with_free_func(g_free);
+	if (c->service->len >= MILTER_MAX_SERVICE_RECIPIENTS) {
+		answer_make(ANSWER_TEMPFAIL, "too many service recipients in one message", &a);
+		return milter_answer(ctx, &a);
+	}
+	g_ptr_array_add(c->service, recipient_bare(argv[0]));
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat milter_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct milter_conn *c = milter_conn(ctx);
+
+	/* Nothing for the service: the message is not ours to read. */
+	if (c->service == NULL || c->service->len == 0)
+		return SMFIS_ACCEPT;
+	/* With SMFIP_HDR_LEADSPC the value keeps the space after the colon,
+	 * so the header is as the signer saw it (simple canonicalization);
+	 * an MTA without it gets the usual single space back. */
+	milter_append(c, name, strlen(name));
+	milter_append(c, c->leading_space ? ":" : ": ", c->leading_space ? 1 : 2);
+	milter_append(c, value, strlen(value));
+	milter_append(c, "\r\n", 2);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat milter_eoh(SMFICTX *ctx)
+{
+	struct milter_conn *c = milter_conn(ctx);
+
+	if (c->service == NULL || c->service->len == 0)
+		return SMFIS_ACCEPT;
+	milter_append(c, "\r\n", 2);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat milter_body(SMFICTX *ctx, unsigned char *data, size_t len)
+{
+	struct milter_conn *c = milter_conn(ctx);
+	struct answer a;
+
+	milter_append(c, (const char *)data, len);
+	if (c->too_big) {
+		log_info(NULL, "milter %s: over max_message_bytes", milter_queue_id(ctx));
+		answer_make(ANSWER_TOOBIG, NULL, &a);
+		return milter_answer(ctx, &a);
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat milter_eom(SMFICTX *ctx)
+{
+	struct milter_conn *c = milter_conn(ctx);
+	struct inbound_envelope envelope = {0};
+	struct inbound_result result = {0};
+	struct answer a;
+	struct store *store;
+	char *error = NULL, *header;
+	int status;
+
+	if (c->service == NULL || c->service->len == 0)
+		return SMFIS_ACCEPT;
+	if (c->raw == NULL)
+		c->raw = g_string_new(NULL);
+	g_ptr_array_add(c->service, NULL);
+	envelope.path = INBOUND_MILTER;
+	envelope.sender = c->sender;
+	envelope.client_ip = c->client_ip;
+	envelope.helo = c->helo;
+	envelope.recipients = (const char *const *)c->service->pdata;
+	if (c->too_big)
+		status = IMI_TOOBIG;
+	else if ((store = milter_store_get(&error)) == NULL)
+		status = IMI_TEMPFAIL;
+	else
+		status = inbound_process(store, milter_conf, c->raw->str, c->raw->len,
+					 &envelope, &result, &error);
+	answer_from_inbound(status, &result, &a);
+	if (status != IMI_OK)
+		log_event(a.kind == ANSWER_TOOBIG ? LOG_NOTICE : LOG_ERR, NULL,
+			  "milter %s: %s: %s", milter_queue_id(ctx), answer_kind_name(a.kind),
+			  error != NULL ? error : imi_status_name(status));
+	else
+		log_info(result.case_id, "milter %s: %s (%s)", milter_queue_id(ctx),
+			 answer_kind_name(a.kind), result.reason != NULL ? result.reason : "");
+	if (a.kind == ANSWER_ACCEPT && result.auth_results != NULL) {
+		/* Committed already: a failure here costs the header, not the
+		 * message. */
+		header = g_strconcat(c->leading_space ? " " : "", result.auth_results, NULL);
+		if (smfi_insheader(ctx, 0, (char *)"Authentication-Results", header) != MI_SUCCESS)
+			log_warn(result.case_id, "milter %s: Authentication-Results not added",
+				 milter_queue_id(ctx));
+		g_free(header);
+	}
+	inbound_result_clear(&result);
+	g_free(error);
+	milter_message_reset(c);
+	return milter_answer(ctx, &a);
+}
+
+static sfsistat milter_abort(SMFICTX *ctx)
+{
+	struct milter_conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL)
+		milter_message_reset(c);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat milter_close(SMFICTX *ctx)
+{
+	struct milter_conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL) {
+		milter_message_reset(c);
+		g_free(c->client_ip);
+		g_free(c->helo);
+		g_free(c);
+		smfi_setpriv(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+				 unsigned long f2, unsigned long f3, unsigned long *pf0,
+				 unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	milter_conn(ctx)->leading_space = (f1 & SMFIP_HDR_LEADSPC) != 0;
+	*pf0 = f0 & SMFIF_ADDHDRS;
+	*pf1 = f1 & SMFIP_HDR_LEADSPC;
+	*pf2 = 0;
+	*pf3 = 0;
+	return SMFIS_CONTINUE;
+}
+
+/* The path of a unix socket spec, or NULL. */
+static const char *milter_socket_path(const char *spec)
+{
+	if (g_str_has_prefix(spec, "unix:"))
+		return spec + 5;
+	if (g_str_has_prefix(spec, "local:"))
+		return spec + 6;
+	if (spec[0] == '/')
+		return spec;
+	return NULL;
+}
+
+static int milter_socket_permit(const struct milter_socket *s, char **error_r)
+{
+	const char *path = milter_socket_path(s->spec);
+	struct group *gr;
+
+	if (path == NULL)
+		return IMI_OK;
+	if (s->group != NULL && *s->group != '\0') {
+		if ((gr = getgrnam(s->group)) == NULL)
+			return imi_fail(error_r, IMI_INVALID, "socket group %s does not exist",
+					s->group);
+		if (chown(path, (uid_t)-1, gr->gr_gid) != 0)
+			return imi_fail(error_r, IMI_ERROR, "chown %s: %s", path,
+					g_strerror(errno));
+	}
+	if (chmod(path, (mode_t)s->mode) != 0)
+		return imi_fail(error_r, IMI_ERROR, "chmod %s: %s", path, g_strerror(errno));
+	return IMI_OK;
+}
+
+int milter_run(struct store *store, const struct imi_conf *conf,
+	       const struct milter_socket *socket, char **error_r)
+{
+	static struct smfiDesc desc = {
+		.xxfi_name = (char *)"imi",
+		.xxfi_version = SMFI_VERSION,
+		.xxfi_flags = SMFIF_ADDHDRS,
+		.xxfi_connect = milter_connect,
+		.xxfi_helo = milter_helo,
+		.xxfi_envfrom = milter_envfrom,
+		.xxfi_envrcpt = milter_envrcpt,
+		.xxfi_header = milter_header,
+		.xxfi_eoh = milter_eoh,
+		.xxfi_body = milter_body,
+		.xxfi_eom = milter_eom,
+		.xxfi_abort = milter_abort,
+		.xxfi_close = milter_close,
+		.xxfi_negotiate = milter_negotiate,
+	};
+	char *spec = g_strdup(socket->spec);
+	int ret;
+
+	milter_store = store;
+	milter_conf = conf;
+	if (smfi_setconn(spec) != MI_SUCCESS) {
+		g_free(spec);
+		return imi_fail(error_r, IMI_INVALID, "socket %s: not a libmilter socket spec",
+				socket->spec);
+	}
+	smfi_settimeout(MILTER_TIMEOUT_SECONDS);
+	if (smfi_register(desc) != MI_SUCCESS) {
+		g_free(spec);
+		return imi_fail(error_r, IMI_ERROR, "libmilter refused the filter description");
+	}
+	if (smfi_opensocket(true) != MI_SUCCESS) {
+		g_free(spec);
+		return imi_fail(error_r, IMI_ERROR, "cannot open the milter socket %s",
+				socket->spec);
+	}
+	if ((ret = milter_socket_permit(socket, error_r)) != IMI_OK) {
+		g_free(spec);
+		return ret;
+	}
+	log_info(NULL, "milter listening on %s", socket->spec);
+	ret = smfi_main() == MI_SUCCESS ? IMI_OK
+					 : imi_fail(error_r, IMI_ERROR, "libmilter stopped with an error");
+	g_free(spec);
+	g_mutex_lock(&milter_store_lock);
+	if (milter_store != store && milter_store != NULL)
+		store_close(&milter_store);
+	milter_store = NULL;
+	g_mutex_unlock(&milter_store_lock);
+	return ret;
+}
