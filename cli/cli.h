@@ -51,5 +51,9 @@ int cmd_auth(struct cli *cli, int argc, char **argv);
 int cmd_parse(struct cli *cli, int argc, char **argv);
 int cmd_parse_answers(struct cli *cli, int argc, char **argv); /* from cmd_parse, argv[0] "answers" */
 int cmd_qset(struct cli *cli, int argc, char **argv);
+int cmd_request(struct cli *cli, int argc, char **argv);
+int cmd_tick(struct cli *cli, int argc, char **argv);
+int cmd_outbox(struct cli *cli, int argc, char **argv);
+int cmd_inject(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -25,6 +25,10 @@ static const struct command commands[] = {
 	{"auth", cmd_auth, "check|sign: DKIM, SPF and alignment of one message"},
 	{"parse", cmd_parse, "trim a reply and read its answers, without the store"},
 	{"qset", cmd_qset, "load|list|show question sets"},
+	{"request", cmd_request, "new: send an information request"},
+	{"tick", cmd_tick, "run reminders and retention that are due"},
+	{"outbox", cmd_outbox, "list|show messages waiting to be sent"},
+	{"inject", cmd_inject, "process one message file as if delivered (tests)"},
 };
 
 static void usage(FILE *out)
