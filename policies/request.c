@@ -615,7 +615,6 @@ int request_create(struct store_txn *txn, struct request_env *env,
 	json_object_set_string_member(c, "retention", "");
 	json_object_set_array_member(c, "timers", json_array_new());
 	json_object_set_array_member(c, "history", json_array_new());
-	json_object_set_array_member(c, "messages", json_array_new());
 	state_set(env, c, policy_initial_state(env->policy));
 	if ((ret = seal_member(txn, c, "sealed_subject", in->subject, error_r)) != IMI_OK)
 		goto out;
@@ -742,7 +741,8 @@ static int refuse(struct store_txn *txn, struct request_env *env,
 		/* Need-to-know: a stranger's reply names no case state and
 		 * carries no token of the case. */
 		int party = case_obj != NULL &&
-			    request_party(case_obj, step->user->authority) != POLICY_PARTY_NONE;
+			    request_party(case_obj, step->user->authority) != POLICY_PARTY_NONE &&
+			    g_strcmp0(rec_str(case_obj, "retention"), "") == 0;
 
 		ret = mail_notice(txn, env, party ? case_obj : NULL, step->case_id,
 				  sender_auth, step->user->email, "error",
@@ -783,8 +783,10 @@ int request_notify_sender(struct store_txn *txn, struct request_env *env,
 	if ((ret = store_authority_get(txn, user->authority, &auth, error_r)) != IMI_OK)
 		return ret;
 	ret = request_get(txn, case_id, STORE_GET_RMW, &c, NULL);
+	/* Blocked or deleted data: the notice carries nothing of the case. */
 	if (ret == IMI_OK)
-		party = request_party(c, user->authority) != POLICY_PARTY_NONE;
+		party = request_party(c, user->authority) != POLICY_PARTY_NONE &&
+			g_strcmp0(rec_str(c, "retention"), "") == 0;
 	else if (ret != IMI_NOTFOUND)
 		ret = request_get(txn, case_id, STORE_GET_RMW, &c, error_r);
 	if (ret == IMI_OK || ret == IMI_NOTFOUND)
