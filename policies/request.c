@@ -693,7 +693,11 @@ static int answers_merge(struct store_txn *txn, struct request_env *env,
 			g_string_append_printf(for_requester, "%s. %s\n    %s\n\n", code,
 					       qset_question_text(q, req_lang), value);
 	}
-	text = json_to_string(json_node_init_object(json_node_alloc(), all), FALSE);
+	{
+		JsonNode *node = json_node_init_object(json_node_alloc(), all);
+		text = json_to_string(node, FALSE);
+		json_node_unref(node);
+	}
 	ret = seal_member(txn, case_obj, "sealed_answers", text, error_r);
 	memset(text, 0, strlen(text));
 	g_free(text);

@@ -263,7 +263,10 @@ static void test_create(void **state)
 	check_str("responder_lang", json_object_get_string_member(c.obj, "responder_lang"), "de");
 	check_str("unsealed subject", c.subject, SUBJECT);
 	{
-		char *text = json_to_string(json_node_init_object(json_node_alloc(), c.obj), FALSE);
+		JsonNode *node = json_node_init_object(json_node_alloc(), c.obj);
+		char *text = json_to_string(node, FALSE);
+
+		json_node_unref(node);
 		if (strstr(text, "Kanarienvogel") != NULL)
 			fail_msg("case record: the subject is stored in clear");
 		if (strstr(text, "reminder:not-accepted") == NULL)
