@@ -473,6 +473,28 @@ static int inbound_step(struct store_txn *txn, struct inbound_run *r,
 			case_id = request_case_from_subject(subject);
 		r->verdict = INBOUND_ANSWERED;
 		if (case_id != NULL) {
+			JsonObject *c = NULL;
+			int party = 0;
+
+			/* Need-to-know: only a party is offered to confirm. */
+			ret = request_get(txn, case_id, 0, &c, NULL);
+			if (ret == IMI_OK) {
+				party = request_party(c, user->authority) != POLICY_PARTY_NONE;
+				json_object_unref(c);
+			} else if (ret != IMI_NOTFOUND) {
+				ret = request_get(txn, case_id, 0, &c, error_r);
+				g_free(case_id);
+				return ret;
+			}
+			if (!party) {
+				r->reason = g_strdup("sender is not a party of the case named");
+				ret = request_notify_sender(txn, r->env, case_id, user,
+							    ret == IMI_OK ? "error.not-party"
+									  : "error.unknown-case",
+							    NULL, msgid, error_r);
+				g_free(case_id);
+				return ret;
+			}
 			r->case_id = case_id;
 			r->reason = g_strdup("no valid reply token: confirmation requested");
 			return request_notify_sender(txn, r->env, case_id, user,

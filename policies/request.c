@@ -359,7 +359,9 @@ static int mail_notice(struct store_txn *txn, struct request_env *env,
 		envelope_fill(env, &rn.env, from, to, reply, msgid, in_reply_to);
 		rn.catalog = env->catalog;
 		rn.language = case_lang(env, authority);
-		rn.case_id = case_obj != NULL ? case_id : NULL;
+		/* The case id the sender named is echoed, also to a
+		 * non-party (it is theirs); nothing else of the case is. */
+		rn.case_id = case_obj != NULL || request_case_id_valid(case_id) ? case_id : NULL;
 		rn.subject_key = subject_key;
 		rn.body_keys = body_keys;
 		rn.args = args;

@@ -50,7 +50,7 @@ for part in m.walk():
     if part.get_content_type() == "text/plain": print(part.get_content())'
 }
 # The outbox item of a recipient with a Message-ID kind, the newest one.
-item() { imi outbox list | awk -F'\t' -v to="$1" -v kind="$2" '$4 == to && $5 ~ "\\." kind "@" {s = $1} END {print s}'; }
+item() { imi outbox list | awk -F'\t' -v to="$1" -v kind="$2" '$4 == to && $5 ~ "(^|\\.)" kind "[.@]" {s = $1} END {print s}'; }
 case_field() { imi case show "$1" | sed -n "s/^  $2: //p"; }
 
 CANARY=Canarywoman7f3a
@@ -138,7 +138,10 @@ expect "held reply changed nothing" '^sent$' "$(case_field "$case_id" state)"
 f=$(echo "ACCEPT" | mail olga@example.org "$reply_de" "ACCEPT [$case_id]")
 sign "$f" example.org >s.eml
 out=$(inject s.eml "$reply_de")
-expect "another authority's reply with a token not issued to it is answered" '^answered' "$out"
+expect "another authority's reply with a token not issued to it is answered" '^answered.*not a party' "$out"
+err=$(decoded "$(item olga@example.org notice)")
+expect "the stranger is told it is no party, in Italian" "non è parte della pratica $case_id" "$err"
+refute "the stranger gets no reply token of the case" '^Reply-To: imi\+' "$err"
 expect "stranger changed nothing" '^sent$' "$(case_field "$case_id" state)"
 
 # ---- the responder accepts --------------------------------------------------------
