@@ -28,6 +28,7 @@ static const struct command commands[] = {
 	{"request", cmd_request, "new: send an information request"},
 	{"tick", cmd_tick, "run reminders and retention that are due"},
 	{"outbox", cmd_outbox, "list|show messages waiting to be sent"},
+	{"held", cmd_held, "list|show|release|discard the review queue"},
 	{"inject", cmd_inject, "process one message file as if delivered (tests)"},
 };
 

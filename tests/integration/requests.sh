@@ -133,6 +133,18 @@ f=$(echo "Q1: forged" | mail jan@aek.de "$reply_de" "AW: [$case_id]")
 out=$(inject "$f" "$reply_de")
 expect "an unsigned reply is held" '^held' "$out"
 expect "held reply changed nothing" '^sent$' "$(case_field "$case_id" state)"
+held=$(imi held list)
+expect "the held message is in the review queue" "^[0-9]+[[:space:]].*dkim-missing" "$held"
+hn=$(printf '%s\n' "$held" | cut -f1 | head -n 1)
+expect "imi held show prints it as received" '^Q1: forged' "$(imi held show "$hn")"
+out=$(imi held release "$hn")
+expect "released again without a signature, it is held again" '^held' "$out"
+held=$(imi held list)
+expect "still exactly one message in the queue" '^1$' "$(printf '%s\n' "$held" | grep -c .)"
+hn=$(printf '%s\n' "$held" | cut -f1 | head -n 1)
+imi held discard "$hn" >/dev/null
+expect "after discard the queue is empty" '^0$' "$(imi held list | grep -c .)"
+expect "the discard is audited" 'held\.discard' "$(imi audit)"
 
 # ---- a stranger: refused with a clear reply ------------------------------------------
 f=$(echo "ACCEPT" | mail olga@example.org "$reply_de" "ACCEPT [$case_id]")
