@@ -519,7 +519,7 @@ static int inbound_step(struct store_txn *txn, struct inbound_run *r,
 
 		if (action == NULL)
 			action = cmd;
-		if (action == NULL || strcmp(action, "forward") == 0) {
+		{
 			if ((ret = reply_trim_message(msg, REPLY_TRIM_FULL, &new_text,
 						      error_r)) != IMI_OK) {
 				if (ret != IMI_TOOBIG)
@@ -563,6 +563,7 @@ static int inbound_step(struct store_txn *txn, struct inbound_run *r,
 		step.forward_to = fwd;
 		step.answers = answers;
 		step.in_reply_to = msgid;
+		step.note = strcmp(action, "answer") != 0 ? new_text : NULL;
 		ret = request_apply(txn, r->env, &step, &out, error_r);
 		if (ret == IMI_OK) {
 			r->verdict = out.applied ? INBOUND_APPLIED : INBOUND_ANSWERED;

@@ -650,6 +650,28 @@ out:
 
 /* ---- steps ---- */
 
+/* A normalized value as a reader of lang writes it: yes/no in its words,
+ * a choice by its label, anything else as it is (g_free). */
+static char *value_display(struct request_env *env, const struct qset_question *q,
+			   const char *value, const char *lang)
+{
+	if (qset_question_type(q) == QSET_YESNO &&
+	    (strcmp(value, "yes") == 0 || strcmp(value, "no") == 0)) {
+		const char *const *words = catalog_words_raw(env->catalog, lang, value);
+
+		if (words[0] == NULL)
+			words = catalog_words_raw(env->catalog, "en", value);
+		if (words[0] != NULL)
+			return g_strdup(words[0]);
+	}
+	if (qset_question_type(q) == QSET_CHOICE) {
+		for (unsigned i = 0; i < qset_choice_count(q); i++)
+			if (strcmp(qset_choice_code(q, i), value) == 0)
+				return g_strdup(qset_choice_label(q, i, lang));
+	}
+	return g_strdup(value);
+}
+
 /* Merges the answers into the case's sealed answers; fills the
  * confirmation texts. */
 static int answers_merge(struct store_txn *txn, struct request_env *env,
@@ -675,14 +697,16 @@ static int answers_merge(struct store_txn *txn, struct request_env *env,
 		const char *code = qset_question_code(a->question);
 
 		if (a->value != NULL) {
+			char *shown = value_display(env, a->question, a->value, lang);
+
 			json_object_set_string_member(all, code, a->value);
-			g_string_append_printf(understood, "%s: %s\n", code, a->value);
+			g_string_append_printf(understood, "%s: %s\n", code, shown);
+			g_free(shown);
 		} else {
 			g_string_append_printf(invalid, "%s: %s\n", code,
 					       a->raw != NULL ? a->raw : "");
 		}
 	}
-	(void)lang;
 	for (unsigned i = 0; i < qset_count(qset); i++) {
 		const struct qset_question *q = qset_question(qset, i);
 		const char *code = qset_question_code(q);
@@ -691,9 +715,13 @@ static int answers_merge(struct store_txn *txn, struct request_env *env,
 
 		if (value == NULL && qset_question_required(q))
 			g_string_append_printf(missing, "%s%s", missing->len ? ", " : "", code);
-		if (value != NULL)
+		if (value != NULL) {
+			char *shown = value_display(env, q, value, req_lang);
+
 			g_string_append_printf(for_requester, "%s. %s\n    %s\n\n", code,
-					       qset_question_text(q, req_lang), value);
+					       qset_question_text(q, req_lang), shown);
+			g_free(shown);
+		}
 	}
 	{
 		JsonNode *node = json_node_init_object(json_node_alloc(), all);
@@ -883,7 +911,7 @@ int request_apply(struct store_txn *txn, struct request_env *env,
 			goto out;
 		}
 		if ((ret = answers_merge(txn, env, c, qset, step->answers,
-					 rec_str(c, "responder_lang"), understood,
+					 case_lang(env, sender), understood,
 					 invalid, missing, for_req, error_r)) != IMI_OK)
 			goto out;
 		if (understood->len == 0) {
@@ -945,7 +973,10 @@ int request_apply(struct store_txn *txn, struct request_env *env,
 			};
 			ret = mail_notice(txn, env, c, case_id, other, other->postbox,
 					  "status", "status.subject", sbody, oargs,
-					  for_req->len ? for_req->str : NULL, NULL, error_r);
+					  for_req->len ? for_req->str
+						       : step->note != NULL && *step->note ? step->note
+						       : NULL,
+					  NULL, error_r);
 		}
 		g_free(status);
 		g_free(today);

@@ -80,6 +80,9 @@ struct request_step {
 	const char *forward_to;    /* forward: the new responding authority id */
 	const struct answers *answers; /* answer: what the reply said */
 	const char *in_reply_to;   /* the sender's Message-ID, or NULL */
+	const char *note;          /* the sender's own words with a command (a
+				    * reason, further questions), passed on to
+				    * the other party; NULL: none */
 };
 
 struct request_outcome {

@@ -196,6 +196,8 @@ expect "confirmation says what is missing" 'Pflichtfragen.*Q6' "$conf"
 st=$(decoded "$(item imi@cnom.fr status)")
 expect "requester gets the answers in French" "^Q2\\. Num.ro d'enregistrement" "$st"
 expect "requester gets the answer values" '^ +12345$' "$st"
+expect "yes/no answers are shown in the responder's words" '^Q4: ja$' "$conf"
+expect "yes/no answers are shown in the requester's words" '^ +non$' "$st"
 out=$(inject answer.eml "$reply_de")
 expect "redelivery is a duplicate with the first outcome" '^duplicate.*first outcome applied' "$out"
 
@@ -209,6 +211,23 @@ sign "$f" aek.de >s.eml
 out=$(imi inject --recipient imi@imi.localhost s.eml)
 expect "a reply without token gets a confirmation request" '^answered.*confirmation requested' "$out"
 expect "nothing applied without the token" '^answered$' "$(case_field "$case_id" state)"
+
+# ---- further questions, and their answer ---------------------------------------------
+reply_fr=$(decoded "$(item imi@cnom.fr status)" | sed -n 's/^Reply-To: //p')
+f=$(echo "Merci. Pourriez-vous aussi indiquer le statut actuel (Q6) ?" |
+	mail anne@cnom.fr "$reply_fr" "FURTHER-QUESTIONS [$case_id]")
+sign "$f" cnom.fr >s.eml
+out=$(inject s.eml "$reply_fr")
+expect "FURTHER-QUESTIONS by the requester is applied" '^applied.*state accepted' "$out"
+st=$(decoded "$(item imi@aek.de status)")
+expect "the responder gets the requester's further questions" 'statut actuel \(Q6\)' "$st"
+f=$(echo "Q6: eingeschränkt" | mail jan@aek.de "$reply_de" "AW: [$case_id]")
+sign "$f" aek.de >s.eml
+out=$(inject s.eml "$reply_de")
+expect "the further answer is applied" '^applied.*state answered' "$out"
+st=$(decoded "$(item imi@cnom.fr status)")
+expect "the requester sees the choice in French with the earlier answers" '^ +Restreint' "$st"
+expect "earlier answers are kept" '^ +12345$' "$st"
 
 # ---- the requester accepts the answer and closes -------------------------------------
 reply_fr=$(decoded "$(item imi@cnom.fr status)" | sed -n 's/^Reply-To: //p')
