@@ -140,7 +140,7 @@ static void step(struct fixture *f, const char *case_id, const char *authority,
 					      : authority[3] == 'c' ? "c.de" : "d.pl");
 	struct user u = {.id = email, .email = email, .authority = (char *)authority,
 			 .roles = roles};
-	struct step_ctx s = {f->env, {case_id, action, &u, forward_to, NULL, "x@y"}, {0}};
+	struct step_ctx s = {f->env, {case_id, action, &u, forward_to, NULL, "x@y", NULL}, {0}};
 	char *error = NULL;
 
 	if (store_transact(f->store, step_txn, &s, &error) != IMI_OK)
