@@ -42,28 +42,6 @@ void inbound_result_clear(struct inbound_result *result)
 	memset(result, 0, sizeof(*result));
 }
 
-/* The engine's environment (policy, catalogs, token key), loaded once per
- * configuration and shared by every call. */
-static GMutex inbound_env_lock;
-static struct request_env *inbound_env;
-static const struct imi_conf *inbound_env_conf;
-
-static int inbound_env_get(const struct imi_conf *conf, struct request_env **env_r,
-			   char **error_r)
-{
-	int ret = IMI_OK;
-
-	g_mutex_lock(&inbound_env_lock);
-	if (inbound_env == NULL || inbound_env_conf != conf) {
-		request_env_close(&inbound_env);
-		ret = request_env_open(conf, &inbound_env, error_r);
-		inbound_env_conf = ret == IMI_OK ? conf : NULL;
-	}
-	*env_r = inbound_env;
-	g_mutex_unlock(&inbound_env_lock);
-	return ret;
-}
-
 /* ---- what the message asks for ---- */
 
 static const struct {
@@ -765,7 +743,10 @@ int inbound_process(struct store *store, const struct imi_conf *conf,
 		run.hold = 1;
 		run.hold_reason = auth.decision.code;
 	}
-	if ((ret = inbound_env_get(conf, &run.env, error_r)) != IMI_OK)
+	/* The rules, catalogs and token key, read for this message (a few
+	 * milliseconds): an edited policy file counts from the next message
+	 * on, and nothing outlives the caller's configuration. */
+	if ((ret = request_env_open(conf, &run.env, error_r)) != IMI_OK)
 		goto tempfail;
 
 	/* One transaction: dedup, step, mail, message kept. */
@@ -790,6 +771,7 @@ tempfail:
 	ret = IMI_TEMPFAIL;
 out:
 	run_reset(&run);
+	request_env_close(&run.env);
 	inbound_auth_clear(&auth);
 	parsed_message_free(&msg);
 	g_free(dedup);

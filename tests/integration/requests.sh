@@ -98,8 +98,17 @@ raw=$(imi outbox show "$req")
 refute "subject is not in the outbox record in clear" "$CANARY" "$(strings "$H"/db/*.db 2>/dev/null)"
 
 # ---- reminders ------------------------------------------------------------------
-out=$(imi tick --now "$(date -u -d '+8 days' +%Y-%m-%dT%H:%M:%S)")
-expect "tick runs the not-accepted reminder" '1 timer\(s\) run, 0 failed' "$out"
+# Two ticks at once: the reminder goes out once.
+when=$(date -u -d '+8 days' +%Y-%m-%dT%H:%M:%S)
+imi tick --now "$when" >tick1.out 2>&1 &
+t1=$!
+imi tick --now "$when" >tick2.out 2>&1 &
+t2=$!
+wait $t1; rc1=$?
+wait $t2; rc2=$?
+expect "two ticks at once both succeed" '^0 0$' "$rc1 $rc2"
+expect "two ticks at once send the not-accepted reminder once" '^1$' \
+	"$(imi outbox list | grep -c '\.reminder@')"
 rem=$(item imi@aek.de reminder)
 out=$(decoded "$rem")
 expect "reminder goes to the responder in German" '^Subject: Erinnerung' "$out"
