@@ -56,5 +56,10 @@ int cmd_milter(struct cli *cli, int argc, char **argv);
 int cmd_send(struct cli *cli, int argc, char **argv);
 int cmd_tls_policy(struct cli *cli, int argc, char **argv);
 int cmd_fetch(struct cli *cli, int argc, char **argv);
+int cmd_request(struct cli *cli, int argc, char **argv);
+int cmd_tick(struct cli *cli, int argc, char **argv);
+int cmd_outbox(struct cli *cli, int argc, char **argv);
+int cmd_inject(struct cli *cli, int argc, char **argv);
+int cmd_held(struct cli *cli, int argc, char **argv);
 
 #endif

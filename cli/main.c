@@ -30,6 +30,11 @@ static const struct command commands[] = {
 	{"send", cmd_send, "drain the outbox to the SMTP relay or the outbox Maildir"},
 	{"tls-policy", cmd_tls_policy, "print a Postfix TLS policy map for the authority domains"},
 	{"fetch", cmd_fetch, "take in the messages of an IMAP or POP3 mailbox or a Maildir"},
+	{"request", cmd_request, "new: send an information request"},
+	{"tick", cmd_tick, "run reminders and retention that are due"},
+	{"outbox", cmd_outbox, "list|show messages waiting to be sent"},
+	{"held", cmd_held, "list|show|release|discard the review queue"},
+	{"inject", cmd_inject, "process one message file as if delivered (tests)"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,1195 @@
+/*
+ * request.c: information requests on the store (request.h).
+ */
+#include "policies/request.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "templates/qset_store.h"
+#include "templates/render.h"
+
+#define CASE_KEY_PREFIX "case:"
+
+/* ---- environment ---- */
+
+int request_env_open(const struct imi_conf *conf, struct request_env **env_r,
+		     char **error_r)
+{
+	struct request_env *env = g_new0(struct request_env, 1);
+	char *path;
+	int ret;
+
+	env->conf = conf;
+	if ((ret = policy_load_conf(conf, &env->policy, error_r)) != IMI_OK)
+		goto fail;
+	if ((ret = catalog_open_conf(conf, &env->catalog, error_r)) != IMI_OK)
+		goto fail;
+	path = conf_home_path(conf, "keys/token.key");
+	ret = token_key_load(path, env->token_key, error_r);
+	g_free(path);
+	if (ret != IMI_OK)
+		goto fail;
+	*env_r = env;
+	return IMI_OK;
+fail:
+	request_env_close(&env);
+	return ret;
+}
+
+void request_env_close(struct request_env **env)
+{
+	if (*env == NULL)
+		return;
+	policy_free(&(*env)->policy);
+	catalog_close(&(*env)->catalog);
+	memset((*env)->token_key, 0, sizeof((*env)->token_key));
+	g_free(*env);
+	*env = NULL;
+}
+
+void request_outcome_clear(struct request_outcome *out)
+{
+	g_free(out->state);
+	g_free(out->refusal);
+	memset(out, 0, sizeof(*out));
+}
+
+/* ---- case ids ---- */
+
+int request_case_id_valid(const char *id)
+{
+	/* IMI-YYYY-NNNNNN */
+	if (id == NULL || strlen(id) != 15 || strncmp(id, "IMI-", 4) != 0 ||
+	    id[8] != '-')
+		return 0;
+	for (unsigned i = 4; i < 15; i++)
+		if (i != 8 && !g_ascii_isdigit(id[i]))
+			return 0;
+	return 1;
+}
+
+char *request_case_from_message_id(const struct imi_conf *conf, const char *msgid)
+{
+	const char *at, *dot;
+	char *id;
+
+	if (msgid == NULL || (at = strrchr(msgid, '@')) == NULL ||
+	    g_ascii_strcasecmp(at + 1, conf->service_domain) != 0 ||
+	    (dot = strchr(msgid, '.')) == NULL || dot > at)
+		return NULL;
+	id = g_ascii_strup(msgid, dot - msgid);
+	if (!request_case_id_valid(id)) {
+		g_free(id);
+		return NULL;
+	}
+	return id;
+}
+
+char *request_case_from_subject(const char *subject)
+{
+	const char *p = subject;
+
+	while (p != NULL && (p = strchr(p, '[')) != NULL) {
+		char *id;
+
+		p++;
+		if (strlen(p) < 16 || p[15] != ']')
+			continue;
+		id = g_ascii_strup(p, 15);
+		if (request_case_id_valid(id))
+			return id;
+		g_free(id);
+	}
+	return NULL;
+}
+
+/* ---- small record helpers ---- */
+
+static const char *rec_str(JsonObject *obj, const char *member)
+{
+	return json_object_has_member(obj, member)
+		       ? json_object_get_string_member_with_default(obj, member, NULL)
+		       : NULL;
+}
+
+static int64_t rec_int(JsonObject *obj, const char *member)
+{
+	return json_object_get_int_member_with_default(obj, member, 0);
+}
+
+static const char *case_lang(struct request_env *env, const struct authority *a)
+{
+	if (a != NULL && a->language != NULL && catalog_has_language(env->catalog, a->language))
+		return a->language;
+	return env->conf->language_default;
+}
+
+static const char *authority_name(const struct authority *a, const char *lang)
+{
+	const char *name = NULL;
+
+	if (a->names != NULL) {
+		name = g_hash_table_lookup(a->names, lang);
+		if (name == NULL)
+			name = g_hash_table_lookup(a->names, "en");
+		if (name == NULL)
+			name = g_hash_table_lookup(a->names, a->language);
+	}
+	return name != NULL ? name : a->id;
+}
+
+static char *case_key_id(const char *case_id)
+{
+	return g_strconcat(CASE_KEY_PREFIX, case_id, NULL);
+}
+
+int request_get(struct store_txn *txn, const char *case_id, unsigned flags,
+		JsonObject **case_r, char **error_r)
+{
+	if (!request_case_id_valid(case_id))
+		return imi_fail(error_r, IMI_NOTFOUND, "no case '%s'", case_id ? case_id : "");
+	return store_record_get(txn, STORE_CASES, case_id, flags, case_r, error_r);
+}
+
+int request_qset(struct store_txn *txn, JsonObject *case_obj,
+		 struct qset **qset_r, char **error_r)
+{
+	return qset_store_get(txn, rec_str(case_obj, "qset"), qset_r, error_r);
+}
+
+enum policy_party request_party(JsonObject *case_obj, const char *authority_id)
+{
+	if (authority_id == NULL)
+		return POLICY_PARTY_NONE;
+	if (g_strcmp0(rec_str(case_obj, "requester"), authority_id) == 0)
+		return POLICY_PARTY_REQUESTER;
+	if (g_strcmp0(rec_str(case_obj, "responder"), authority_id) == 0)
+		return POLICY_PARTY_RESPONDER;
+	return POLICY_PARTY_NONE;
+}
+
+static int seal_member(struct store_txn *txn, JsonObject *case_obj,
+		       const char *member, const char *plain, char **error_r)
+{
+	char *key_id = case_key_id(rec_str(case_obj, "id"));
+	char *sealed = NULL;
+	int ret = store_seal(txn, key_id, plain, strlen(plain), &sealed, error_r);
+
+	if (ret == IMI_OK)
+		json_object_set_string_member(case_obj, member, sealed);
+	g_free(sealed);
+	g_free(key_id);
+	return ret;
+}
+
+/* The opened text of a sealed member, or NULL (absent, or deleted). */
+static char *unseal_member(struct store_txn *txn, JsonObject *case_obj,
+			   const char *member)
+{
+	const char *sealed = rec_str(case_obj, member);
+	char *key_id, *text = NULL;
+	void *plain = NULL;
+	size_t len;
+
+	if (sealed == NULL)
+		return NULL;
+	key_id = case_key_id(rec_str(case_obj, "id"));
+	if (store_unseal(txn, key_id, sealed, &plain, &len, NULL) == IMI_OK) {
+		text = g_strndup(plain, len);
+		memset(plain, 0, len);
+		g_free(plain);
+	}
+	g_free(key_id);
+	return text;
+}
+
+/* ---- outgoing mail ---- */
+
+struct mail_to {
+	const struct authority *authority; /* the recipient's authority */
+	const char *address;               /* NULL: its post-box */
+};
+
+static int reply_address(struct request_env *env, const char *case_id,
+			 const char *authority_id, const char *action,
+			 char **address_r, char **error_r)
+{
+	char *ref = g_ascii_strdown(case_id, -1);
+	int64_t expiry = token_day(imi_now()) + env->conf->token_lifetime_days;
+	int ret = token_address(env->token_key, env->conf->service_local, '+',
+				env->conf->service_domain, ref, authority_id,
+				action, expiry, address_r, error_r);
+
+	g_free(ref);
+	return ret;
+}
+
+static char *next_message_id(struct request_env *env, JsonObject *case_obj,
+			     const char *kind)
+{
+	int64_t n = rec_int(case_obj, "mail_seq") + 1;
+
+	json_object_set_int_member(case_obj, "mail_seq", n);
+	return g_strdup_printf("%s.%" G_GINT64_FORMAT ".%s@%s",
+			       rec_str(case_obj, "id"), n, kind,
+			       env->conf->service_domain);
+}
+
+static int mail_put(struct store_txn *txn, struct request_env *env,
+		    const char *case_id, const char *to, const char *message_id,
+		    char *raw, size_t len, char **error_r)
+{
+	const char *rcpts[] = {to, NULL};
+	char *from = g_strdup_printf("%s@%s", env->conf->service_local,
+				     env->conf->service_domain);
+	int ret = outbox_put(txn, case_id, from, rcpts, message_id, raw, len,
+			     NULL, error_r);
+
+	g_free(from);
+	return ret;
+}
+
+static void envelope_fill(struct request_env *env, struct render_envelope *e,
+			  char *from, const char *to, const char *reply_to,
+			  const char *message_id, const char *in_reply_to)
+{
+	memset(e, 0, sizeof(*e));
+	e->from_address = from;
+	e->from_name = env->conf->service_name;
+	e->to_address = to;
+	e->reply_to = reply_to;
+	e->message_id = message_id;
+	e->in_reply_to = in_reply_to;
+	e->service_domain = env->conf->service_domain;
+}
+
+/* The request e-mail to the responding authority. */
+static int mail_request(struct store_txn *txn, struct request_env *env,
+			JsonObject *case_obj, const struct authority *requester,
+			const struct authority *responder, char **error_r)
+{
+	const char *case_id = rec_str(case_obj, "id");
+	const char *lang = case_lang(env, responder);
+	static const char *const actions[] = {"accept", "withdraw", "forward", NULL};
+	char *addr[3] = {NULL, NULL, NULL}, *reply = NULL, *msgid = NULL;
+	char *from = g_strdup_printf("%s@%s", env->conf->service_local,
+				     env->conf->service_domain);
+	char *subject = unseal_member(txn, case_obj, "sealed_subject");
+	struct render_request rr;
+	struct qset *qset = NULL;
+	char *raw = NULL;
+	size_t len;
+	int ret;
+
+	if ((ret = request_qset(txn, case_obj, &qset, error_r)) != IMI_OK)
+		goto out;
+	if ((ret = reply_address(env, case_id, responder->id, "reply", &reply, error_r)) != IMI_OK ||
+	    (ret = reply_address(env, case_id, responder->id, "accept", &addr[0], error_r)) != IMI_OK ||
+	    (ret = reply_address(env, case_id, requester->id, "withdraw", &addr[1], error_r)) != IMI_OK ||
+	    (ret = reply_address(env, case_id, responder->id, "forward", &addr[2], error_r)) != IMI_OK)
+		goto out;
+	/* Withdrawing is the requester's step: the responder sees no
+	 * withdraw link (its token would be for the wrong authority). */
+	const char *const offered[] = {actions[0], actions[2], NULL};
+	const char *const offered_addr[] = {addr[0], addr[2], NULL};
+	msgid = next_message_id(env, case_obj, "request");
+	memset(&rr, 0, sizeof(rr));
+	envelope_fill(env, &rr.env, from, responder->postbox, reply, msgid, NULL);
+	rr.env.to_name = authority_name(responder, lang);
+	rr.qset = qset;
+	rr.catalog = env->catalog;
+	rr.language = lang;
+	rr.case_id = case_id;
+	rr.authority = authority_name(requester, lang);
+	rr.country = requester->country;
+	rr.deadline = rec_str(case_obj, "deadline");
+	rr.note = subject;
+	rr.actions = offered;
+	rr.action_addresses = offered_addr;
+	if ((ret = render_request(&rr, &raw, &len, error_r)) != IMI_OK)
+		goto out;
+	ret = mail_put(txn, env, case_id, responder->postbox, msgid, raw, len, error_r);
+out:
+	if (raw != NULL)
+		memset(raw, 0, len);
+	g_free(raw);
+	if (subject != NULL)
+		memset(subject, 0, strlen(subject));
+	g_free(subject);
+	qset_free(&qset);
+	for (unsigned i = 0; i < 3; i++)
+		g_free(addr[i]);
+	g_free(reply);
+	g_free(msgid);
+	g_free(from);
+	return ret;
+}
+
+/* A notice to one address of an authority, in its language. */
+static int mail_notice(struct store_txn *txn, struct request_env *env,
+		       JsonObject *case_obj, const char *case_id,
+		       const struct authority *authority, const char *to,
+		       const char *kind, const char *subject_key,
+		       const char *const *body_keys, const struct catalog_arg *args,
+		       const char *body_text, const char *in_reply_to,
+		       char **error_r)
+{
+	char *from = g_strdup_printf("%s@%s", env->conf->service_local,
+				     env->conf->service_domain);
+	char *reply = NULL, *msgid, *raw = NULL;
+	struct render_notice rn;
+	size_t len = 0;
+	int ret = IMI_OK;
+
+	if (case_obj != NULL) {
+		msgid = next_message_id(env, case_obj, kind);
+		if (authority != NULL)
+			ret = reply_address(env, case_id, authority->id, "reply",
+					    &reply, error_r);
+	} else {
+		/* No case to count in: the id names the moment and a
+		 * random part, so it is still unique. */
+		char *rnd = g_uuid_string_random();
+		msgid = g_strdup_printf("%s.%s@%s", kind, rnd, env->conf->service_domain);
+		g_free(rnd);
+	}
+	if (ret == IMI_OK) {
+		memset(&rn, 0, sizeof(rn));
+		envelope_fill(env, &rn.env, from, to, reply, msgid, in_reply_to);
+		rn.catalog = env->catalog;
+		rn.language = case_lang(env, authority);
+		/* The case id the sender named is echoed, also to a
+		 * non-party (it is theirs); nothing else of the case is. */
+		rn.case_id = case_obj != NULL || request_case_id_valid(case_id) ? case_id : NULL;
+		rn.subject_key = subject_key;
+		rn.body_keys = body_keys;
+		rn.args = args;
+		rn.body_text = body_text;
+		ret = render_notice(&rn, &raw, &len, error_r);
+	}
+	if (ret == IMI_OK)
+		ret = mail_put(txn, env, case_obj != NULL ? case_id : NULL, to,
+			       msgid, raw, len, error_r);
+	g_free(raw);
+	g_free(reply);
+	g_free(msgid);
+	g_free(from);
+	return ret;
+}
+
+/* ---- timers ---- */
+
+static char *day_text(int64_t t)
+{
+	GDateTime *dt = g_date_time_new_from_unix_utc(t);
+	char *s = g_date_time_format(dt, "%Y-%m-%d");
+
+	g_date_time_unref(dt);
+	return s;
+}
+
+static int timer_add(struct store_txn *txn, JsonObject *case_obj, int64_t when,
+		     const char *kind, char **error_r)
+{
+	JsonArray *timers = json_object_get_array_member(case_obj, "timers");
+	JsonObject *t = json_object_new();
+
+	json_object_set_int_member(t, "when", when);
+	json_object_set_string_member(t, "kind", kind);
+	json_array_add_object_element(timers, t);
+	return store_timer_set(txn, when, rec_str(case_obj, "id"), kind, error_r);
+}
+
+/* Removes timers whose kind starts with prefix (NULL: all) from the case
+ * and the due index. */
+static int timers_clear(struct store_txn *txn, JsonObject *case_obj,
+			const char *prefix, char **error_r)
+{
+	JsonArray *timers = json_object_get_array_member(case_obj, "timers");
+	int ret = IMI_OK;
+
+	for (guint i = json_array_get_length(timers); i-- > 0 && ret == IMI_OK;) {
+		JsonObject *t = json_array_get_object_element(timers, i);
+		const char *kind = rec_str(t, "kind");
+
+		if (prefix != NULL && !g_str_has_prefix(kind, prefix))
+			continue;
+		ret = store_timer_clear(txn, rec_int(t, "when"),
+					rec_str(case_obj, "id"), kind, error_r);
+		json_array_remove_element(timers, i);
+	}
+	return ret;
+}
+
+/* Takes the timer out of the case: 1 if it was there. */
+static int timer_take(JsonObject *case_obj, int64_t when, const char *kind)
+{
+	JsonArray *timers = json_object_get_array_member(case_obj, "timers");
+
+	for (guint i = 0; timers != NULL && i < json_array_get_length(timers); i++) {
+		JsonObject *t = json_array_get_object_element(timers, i);
+
+		if (rec_int(t, "when") == when && g_strcmp0(rec_str(t, "kind"), kind) == 0) {
+			json_array_remove_element(timers, i);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* After a step: the reminder of the new state, or retention when closed. */
+static int timers_schedule(struct store_txn *txn, struct request_env *env,
+			   JsonObject *case_obj, int64_t after, char **error_r)
+{
+	const char *state = rec_str(case_obj, "state");
+	struct policy_reminder_due due;
+	int ret;
+
+	if ((ret = timers_clear(txn, case_obj, "reminder:", error_r)) != IMI_OK)
+		return ret;
+	if (policy_state_closed(env->policy, state)) {
+		int64_t block, del, closed = rec_int(case_obj, "closed_at");
+
+		policy_retention_times(env->policy, closed, &block, &del);
+		if (block > 0 && (ret = timer_add(txn, case_obj, block,
+						  "retention-block", error_r)) != IMI_OK)
+			return ret;
+		return timer_add(txn, case_obj, del, "retention-delete", error_r);
+	}
+	if (policy_reminder_next(env->policy, state, rec_int(case_obj, "state_since"),
+				 rec_int(case_obj, "deadline_at"), after, &due)) {
+		char *kind = g_strconcat("reminder:", due.name, NULL);
+		ret = timer_add(txn, case_obj, due.when, kind, error_r);
+		g_free(kind);
+	}
+	return ret;
+}
+
+static void history_add(JsonObject *case_obj, const char *action,
+			const char *by, const char *state)
+{
+	JsonArray *h = json_object_get_array_member(case_obj, "history");
+	JsonObject *e;
+
+	if (json_array_get_length(h) >= REQUEST_MAX_HISTORY)
+		json_array_remove_element(h, 0);
+	e = json_object_new();
+	json_object_set_int_member(e, "at", imi_now());
+	json_object_set_string_member(e, "action", action);
+	json_object_set_string_member(e, "by", by);
+	json_object_set_string_member(e, "state", state);
+	json_array_add_object_element(h, e);
+}
+
+static void state_set(struct request_env *env, JsonObject *case_obj,
+		      const char *state)
+{
+	json_object_set_string_member(case_obj, "state", state);
+	json_object_set_int_member(case_obj, "state_since", imi_now());
+	if (policy_state_closed(env->policy, state))
+		json_object_set_int_member(case_obj, "closed_at", imi_now());
+}
+
+/* ---- creation ---- */
+
+static int deadline_parse(const char *text, int64_t *t_r)
+{
+	int y, m, d;
+	GDateTime *dt;
+
+	if (text == NULL || strlen(text) != 10 || sscanf(text, "%4d-%2d-%2d", &y, &m, &d) != 3)
+		return 0;
+	dt = g_date_time_new_utc(y, m, d, 0, 0, 0);
+	if (dt == NULL)
+		return 0;
+	*t_r = g_date_time_to_unix(dt);
+	g_date_time_unref(dt);
+	return 1;
+}
+
+static int qset_ensure(struct store_txn *txn, struct request_env *env,
+		       const char *id, char **error_r)
+{
+	struct qset *qset = NULL;
+	char *path;
+	int ret;
+
+	if (!qset_id_valid(id))
+		return imi_fail(error_r, IMI_INVALID, "'%s' is not a question set id", id);
+	ret = qset_store_get(txn, id, &qset, NULL);
+	if (ret == IMI_OK)
+		goto out;
+	if (ret != IMI_NOTFOUND)
+		return qset_store_get(txn, id, &qset, error_r);
+	path = qset_file_path(env->conf, id);
+	if (path == NULL)
+		return imi_fail(error_r, IMI_NOTFOUND,
+				"no question set '%s' (imi qset list shows them)", id);
+	ret = qset_load_file(path, &qset, error_r);
+	g_free(path);
+	if (ret == IMI_OK)
+		ret = qset_store_put(txn, qset, error_r);
+out:
+	if (ret == IMI_OK && qset_kind(qset) != QSET_KIND_REQUEST)
+		ret = imi_fail(error_r, IMI_INVALID,
+			       "question set '%s' is not a request form", id);
+	qset_free(&qset);
+	return ret;
+}
+
+int request_create(struct store_txn *txn, struct request_env *env,
+		   const struct request_new *in, char **case_id_r,
+		   char **error_r)
+{
+	struct authority *req = NULL, *resp = NULL;
+	JsonObject *c = NULL;
+	char *case_id = NULL, *key_id = NULL, *deadline = NULL, *detail;
+	int64_t now = imi_now(), deadline_at;
+	uint64_t n;
+	int ret;
+
+	if (in->subject == NULL || *in->subject == '\0')
+		return imi_fail(error_r, IMI_INVALID,
+				"a request needs a subject (whom it is about)");
+	if ((ret = store_authority_get(txn, in->requester, &req, error_r)) != IMI_OK ||
+	    (ret = store_authority_get(txn, in->responder, &resp, error_r)) != IMI_OK)
+		goto out;
+	if (req->disabled || resp->disabled) {
+		ret = imi_fail(error_r, IMI_INVALID, "authority %s is disabled",
+			       req->disabled ? req->id : resp->id);
+		goto out;
+	}
+	if (strcmp(req->id, resp->id) == 0) {
+		ret = imi_fail(error_r, IMI_INVALID,
+			       "an authority cannot send a request to itself");
+		goto out;
+	}
+	if (resp->postbox == NULL || !imi_email_valid(resp->postbox)) {
+		ret = imi_fail(error_r, IMI_INVALID,
+			       "authority %s has no valid post-box address", resp->id);
+		goto out;
+	}
+	if (in->deadline != NULL) {
+		if (!deadline_parse(in->deadline, &deadline_at)) {
+			ret = imi_fail(error_r, IMI_INVALID,
+				       "deadline '%s' is not a date YYYY-MM-DD", in->deadline);
+			goto out;
+		}
+		if (deadline_at < now) {
+			ret = imi_fail(error_r, IMI_INVALID,
+				       "deadline %s is in the past", in->deadline);
+			goto out;
+		}
+		deadline = g_strdup(in->deadline);
+	} else {
+		deadline_at = now + (int64_t)policy_deadline_days(env->policy) * 86400;
+		deadline = day_text(deadline_at);
+		deadline_parse(deadline, &deadline_at);
+	}
+	if ((ret = qset_ensure(txn, env, in->qset_id, error_r)) != IMI_OK)
+		goto out;
+	/* The id: year of creation and a counter of all cases. */
+	if ((ret = store_next(txn, "cases", &n, error_r)) != IMI_OK)
+		goto out;
+	{
+		GDateTime *dt = g_date_time_new_from_unix_utc(now);
+		case_id = g_strdup_printf("IMI-%04d-%06" G_GUINT64_FORMAT,
+					  g_date_time_get_year(dt), n);
+		g_date_time_unref(dt);
+	}
+	key_id = case_key_id(case_id);
+	if ((ret = store_key_create(txn, key_id, error_r)) != IMI_OK)
+		goto out;
+	c = json_object_new();
+	json_object_set_int_member(c, "v", STORE_SCHEMA_VERSION);
+	json_object_set_string_member(c, "id", case_id);
+	json_object_set_string_member(c, "kind", "request");
+	json_object_set_string_member(c, "qset", in->qset_id);
+	json_object_set_string_member(c, "requester", req->id);
+	json_object_set_string_member(c, "responder", resp->id);
+	json_object_set_string_member(c, "requester_lang", case_lang(env, req));
+	json_object_set_string_member(c, "responder_lang", case_lang(env, resp));
+	json_object_set_string_member(c, "deadline", deadline);
+	json_object_set_int_member(c, "deadline_at", deadline_at);
+	json_object_set_int_member(c, "created", now);
+	json_object_set_int_member(c, "mail_seq", 0);
+	json_object_set_string_member(c, "retention", "");
+	json_object_set_array_member(c, "timers", json_array_new());
+	json_object_set_array_member(c, "history", json_array_new());
+	state_set(env, c, policy_initial_state(env->policy));
+	if ((ret = seal_member(txn, c, "sealed_subject", in->subject, error_r)) != IMI_OK)
+		goto out;
+	if (in->user != NULL &&
+	    (ret = seal_member(txn, c, "sealed_requester_user", in->user, error_r)) != IMI_OK)
+		goto out;
+	history_add(c, "create", req->id, rec_str(c, "state"));
+	if ((ret = mail_request(txn, env, c, req, resp, error_r)) != IMI_OK)
+		goto out;
+	if ((ret = timers_schedule(txn, env, c, now, error_r)) != IMI_OK)
+		goto out;
+	detail = g_strdup_printf("to=%s qset=%s deadline=%s", resp->id, in->qset_id, deadline);
+	ret = store_audit(txn, req->id, case_id, "request.create", detail, error_r);
+	g_free(detail);
+	if (ret == IMI_OK)
+		ret = store_record_put(txn, STORE_CASES, case_id, c, STORE_PUT_NEW, error_r);
+	if (ret == IMI_OK) {
+		*case_id_r = case_id;
+		case_id = NULL;
+	}
+out:
+	if (c != NULL)
+		json_object_unref(c);
+	authority_free(&req);
+	authority_free(&resp);
+	g_free(case_id);
+	g_free(key_id);
+	g_free(deadline);
+	return ret;
+}
+
+/* ---- steps ---- */
+
+/* A normalized value as a reader of lang writes it: yes/no in its words,
+ * a choice by its label, anything else as it is (g_free). */
+static char *value_display(struct request_env *env, const struct qset_question *q,
+			   const char *value, const char *lang)
+{
+	if (qset_question_type(q) == QSET_YESNO &&
+	    (strcmp(value, "yes") == 0 || strcmp(value, "no") == 0)) {
+		const char *const *words = catalog_words_raw(env->catalog, lang, value);
+
+		if (words[0] == NULL)
+			words = catalog_words_raw(env->catalog, "en", value);
+		if (words[0] != NULL)
+			return g_strdup(words[0]);
+	}
+	if (qset_question_type(q) == QSET_CHOICE) {
+		for (unsigned i = 0; i < qset_choice_count(q); i++)
+			if (strcmp(qset_choice_code(q, i), value) == 0)
+				return g_strdup(qset_choice_label(q, i, lang));
+	}
+	return g_strdup(value);
+}
+
+/* Merges the answers into the case's sealed answers; fills the
+ * confirmation texts. */
+static int answers_merge(struct store_txn *txn, struct request_env *env,
+			 JsonObject *case_obj, const struct qset *qset,
+			 const struct answers *answers, const char *lang,
+			 GString *understood, GString *invalid, GString *missing,
+			 GString *for_requester, char **error_r)
+{
+	char *old = unseal_member(txn, case_obj, "sealed_answers");
+	const char *req_lang = rec_str(case_obj, "requester_lang");
+	JsonParser *parser = json_parser_new();
+	JsonObject *all = NULL;
+	char *text;
+	int ret;
+
+	if (old != NULL && json_parser_load_from_data(parser, old, -1, NULL) &&
+	    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
+		all = json_object_ref(json_node_get_object(json_parser_get_root(parser)));
+	if (all == NULL)
+		all = json_object_new();
+	for (unsigned i = 0; i < answers_count(answers); i++) {
+		const struct answer *a = answers_get(answers, i);
+		const char *code = qset_question_code(a->question);
+
+		if (a->value != NULL) {
+			char *shown = value_display(env, a->question, a->value, lang);
+
+			json_object_set_string_member(all, code, a->value);
+			g_string_append_printf(understood, "%s: %s\n", code, shown);
+			g_free(shown);
+		} else {
+			g_string_append_printf(invalid, "%s: %s\n", code,
+					       a->raw != NULL ? a->raw : "");
+		}
+	}
+	for (unsigned i = 0; i < qset_count(qset); i++) {
+		const struct qset_question *q = qset_question(qset, i);
+		const char *code = qset_question_code(q);
+		const char *value = json_object_has_member(all, code)
+			? json_object_get_string_member(all, code) : NULL;
+
+		if (value == NULL && qset_question_required(q))
+			g_string_append_printf(missing, "%s%s", missing->len ? ", " : "", code);
+		if (value != NULL) {
+			char *shown = value_display(env, q, value, req_lang);
+
+			g_string_append_printf(for_requester, "%s. %s\n    %s\n\n", code,
+					       qset_question_text(q, req_lang), shown);
+			g_free(shown);
+		}
+	}
+	{
+		JsonNode *node = json_node_init_object(json_node_alloc(), all);
+		text = json_to_string(node, FALSE);
+		json_node_unref(node);
+	}
+	ret = seal_member(txn, case_obj, "sealed_answers", text, error_r);
+	memset(text, 0, strlen(text));
+	g_free(text);
+	if (old != NULL)
+		memset(old, 0, strlen(old));
+	g_free(old);
+	json_object_unref(all);
+	g_object_unref(parser);
+	return ret;
+}
+
+static int refuse(struct store_txn *txn, struct request_env *env,
+		  JsonObject *case_obj, const struct request_step *step,
+		  const struct authority *sender_auth, const char *refusal,
+		  const char *reason, struct request_outcome *out, char **error_r)
+{
+	static const struct {
+		const char *refusal, *key;
+	} keys[] = {
+		{"unknown-case", "error.unknown-case"},
+		{"not-party", "error.not-party"},
+		{"wrong-role", "error.wrong-role"},
+		{"wrong-state", "error.wrong-role"},
+		{"closed", "error.closed-case"},
+		{"unparseable", "error.unparseable"},
+		{"unknown-forward", "error.unparseable"},
+	};
+	const char *key = "error.unparseable";
+	char *closed = NULL, *detail;
+	int ret;
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(keys); i++)
+		if (strcmp(keys[i].refusal, refusal) == 0)
+			key = keys[i].key;
+	if (case_obj != NULL && rec_int(case_obj, "closed_at") > 0)
+		closed = day_text(rec_int(case_obj, "closed_at"));
+	{
+		const char *body[] = {key, NULL};
+		struct catalog_arg args[] = {
+			{"case", step->case_id},
+			{"reason", reason},
+			{"date", closed},
+			{NULL, NULL},
+		};
+		/* Need-to-know: a stranger's reply names no case state and
+		 * carries no token of the case. */
+		int party = case_obj != NULL &&
+			    request_party(case_obj, step->user->authority) != POLICY_PARTY_NONE &&
+			    g_strcmp0(rec_str(case_obj, "retention"), "") == 0;
+
+		ret = mail_notice(txn, env, party ? case_obj : NULL, step->case_id,
+				  sender_auth, step->user->email, "error",
+				  "error.subject", body, args, NULL, step->in_reply_to,
+				  error_r);
+	}
+	g_free(closed);
+	if (ret != IMI_OK)
+		return ret;
+	detail = g_strdup_printf("action=%s refusal=%s by=%s", step->action, refusal,
+				 step->user->authority);
+	ret = store_audit(txn, step->user->id,
+			  case_obj != NULL ? step->case_id : NULL, "request.refused",
+			  detail, error_r);
+	g_free(detail);
+	out->applied = 0;
+	out->refusal = g_strdup(refusal);
+	if (case_obj != NULL)
+		out->state = g_strdup(rec_str(case_obj, "state"));
+	return ret;
+}
+
+int request_notify_sender(struct store_txn *txn, struct request_env *env,
+			  const char *case_id, const struct user *user,
+			  const char *body_key, const char *reason,
+			  const char *in_reply_to, char **error_r)
+{
+	struct authority *auth = NULL;
+	JsonObject *c = NULL;
+	const char *body[] = {body_key, NULL};
+	struct catalog_arg args[] = {
+		{"case", case_id},
+		{"reason", reason},
+		{NULL, NULL},
+	};
+	int ret, party = 0;
+
+	if ((ret = store_authority_get(txn, user->authority, &auth, error_r)) != IMI_OK)
+		return ret;
+	ret = request_get(txn, case_id, STORE_GET_RMW, &c, NULL);
+	/* Blocked or deleted data: the notice carries nothing of the case. */
+	if (ret == IMI_OK)
+		party = request_party(c, user->authority) != POLICY_PARTY_NONE &&
+			g_strcmp0(rec_str(c, "retention"), "") == 0;
+	else if (ret != IMI_NOTFOUND)
+		ret = request_get(txn, case_id, STORE_GET_RMW, &c, error_r);
+	if (ret == IMI_OK || ret == IMI_NOTFOUND)
+		ret = mail_notice(txn, env, party ? c : NULL, case_id, auth, user->email,
+				  "notice", "error.subject", body, args, NULL,
+				  in_reply_to, error_r);
+	if (ret == IMI_OK && party)
+		ret = store_record_put(txn, STORE_CASES, case_id, c, 0, error_r);
+	if (ret == IMI_OK)
+		ret = store_audit(txn, user->id, party ? case_id : NULL, "request.notice",
+				  body_key, error_r);
+	if (c != NULL)
+		json_object_unref(c);
+	authority_free(&auth);
+	return ret;
+}
+
+int request_apply(struct store_txn *txn, struct request_env *env,
+		  const struct request_step *step, struct request_outcome *out,
+		  char **error_r)
+{
+	struct authority *sender = NULL, *req = NULL, *resp = NULL, *fwd = NULL;
+	struct qset *qset = NULL;
+	JsonObject *c = NULL;
+	struct policy_decision d;
+	const char *case_id = step->case_id;
+	GString *understood = g_string_new(""), *invalid = g_string_new("");
+	GString *missing = g_string_new(""), *for_req = g_string_new("");
+	char *detail;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if ((ret = store_authority_get(txn, step->user->authority, &sender, error_r)) != IMI_OK)
+		goto out;
+	ret = request_get(txn, case_id, STORE_GET_RMW, &c, NULL);
+	if (ret == IMI_NOTFOUND) {
+		ret = refuse(txn, env, NULL, step, sender, "unknown-case", NULL, out, error_r);
+		goto out;
+	} else if (ret != IMI_OK) {
+		ret = request_get(txn, case_id, STORE_GET_RMW, &c, error_r);
+		goto out;
+	}
+	if (g_strcmp0(rec_str(c, "retention"), "") != 0) {
+		ret = refuse(txn, env, c, step, sender, "closed", NULL, out, error_r);
+		goto out;
+	}
+	ret = policy_decide(env->policy, rec_str(c, "state"), step->action,
+			    request_party(c, step->user->authority),
+			    (const char *const *)step->user->roles, &d, NULL);
+	if (ret == IMI_NOTFOUND) {
+		ret = refuse(txn, env, c, step, sender, "unparseable", step->action, out, error_r);
+		goto out;
+	} else if (ret != IMI_OK) {
+		ret = imi_fail(error_r, IMI_ERROR, "case %s has an unknown state", case_id);
+		goto out;
+	}
+	if (!d.allowed) {
+		char *why = g_strdup_printf("%s (%s, %s)", step->action, d.party_needed,
+					    d.role_needed);
+		ret = refuse(txn, env, c, step, sender, d.refusal, why, out, error_r);
+		g_free(why);
+		goto out;
+	}
+	if ((ret = store_authority_get(txn, rec_str(c, "requester"), &req, error_r)) != IMI_OK ||
+	    (ret = store_authority_get(txn, rec_str(c, "responder"), &resp, error_r)) != IMI_OK ||
+	    (ret = request_qset(txn, c, &qset, error_r)) != IMI_OK)
+		goto out;
+
+	/* The step's own effect. */
+	if (strcmp(step->action, "forward") == 0) {
+		if (step->forward_to == NULL ||
+		    store_authority_get(txn, step->forward_to, &fwd, NULL) != IMI_OK ||
+		    fwd->disabled || g_strcmp0(fwd->country, resp->country) != 0 ||
+		    strcmp(fwd->id, resp->id) == 0 || strcmp(fwd->id, req->id) == 0) {
+			ret = refuse(txn, env, c, step, sender, "unknown-forward",
+				     "FORWARD needs the id of another authority of your "
+				     "country", out, error_r);
+			goto out;
+		}
+		json_object_set_string_member(c, "responder", fwd->id);
+		json_object_set_string_member(c, "responder_lang", case_lang(env, fwd));
+		if ((ret = mail_request(txn, env, c, req, fwd, error_r)) != IMI_OK)
+			goto out;
+	} else if (strcmp(step->action, "answer") == 0) {
+		if (step->answers == NULL) {
+			ret = refuse(txn, env, c, step, sender, "unparseable",
+				     "no answer found", out, error_r);
+			goto out;
+		}
+		if ((ret = answers_merge(txn, env, c, qset, step->answers,
+					 case_lang(env, sender), understood,
+					 invalid, missing, for_req, error_r)) != IMI_OK)
+			goto out;
+		if (understood->len == 0) {
+			ret = refuse(txn, env, c, step, sender, "unparseable",
+				     invalid->len ? "no answer understood" : "no answer found",
+				     out, error_r);
+			goto out;
+		}
+	}
+	history_add(c, step->action, step->user->authority, d.next_state);
+	state_set(env, c, d.next_state);
+	if ((ret = timers_schedule(txn, env, c, imi_now(), error_r)) != IMI_OK)
+		goto out;
+
+	/* Confirmation to the sender: what was understood, what is missing. */
+	{
+		const char *body[5];
+		unsigned nb = 0;
+		char *status = g_strdup_printf("%s", d.next_state);
+		char *today = day_text(imi_now());
+		struct catalog_arg args[] = {
+			{"case", case_id},
+			{"questions", understood->str},
+			{"missing", missing->str},
+			{"title", qset_title(qset, case_lang(env, sender))},
+			{"date", today},
+			{"status", status},
+			{NULL, NULL},
+		};
+		GString *invalid_args = NULL;
+
+		if (strcmp(step->action, "answer") == 0) {
+			body[nb++] = "confirm.understood";
+			if (missing->len)
+				body[nb++] = "confirm.missing";
+			if (invalid->len)
+				body[nb++] = "confirm.fix";
+		} else {
+			body[nb++] = "status.body";
+		}
+		body[nb] = NULL;
+		invalid_args = invalid;
+		ret = mail_notice(txn, env, c, case_id, sender, step->user->email,
+				  "confirm", "confirm.subject", body, args,
+				  invalid_args->len ? invalid_args->str : NULL,
+				  step->in_reply_to, error_r);
+		/* The other party learns of the step: the requester gets the
+		 * answers; the responder gets the requester's decisions. */
+		if (ret == IMI_OK && strcmp(step->action, "forward") != 0) {
+			const struct authority *other =
+				request_party(c, sender->id) == POLICY_PARTY_REQUESTER ? resp : req;
+			const char *sbody[] = {"status.body", NULL};
+			struct catalog_arg oargs[] = {
+				{"case", case_id},
+				{"title", qset_title(qset, case_lang(env, other))},
+				{"date", today},
+				{"status", status},
+				{NULL, NULL},
+			};
+			ret = mail_notice(txn, env, c, case_id, other, other->postbox,
+					  "status", "status.subject", sbody, oargs,
+					  for_req->len ? for_req->str
+						       : step->note != NULL && *step->note ? step->note
+						       : NULL,
+					  NULL, error_r);
+		}
+		g_free(status);
+		g_free(today);
+	}
+	if (ret != IMI_OK)
+		goto out;
+	detail = g_strdup_printf("action=%s state=%s%s%s", step->action, d.next_state,
+				 fwd != NULL ? " to=" : "", fwd != NULL ? fwd->id : "");
+	ret = store_audit(txn, step->user->id, case_id, "request.step", detail, error_r);
+	g_free(detail);
+	if (ret == IMI_OK)
+		ret = store_record_put(txn, STORE_CASES, case_id, c, 0, error_r);
+	if (ret == IMI_OK) {
+		out->applied = 1;
+		out->state = g_strdup(d.next_state);
+	}
+out:
+	if (c != NULL)
+		json_object_unref(c);
+	qset_free(&qset);
+	authority_free(&sender);
+	authority_free(&req);
+	authority_free(&resp);
+	authority_free(&fwd);
+	g_string_free(understood, TRUE);
+	g_string_free(invalid, TRUE);
+	g_string_free(missing, TRUE);
+	g_string_free(for_req, TRUE);
+	return ret;
+}
+
+/* ---- timers ---- */
+
+static int run_reminder(struct store_txn *txn, struct request_env *env,
+			JsonObject *c, int64_t when, const char *name,
+			char **error_r)
+{
+	struct authority *req = NULL, *to = NULL;
+	struct policy_reminder_due due;
+	struct qset *qset = NULL;
+	const char *text_key = NULL;
+	enum policy_party party = POLICY_PARTY_RESPONDER;
+	char *sent = NULL, *deadline;
+	int ret;
+
+	/* Which reminder of the state this is, from the rules in force. */
+	if (policy_reminder_next(env->policy, rec_str(c, "state"),
+				 rec_int(c, "state_since"), rec_int(c, "deadline_at"),
+				 when - 1, &due) && strcmp(due.name, name) == 0) {
+		text_key = due.text_key;
+		party = due.to;
+	}
+	if (text_key == NULL)
+		return IMI_OK; /* the rules changed: nothing of that name now */
+	if ((ret = store_authority_get(txn, rec_str(c, "requester"), &req, error_r)) != IMI_OK ||
+	    (ret = store_authority_get(txn, rec_str(c, party == POLICY_PARTY_REQUESTER
+						       ? "requester" : "responder"),
+				       &to, error_r)) != IMI_OK ||
+	    (ret = request_qset(txn, c, &qset, error_r)) != IMI_OK)
+		goto out;
+	sent = day_text(rec_int(c, "created"));
+	deadline = g_strdup(rec_str(c, "deadline"));
+	if (strcmp(name, "not-answered") == 0) {
+		g_free(sent);
+		sent = g_strdup(deadline);
+	} else if (strcmp(name, "answer-not-accepted") == 0) {
+		g_free(sent);
+		sent = day_text(rec_int(c, "state_since"));
+	}
+	{
+		const char *lang = case_lang(env, to);
+		const char *body[] = {text_key, NULL};
+		const struct authority *about = party == POLICY_PARTY_REQUESTER
+			? NULL : req;
+		struct authority *resp = NULL;
+		struct catalog_arg args[] = {
+			{"case", rec_str(c, "id")},
+			{"title", qset_title(qset, lang)},
+			{"authority", NULL},
+			{"country", NULL},
+			{"date", sent},
+			{NULL, NULL},
+		};
+		if (about == NULL &&
+		    store_authority_get(txn, rec_str(c, "responder"), &resp, NULL) == IMI_OK)
+			about = resp;
+		if (about != NULL) {
+			args[2].value = authority_name(about, lang);
+			args[3].value = about->country;
+		}
+		ret = mail_notice(txn, env, c, rec_str(c, "id"), to, to->postbox,
+				  "reminder", "reminder.subject", body, args, NULL, NULL,
+				  error_r);
+		authority_free(&resp);
+	}
+	g_free(deadline);
+	if (ret == IMI_OK)
+		ret = store_audit(txn, "tick", rec_str(c, "id"), "request.reminder", name, error_r);
+	/* The next one of the state, after this. */
+	if (ret == IMI_OK &&
+	    policy_reminder_next(env->policy, rec_str(c, "state"), rec_int(c, "state_since"),
+				 rec_int(c, "deadline_at"), when, &due)) {
+		char *kind = g_strconcat("reminder:", due.name, NULL);
+		ret = timer_add(txn, c, due.when, kind, error_r);
+		g_free(kind);
+	}
+out:
+	g_free(sent);
+	qset_free(&qset);
+	authority_free(&req);
+	authority_free(&to);
+	return ret;
+}
+
+struct forget_walk {
+	const char *case_id;
+	GArray *seqs;
+};
+
+static int forget_message(const void *key, size_t key_len, const void *value,
+			  size_t len, void *ctx)
+{
+	struct forget_walk *w = ctx;
+	JsonObject *obj = NULL;
+
+	if (key_len == 8 && store_record_parse(value, len, &obj, NULL) == IMI_OK) {
+		if (g_strcmp0(rec_str(obj, "case"), w->case_id) == 0) {
+			uint64_t seq = store_key_u64_get(key);
+			g_array_append_val(w->seqs, seq);
+		}
+		json_object_unref(obj);
+	}
+	return 0;
+}
+
+/* Deletes the personal data of a case: its key, its sealed members, its
+ * stored messages and its outbox items. */
+static int retention_delete(struct store_txn *txn, JsonObject *c, char **error_r)
+{
+	const char *case_id = rec_str(c, "id");
+	char *key_id = case_key_id(case_id);
+	struct forget_walk w = {case_id, g_array_new(FALSE, FALSE, sizeof(uint64_t))};
+	GList *members = json_object_get_members(c);
+	int ret;
+
+	ret = store_key_destroy(txn, key_id, error_r);
+	if (ret == IMI_NOTFOUND)
+		ret = IMI_OK;
+	for (GList *m = members; m != NULL; m = m->next)
+		if (g_str_has_prefix(m->data, "sealed_"))
+			json_object_remove_member(c, m->data);
+	g_list_free(members);
+	if (ret == IMI_OK)
+		ret = outbox_forget_case(txn, case_id, error_r);
+	if (ret == IMI_OK)
+		ret = store_each(txn, STORE_MESSAGES, NULL, 0, forget_message, &w, error_r);
+	for (guint i = 0; ret == IMI_OK && i < w.seqs->len; i++) {
+		unsigned char k[8];
+
+		store_key_u64(g_array_index(w.seqs, uint64_t, i), k);
+		ret = store_del(txn, STORE_MESSAGES, k, sizeof(k), error_r);
+		if (ret == IMI_NOTFOUND)
+			ret = IMI_OK;
+	}
+	g_array_free(w.seqs, TRUE);
+	g_free(key_id);
+	return ret;
+}
+
+int request_timer_run(struct store_txn *txn, struct request_env *env,
+		      int64_t when, const char *case_id, const char *kind,
+		      int *purge_r, char **error_r)
+{
+	JsonObject *c = NULL;
+	int ret;
+
+	/* The index entry goes in any case: a timer runs at most once. */
+	if ((ret = store_timer_clear(txn, when, case_id, kind, error_r)) != IMI_OK)
+		return ret;
+	ret = request_get(txn, case_id, STORE_GET_RMW, &c, error_r);
+	if (ret == IMI_NOTFOUND) {
+		g_free(*error_r);
+		*error_r = NULL;
+		return IMI_OK;
+	}
+	if (ret != IMI_OK)
+		return ret;
+	/* The case record says which timers are live: one taken by another
+	 * tick, or voided by a step, is not run again. */
+	if (!timer_take(c, when, kind)) {
+		json_object_unref(c);
+		return IMI_OK;
+	}
+	if (g_str_has_prefix(kind, "reminder:")) {
+		if (!policy_state_closed(env->policy, rec_str(c, "state")))
+			ret = run_reminder(txn, env, c, when, kind + 9, error_r);
+	} else if (strcmp(kind, "retention-block") == 0) {
+		if (g_strcmp0(rec_str(c, "retention"), "") == 0)
+			json_object_set_string_member(c, "retention", "blocked");
+		ret = store_audit(txn, "tick", case_id, "retention.block", NULL, error_r);
+	} else if (strcmp(kind, "retention-delete") == 0) {
+		ret = retention_delete(txn, c, error_r);
+		if (ret == IMI_OK) {
+			json_object_set_string_member(c, "retention", "deleted");
+			json_object_set_int_member(c, "deleted_at", imi_now());
+			ret = store_audit(txn, "tick", case_id, "retention.delete", NULL,
+					  error_r);
+		}
+		if (ret == IMI_OK)
+			*purge_r = 1;
+	}
+	if (ret == IMI_OK)
+		ret = store_record_put(txn, STORE_CASES, case_id, c, 0, error_r);
+	json_object_unref(c);
+	return ret;
+}
