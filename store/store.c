@@ -1,46 +1,63 @@
 /*
  * store.c: the environment, its databases, transactions and raw values.
  *
- * Sharing between processes, and a process that dies (SIGKILL, OOM) while
- * the others keep running:
+ * Several processes share the environment, and one may die (SIGKILL, the
+ * OOM killer) at any instruction while the others keep running.  The kernel
+ * ends a killed process at a system call or where it was preempted, i.e.
+ * often inside Berkeley DB, holding logical locks, a transaction, or a
+ * mutex of the shared regions.  Berkeley DB 5.3 as built here (POSIX
+ * mutexes, process-shared) frees none of these by itself, so:
  *
- * - No thread ever waits for a logical lock: every transaction runs with
- *   DB_TXN_NOWAIT, and a conflict comes back at once as DB_LOCK_NOTGRANTED
- *   or DB_LOCK_DEADLOCK; store_transact aborts and runs the function again
- *   after a short random back-off.  Why: Berkeley DB 5.3 waits for a lock
- *   with an untimed pthread_cond_wait on a process-shared condition
- *   variable.  Only the holder or the deadlock detector wakes the waiter; a
- *   dead holder never does, a panicked environment refuses to run the
- *   detector, and freeing the waiting lock of a process killed while it
- *   waited (what failchk does) calls pthread_cond_destroy on a condition
+ * - No thread ever waits for a logical lock.  Every transaction runs with
+ *   DB_TXN_NOWAIT; a conflict comes back at once (DB_LOCK_NOTGRANTED or
+ *   DB_LOCK_DEADLOCK) and store_transact aborts and runs the function again
+ *   after a short random back-off.  Why: a lock wait is an untimed
+ *   pthread_cond_wait on a process-shared condition variable.  Only the
+ *   holder or the deadlock detector wakes it; a dead holder never does, a
+ *   panicked environment refuses to run the detector, and a lock timeout
+ *   comes back as DB_LOCK_DEADLOCK (indistinguishable from a plain
+ *   deadlock).  Worse, freeing the waiting lock of a process killed while
+ *   it waited (what failchk does) calls pthread_cond_destroy on a condition
  *   variable whose waiter count never drops: glibc (2.25 on) blocks there
- *   for ever.  Without lock waits none of these states can arise.
+ *   for ever.  Without lock waits none of these states arise.
  *
- * - Each open store has a watchdog thread that calls DB_ENV->failchk twice
- *   a second.  The is_alive callback tells dead processes (zombies
- *   included) from live ones.  When the dead process held only locks and a
- *   transaction, failchk aborts that transaction and releases its locks:
- *   the others go on without recovery.  When it died inside the library
- *   (possibly holding a mutex), failchk panics the environment and returns
- *   DB_RUNRECOVERY: Berkeley DB itself demands recovery.
+ * - Locks and transactions of a dead process: when a store_transact meets
+ *   conflicts for STORE_STUCK_US, the store's watchdog thread runs
+ *   DB_ENV->failchk (at most twice a second; also once after every open).
+ *   The is_alive callback tells dead processes, zombies included.  If the
+ *   dead process was outside the library, failchk aborts its transaction
+ *   and releases its locks, and everyone goes on without recovery.  If it
+ *   died inside the library, failchk returns DB_RUNRECOVERY: Berkeley DB
+ *   itself demands recovery.  failchk is not run all the time because it
+ *   walks the lockers under region mutexes: a process killed during it
+ *   would leave them held.
  *
- * - DB_RUNRECOVERY, from failchk or from any call, marks the store dead.
- *   store_transact then closes the handle (a panicked environment is only
- *   detached, never flushed) and reopens it with
- *   DB_REGISTER|DB_FAILCHK|DB_RECOVER: Berkeley DB's registry runs failchk
- *   and, only if that is not enough, recovery, and only when a registered
- *   process died; recovery panics the old environment, so every other
- *   process sees DB_RUNRECOVERY at its next call and reopens too.  The
- *   function is then run again: a transaction whose commit did not return
- *   success may or may not have committed, so functions must be safe to
- *   repeat (they have no effect outside the store).
+ * - Mutexes of a dead process: this file makes every process-shared pthread
+ *   mutex robust (see store_owner_died below).  The next thread that asks
+ *   for a mutex whose holder died panics the environment, releases the
+ *   mutex so that nobody stays blocked behind it, and Berkeley DB fails the
+ *   call with DB_RUNRECOVERY.  After a panic Berkeley DB writes nothing
+ *   more to disk from that environment.
  *
- * What this cannot cure: a process killed while it held a data-structure
- * mutex (e.g. the log flush mutex during fsync) leaves any thread that
- * then waits for that mutex blocked; Berkeley DB's documented answer is
- * that such threads must exit.  failchk detects that death and recovery
- * builds a fresh environment, so processes not blocked on that mutex (and
- * new ones) carry on.
+ * - DB_RUNRECOVERY, from failchk or any call, marks the store dead;
+ *   store_transact panics the old environment (so that closing it only
+ *   detaches and every other process also sees DB_RUNRECOVERY), closes it
+ *   and reopens with DB_REGISTER|DB_FAILCHK|DB_RECOVER.  Berkeley DB's
+ *   registry runs failchk and, only if that fails, recovery, and only when
+ *   a registered process died; the first process to reopen recovers, the
+ *   others wait on the registry lock and attach to the new environment.
+ *   The function is then run again.  A commit that failed this way may or
+ *   may not have committed; that is why functions must be safe to repeat
+ *   (no effect outside the store).  A commit that returned success is in
+ *   the log on disk, which recovery replays: it is never lost.
+ *
+ * What this cannot cure, and Berkeley DB's documentation says such threads
+ * must exit: a process killed while it held a buffer latch (shared latches
+ * are pthread rwlocks, which cannot be robust) or while it led a group
+ * commit (the other committers wait on condition variables only the leader
+ * signals).  A panic without any dead registered process (e.g. an I/O
+ * error) needs recovery run by hand with every imi process stopped; the
+ * error text says so.
  */
 #include "store/store_int.h"
 
@@ -102,8 +119,10 @@ int store_db_fail(struct store_txn *txn, int dberr, char **error_r,
 		if (txn != NULL)
 			g_atomic_int_set(&txn->store->dead, 1);
 		return imi_fail(error_r, IMI_TEMPFAIL,
-				"%s: the store needs recovery; it runs at the next open",
-				what);
+				"%s: the store needs recovery; it runs by itself when "
+				"a process died holding it, otherwise stop every imi "
+				"process and run db5.3_recover -h on the store's db "
+				"directory", what);
 	case ENOSPC:
 		return imi_fail(error_r, IMI_TEMPFAIL,
 				"%s: disk full; free space under the home directory",
@@ -124,8 +143,8 @@ int store_db_fail(struct store_txn *txn, int dberr, char **error_r,
 /* Mutexes that survive their holder.  Berkeley DB 5.3 (built here for
  * POSIX mutexes) guards its shared regions with process-shared pthread
  * mutexes; when a process is killed holding one, every other process that
- * asks for it blocks for ever (the kernel delivers SIGKILL at a system call
- * or at preemption, e.g. while the log is written under the region mutex).
+ * asks for it blocks for ever (seen: killed while writing the log under the
+ * region mutex, which the lock and transaction regions share).
  * The library has no setting for this, so this process provides
  * pthread_mutexattr_setpshared itself: a process-shared mutex is also made
  * robust.  The next thread to lock a mutex whose holder died gets
@@ -167,10 +186,15 @@ static void store_owner_died(pthread_mutex_t *m)
 	pthread_mutex_consistent(m);
 }
 
+/* The C library's own function, looked up on first use (threads may race
+ * to it; they store the same value). */
 #define STORE_REAL(type, name, args)                                       \
-	static type(*real) args;                                           \
-	if (real == NULL)                                                  \
-		real = (type(*) args)dlsym(RTLD_NEXT, name)
+	static type(*real_) args;                                          \
+	type(*real) args = __atomic_load_n(&real_, __ATOMIC_ACQUIRE);      \
+	if (real == NULL) {                                                \
+		real = (type(*) args)dlsym(RTLD_NEXT, name);               \
+		__atomic_store_n(&real_, real, __ATOMIC_RELEASE);          \
+	}
 
 int pthread_mutexattr_setpshared(pthread_mutexattr_t *attr, int pshared)
 {
@@ -314,6 +338,19 @@ out:
 	return ret;
 }
 
+/* Berkeley DB's own error and progress messages: a library does not
+ * print; they are there for debugging (G_MESSAGES_DEBUG=imi-store). */
+static void store_db_errcall(const DB_ENV *env, const char *prefix,
+			     const char *msg)
+{
+	g_log("imi-store", G_LOG_LEVEL_DEBUG, "%s: %s", prefix, msg);
+}
+
+static void store_db_msgcall(const DB_ENV *env, const char *msg)
+{
+	g_log("imi-store", G_LOG_LEVEL_DEBUG, "%s", msg);
+}
+
 static int store_env_open(struct store *store, char **error_r)
 {
 	DB_ENV *env;
@@ -327,6 +364,8 @@ static int store_env_open(struct store *store, char **error_r)
 	if ((err = db_env_create(&env, 0)) != 0)
 		return store_db_fail(NULL, err, error_r, "db_env_create");
 	env->set_errpfx(env, "imi store");
+	env->set_errcall(env, store_db_errcall);
+	env->set_msgcall(env, store_db_msgcall);
 	env->set_thread_count(env, STORE_THREADS);
 	env->set_isalive(env, store_is_alive);
 	/* Our transactions never wait for locks (DB_TXN_NOWAIT); the
@@ -442,7 +481,16 @@ static void store_env_close(struct store *store)
 	if (store->env != NULL) {
 		store_envs_remove(store->env);
 		g_mutex_lock(&store->watch_lock);
-		store->env->close(store->env, 0);
+		/* Berkeley DB cannot free the handles of a panicked
+		 * environment (it only detaches); they stay referenced here
+		 * for the life of the process, a few kilobytes per recovery. */
+		if (store->env->close(store->env, 0) == DB_RUNRECOVERY) {
+			static GMutex abandoned_lock;
+			static GSList *abandoned;
+			g_mutex_lock(&abandoned_lock);
+			abandoned = g_slist_prepend(abandoned, store->env);
+			g_mutex_unlock(&abandoned_lock);
+		}
 		store->env = NULL;
 		g_mutex_unlock(&store->watch_lock);
 	}
