@@ -1,17 +1,70 @@
 /*
  * store.c: the environment, its databases, transactions and raw values.
  *
- * Sharing between processes: DB_REGISTER|DB_RECOVER at every open (recovery
- * runs only when a registered process died), thread tracking with an
- * is_alive callback so failchk can release what a dead process held, and
- * automatic deadlock detection.  A DB_RUNRECOVERY seen by a live process
- * (another process ran recovery) marks the store dead; store_transact then
- * reopens the environment and runs the function again.
+ * Several processes share the environment, and one may die (SIGKILL, the
+ * OOM killer) at any instruction while the others keep running.  The kernel
+ * ends a killed process at a system call or where it was preempted, i.e.
+ * often inside Berkeley DB, holding logical locks, a transaction, or a
+ * mutex of the shared regions.  Berkeley DB 5.3 as built here (POSIX
+ * mutexes, process-shared) frees none of these by itself, so:
+ *
+ * - No thread ever waits for a logical lock.  Every transaction runs with
+ *   DB_TXN_NOWAIT; a conflict comes back at once (DB_LOCK_NOTGRANTED or
+ *   DB_LOCK_DEADLOCK) and store_transact aborts and runs the function again
+ *   after a short random back-off.  Why: a lock wait is an untimed
+ *   pthread_cond_wait on a process-shared condition variable.  Only the
+ *   holder or the deadlock detector wakes it; a dead holder never does, a
+ *   panicked environment refuses to run the detector, and a lock timeout
+ *   comes back as DB_LOCK_DEADLOCK (indistinguishable from a plain
+ *   deadlock).  Worse, freeing the waiting lock of a process killed while
+ *   it waited (what failchk does) calls pthread_cond_destroy on a condition
+ *   variable whose waiter count never drops: glibc (2.25 on) blocks there
+ *   for ever.  Without lock waits none of these states arise.
+ *
+ * - Locks and transactions of a dead process: when a store_transact meets
+ *   conflicts for STORE_STUCK_US, the store's watchdog thread runs
+ *   DB_ENV->failchk (at most twice a second; also once after every open).
+ *   The is_alive callback tells dead processes, zombies included.  If the
+ *   dead process was outside the library, failchk aborts its transaction
+ *   and releases its locks, and everyone goes on without recovery.  If it
+ *   died inside the library, failchk returns DB_RUNRECOVERY: Berkeley DB
+ *   itself demands recovery.  failchk is not run all the time because it
+ *   walks the lockers under region mutexes: a process killed during it
+ *   would leave them held.
+ *
+ * - Mutexes of a dead process: this file makes every process-shared pthread
+ *   mutex robust (see store_owner_died below).  The next thread that asks
+ *   for a mutex whose holder died panics the environment, releases the
+ *   mutex so that nobody stays blocked behind it, and Berkeley DB fails the
+ *   call with DB_RUNRECOVERY.  After a panic Berkeley DB writes nothing
+ *   more to disk from that environment.
+ *
+ * - DB_RUNRECOVERY, from failchk or any call, marks the store dead;
+ *   store_transact panics the old environment (so that closing it only
+ *   detaches and every other process also sees DB_RUNRECOVERY), closes it
+ *   and reopens with DB_REGISTER|DB_FAILCHK|DB_RECOVER.  Berkeley DB's
+ *   registry runs failchk and, only if that fails, recovery, and only when
+ *   a registered process died; the first process to reopen recovers, the
+ *   others wait on the registry lock and attach to the new environment.
+ *   The function is then run again.  A commit that failed this way may or
+ *   may not have committed; that is why functions must be safe to repeat
+ *   (no effect outside the store).  A commit that returned success is in
+ *   the log on disk, which recovery replays: it is never lost.
+ *
+ * What this cannot cure, and Berkeley DB's documentation says such threads
+ * must exit: a process killed while it held a buffer latch (shared latches
+ * are pthread rwlocks, which cannot be robust) or while it led a group
+ * commit (the other committers wait on condition variables only the leader
+ * signals).  A panic without any dead registered process (e.g. an I/O
+ * error) needs recovery run by hand with every imi process stopped; the
+ * error text says so.
  */
 #include "store/store_int.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +72,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#define STORE_TXN_RETRIES 64          /* deadlock victims retried this often */
+#define STORE_TXN_RETRIES 4096        /* conflicts retried at most this often... */
+#define STORE_BUSY_US (20 * G_USEC_PER_SEC) /* ...and for at most this long */
+#define STORE_BACKOFF_MAX_US 20000     /* longest pause between two attempts */
+#define STORE_REOPENS 8               /* reopens after DB_RUNRECOVERY per call */
+#define STORE_STUCK_US 200000         /* conflicts this long: run failchk */
 #define STORE_LOG_FILE_BYTES (1 << 20) /* small log files: deletion removes them sooner */
 #define STORE_CACHE_BYTES (32 << 20)
 #define STORE_THREADS 256             /* threads and processes sharing the env */
-#define STORE_LOCK_TIMEOUT_US 1000000  /* a lock held longer may belong to a dead process */
-#define STORE_TIMEOUTS_BEFORE_RECOVERY 3 /* then the holder is taken for dead */
+#define STORE_REG_TIMEOUT_US 200000   /* recovery waits this long for others to see the panic */
 
 static const struct {
 	const char *file;
@@ -55,19 +111,18 @@ int store_db_fail(struct store_txn *txn, int dberr, char **error_r,
 		return imi_fail(error_r, IMI_EXISTS, "%s: already exists", what);
 	case DB_LOCK_DEADLOCK:
 	case DB_LOCK_NOTGRANTED:
-		if (txn != NULL) {
+		if (txn != NULL)
 			txn->deadlock = 1;
-			if (dberr == DB_LOCK_NOTGRANTED)
-				txn->store->timeouts++;
-		}
 		return imi_fail(error_r, IMI_TEMPFAIL,
-				"%s: store busy (deadlock), try again", what);
+				"%s: store busy, try again", what);
 	case DB_RUNRECOVERY:
 		if (txn != NULL)
-			txn->store->dead = 1;
+			g_atomic_int_set(&txn->store->dead, 1);
 		return imi_fail(error_r, IMI_TEMPFAIL,
-				"%s: the store needs recovery; it runs at the next open",
-				what);
+				"%s: the store needs recovery; it runs by itself when "
+				"a process died holding it, otherwise stop every imi "
+				"process and run db5.3_recover -h on the store's db "
+				"directory", what);
 	case ENOSPC:
 		return imi_fail(error_r, IMI_TEMPFAIL,
 				"%s: disk full; free space under the home directory",
@@ -83,6 +138,121 @@ int store_db_fail(struct store_txn *txn, int dberr, char **error_r,
 		return imi_fail(error_r, IMI_TEMPFAIL, "%s: %s", what,
 				db_strerror(dberr));
 	}
+}
+
+/* Mutexes that survive their holder.  Berkeley DB 5.3 (built here for
+ * POSIX mutexes) guards its shared regions with process-shared pthread
+ * mutexes; when a process is killed holding one, every other process that
+ * asks for it blocks for ever (seen: killed while writing the log under the
+ * region mutex, which the lock and transaction regions share).
+ * The library has no setting for this, so this process provides
+ * pthread_mutexattr_setpshared itself: a process-shared mutex is also made
+ * robust.  The next thread to lock a mutex whose holder died gets
+ * EOWNERDEAD from glibc; it then panics every environment of this process
+ * (the panic lives in the shared region: all processes see DB_RUNRECOVERY
+ * at their next call, and no write reaches the disk after it), makes the
+ * mutex consistent, unlocks it so that its other waiters are not stuck
+ * behind it, and passes EOWNERDEAD to Berkeley DB, which fails the call
+ * with DB_RUNRECOVERY.  Recovery then rebuilds the regions (see the header
+ * comment).  Only process-shared mutexes are touched: other mutexes of the
+ * process keep their type, and these functions only pass through when no
+ * holder died. */
+static GMutex store_envs_lock;
+static GSList *store_envs;      /* open environments of this process */
+
+static void store_envs_add(DB_ENV *env)
+{
+	g_mutex_lock(&store_envs_lock);
+	store_envs = g_slist_prepend(store_envs, env);
+	g_mutex_unlock(&store_envs_lock);
+}
+
+static void store_envs_remove(DB_ENV *env)
+{
+	g_mutex_lock(&store_envs_lock);
+	store_envs = g_slist_remove(store_envs, env);
+	g_mutex_unlock(&store_envs_lock);
+}
+
+/* The holder of m died: m is ours now. */
+static void store_owner_died(pthread_mutex_t *m)
+{
+	g_mutex_lock(&store_envs_lock);
+	for (GSList *l = store_envs; l != NULL; l = l->next) {
+		DB_ENV *env = l->data;
+		env->set_flags(env, DB_PANIC_ENVIRONMENT, 1);
+	}
+	g_mutex_unlock(&store_envs_lock);
+	pthread_mutex_consistent(m);
+}
+
+/* The C library's own function, looked up on first use (threads may race
+ * to it; they store the same value). */
+#define STORE_REAL(type, name, args)                                       \
+	static type(*real_) args;                                          \
+	type(*real) args = __atomic_load_n(&real_, __ATOMIC_ACQUIRE);      \
+	if (real == NULL) {                                                \
+		real = (type(*) args)dlsym(RTLD_NEXT, name);               \
+		__atomic_store_n(&real_, real, __ATOMIC_RELEASE);          \
+	}
+
+int pthread_mutexattr_setpshared(pthread_mutexattr_t *attr, int pshared)
+{
+	STORE_REAL(int, "pthread_mutexattr_setpshared",
+		   (pthread_mutexattr_t *, int));
+	int ret = real(attr, pshared);
+
+	if (ret == 0 && pshared == PTHREAD_PROCESS_SHARED)
+		ret = pthread_mutexattr_setrobust(attr, PTHREAD_MUTEX_ROBUST);
+	return ret;
+}
+
+int pthread_mutex_lock(pthread_mutex_t *m)
+{
+	STORE_REAL(int, "pthread_mutex_lock", (pthread_mutex_t *));
+	int ret = real(m);
+
+	if (ret == EOWNERDEAD) {
+		store_owner_died(m);
+		pthread_mutex_unlock(m);
+	}
+	return ret;
+}
+
+int pthread_mutex_trylock(pthread_mutex_t *m)
+{
+	STORE_REAL(int, "pthread_mutex_trylock", (pthread_mutex_t *));
+	int ret = real(m);
+
+	if (ret == EOWNERDEAD) {
+		store_owner_died(m);
+		pthread_mutex_unlock(m);
+	}
+	return ret;
+}
+
+/* A condition wait relocks its mutex: the same may happen there.  Berkeley
+ * DB unlocks the mutex itself when the wait fails. */
+int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+	STORE_REAL(int, "pthread_cond_wait", (pthread_cond_t *, pthread_mutex_t *));
+	int ret = real(c, m);
+
+	if (ret == EOWNERDEAD)
+		store_owner_died(m);
+	return ret;
+}
+
+int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+			   const struct timespec *abstime)
+{
+	STORE_REAL(int, "pthread_cond_timedwait",
+		   (pthread_cond_t *, pthread_mutex_t *, const struct timespec *));
+	int ret = real(c, m, abstime);
+
+	if (ret == EOWNERDEAD)
+		store_owner_died(m);
+	return ret;
 }
 
 /* Berkeley DB asks whether a thread of control is alive.  For a thread of
@@ -168,23 +338,40 @@ out:
 	return ret;
 }
 
+/* Berkeley DB's own error and progress messages: a library does not
+ * print; they are there for debugging (G_MESSAGES_DEBUG=imi-store). */
+static void store_db_errcall(const DB_ENV *env, const char *prefix,
+			     const char *msg)
+{
+	g_log("imi-store", G_LOG_LEVEL_DEBUG, "%s: %s", prefix, msg);
+}
+
+static void store_db_msgcall(const DB_ENV *env, const char *msg)
+{
+	g_log("imi-store", G_LOG_LEVEL_DEBUG, "%s", msg);
+}
+
 static int store_env_open(struct store *store, char **error_r)
 {
 	DB_ENV *env;
 	int err, i;
+	/* DB_FAILCHK with DB_REGISTER: when a registered process died, the
+	 * opener first tries failchk and runs recovery only if that fails. */
 	u_int32_t envflags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK |
 			     DB_INIT_LOG | DB_INIT_MPOOL | DB_THREAD |
-			     DB_REGISTER | DB_RECOVER;
+			     DB_REGISTER | DB_FAILCHK | DB_RECOVER;
 
 	if ((err = db_env_create(&env, 0)) != 0)
 		return store_db_fail(NULL, err, error_r, "db_env_create");
 	env->set_errpfx(env, "imi store");
+	env->set_errcall(env, store_db_errcall);
+	env->set_msgcall(env, store_db_msgcall);
 	env->set_thread_count(env, STORE_THREADS);
 	env->set_isalive(env, store_is_alive);
+	/* Our transactions never wait for locks (DB_TXN_NOWAIT); the
+	 * detector is for other lockers, e.g. the db_* utilities. */
 	env->set_lk_detect(env, DB_LOCK_DEFAULT);
-	/* A process killed while holding a lock never releases it; waiters
-	 * time out, and failchk (in store_transact) releases it. */
-	env->set_timeout(env, STORE_LOCK_TIMEOUT_US, DB_SET_LOCK_TIMEOUT);
+	env->set_timeout(env, STORE_REG_TIMEOUT_US, DB_SET_REG_TIMEOUT);
 	env->set_lg_max(env, STORE_LOG_FILE_BYTES);
 	env->set_cachesize(env, 0, STORE_CACHE_BYTES, 1);
 	env->set_lk_max_locks(env, 20000);
@@ -194,12 +381,9 @@ static int store_env_open(struct store *store, char **error_r)
 		env->close(env, 0);
 		return store_db_fail(NULL, err, error_r, store->dbdir);
 	}
-	/* Release what threads of dead processes held. */
-	if ((err = env->failchk(env, 0)) != 0) {
-		env->close(env, 0);
-		return store_db_fail(NULL, err, error_r, "failchk");
-	}
 	store->env = env;
+	store->generation++;
+	store_envs_add(env);
 
 	for (i = 0; i < STORE_N_DBS; i++) {
 		DB *db;
@@ -232,34 +416,45 @@ fail:
 				store->dbs[i]->close(store->dbs[i], 0);
 				store->dbs[i] = NULL;
 			}
+		store_envs_remove(env);
 		env->close(env, 0);
 		store->env = NULL;
 		return ret;
 	}
 }
 
-/* Lock timeouts are enforced only when the deadlock detector runs, and a
- * process killed holding locks never wakes anyone.  So every process that
- * opens the store expires, twice a second, locks waited on too long; the
- * waiter's transaction fails with DB_LOCK_NOTGRANTED, and store_transact
- * decides whether the holder is dead (see there).  failchk is not called
- * here: on this platform its abort of a dead process's transaction can
- * block destroying a process-shared condition variable that has waiters. */
-#define STORE_WATCH_INTERVAL_US 500000
+/* The watchdog (see the header comment).  It runs failchk once right after
+ * each open, which gives this thread its slot in the thread table while no
+ * process can have died holding the table's mutex, and then only while a
+ * store_transact of this process has met lock conflicts for
+ * STORE_STUCK_US: failchk walks every locker and transaction under region
+ * mutexes, and a process killed in the middle of that would leave them
+ * held.  It holds watch_lock while it uses the environment, so the handle
+ * is not closed under it. */
+#define STORE_WATCH_INTERVAL_US 100000
+#define STORE_FAILCHK_GAP_US 500000
 
 static gpointer store_watchdog(gpointer data)
 {
 	struct store *store = data;
-	gint64 until;
+	unsigned checked = 0;
+	gint64 until, last = 0;
 
 	g_mutex_lock(&store->watch_lock);
 	while (!store->watch_stop) {
 		until = g_get_monotonic_time() + STORE_WATCH_INTERVAL_US;
 		if (g_cond_wait_until(&store->watch_cond, &store->watch_lock, until))
 			continue;
-		if (store->env == NULL || store->dead)
+		if (store->env == NULL || g_atomic_int_get(&store->dead))
 			continue;
-		store->env->lock_detect(store->env, 0, DB_LOCK_EXPIRE, NULL);
+		if (checked == store->generation &&
+		    (!g_atomic_int_get(&store->stuck) ||
+		     g_get_monotonic_time() - last < STORE_FAILCHK_GAP_US))
+			continue;
+		checked = store->generation;
+		last = g_get_monotonic_time();
+		if (store->env->failchk(store->env, 0) != 0)
+			g_atomic_int_set(&store->dead, 1);
 	}
 	g_mutex_unlock(&store->watch_lock);
 	return NULL;
@@ -271,6 +466,8 @@ static void store_env_close(struct store *store)
 	static const int order[] = {STORE_USERS_EMAIL};
 	int i;
 
+	/* On a panicked environment these calls only detach: nothing of the
+	 * old cache or log buffer reaches the disk. */
 	for (i = 0; i < (int)G_N_ELEMENTS(order); i++)
 		if (store->dbs[order[i]] != NULL) {
 			store->dbs[order[i]]->close(store->dbs[order[i]], 0);
@@ -282,8 +479,18 @@ static void store_env_close(struct store *store)
 			store->dbs[i] = NULL;
 		}
 	if (store->env != NULL) {
+		store_envs_remove(store->env);
 		g_mutex_lock(&store->watch_lock);
-		store->env->close(store->env, 0);
+		/* Berkeley DB cannot free the handles of a panicked
+		 * environment (it only detaches); they stay referenced here
+		 * for the life of the process, a few kilobytes per recovery. */
+		if (store->env->close(store->env, 0) == DB_RUNRECOVERY) {
+			static GMutex abandoned_lock;
+			static GSList *abandoned;
+			g_mutex_lock(&abandoned_lock);
+			abandoned = g_slist_prepend(abandoned, store->env);
+			g_mutex_unlock(&abandoned_lock);
+		}
 		store->env = NULL;
 		g_mutex_unlock(&store->watch_lock);
 	}
@@ -363,11 +570,19 @@ static int store_reopen(struct store *store, char **error_r)
 {
 	int ret;
 
-	store->timeouts = 0;
+	/* DB_RUNRECOVERY: failchk found a process that died inside the
+	 * library, or the environment is already panicked.  Panic it (again)
+	 * so that closing it only detaches: a flush could wait for ever on a
+	 * mutex the dead process held.  Every other process sees the panic
+	 * at its next call and reopens as well. */
+	if (store->env != NULL)
+		store->env->set_flags(store->env, DB_PANIC_ENVIRONMENT, 1);
 	store_env_close(store);
 	g_mutex_lock(&store->watch_lock);
-	store->dead = 0;
+	g_atomic_int_set(&store->dead, 0);
 	ret = store_env_open(store, error_r);
+	if (ret != IMI_OK)
+		g_atomic_int_set(&store->dead, 1); /* try again next time */
 	g_mutex_unlock(&store->watch_lock);
 	return ret;
 }
@@ -378,11 +593,13 @@ int store_txn_begin(struct store *store, struct store_txn **txn_r,
 	struct store_txn *txn;
 	int err, ret;
 
-	if (store->dead && (ret = store_reopen(store, error_r)) != IMI_OK)
+	if ((g_atomic_int_get(&store->dead) || store->env == NULL) &&
+	    (ret = store_reopen(store, error_r)) != IMI_OK)
 		return ret;
 	txn = g_new0(struct store_txn, 1);
 	txn->store = store;
-	if ((err = store->env->txn_begin(store->env, NULL, &txn->txn, 0)) != 0) {
+	if ((err = store->env->txn_begin(store->env, NULL, &txn->txn,
+					 DB_TXN_NOWAIT)) != 0) {
 		ret = store_db_fail(txn, err, error_r, "begin transaction");
 		g_free(txn);
 		return ret;
@@ -419,10 +636,15 @@ struct store *store_txn_store(struct store_txn *txn)
 	return txn->store;
 }
 
-/* Consecutive lock timeouts seen by this process. */
-static int txn_timeouts(struct store *store)
+/* Pause before the next attempt: random, growing with the attempts, so
+ * that contending processes spread out. */
+static void store_backoff(int attempt)
 {
-	return store->timeouts;
+	guint32 cap = 100u << MIN(attempt, 8);
+
+	if (cap > STORE_BACKOFF_MAX_US)
+		cap = STORE_BACKOFF_MAX_US;
+	g_usleep(g_random_int_range(50, (gint32)cap + 1));
 }
 
 int store_transact(struct store *store, store_txn_fn *fn, void *ctx,
@@ -430,37 +652,55 @@ int store_transact(struct store *store, store_txn_fn *fn, void *ctx,
 {
 	struct store_txn *txn;
 	char *error = NULL;
-	int attempt, ret = IMI_TEMPFAIL, retry;
+	gint64 deadline = g_get_monotonic_time() + STORE_BUSY_US, since = 0;
+	int attempt, reopens = 0, ret = IMI_TEMPFAIL, dead;
 
 	for (attempt = 0; attempt < STORE_TXN_RETRIES; attempt++) {
 		g_clear_pointer(&error, g_free);
+		if (attempt > 0 && g_get_monotonic_time() > deadline)
+			break;
 		if ((ret = store_txn_begin(store, &txn, &error)) != IMI_OK) {
-			if (store->dead)
+			/* A failed reopen is tried again, a few times. */
+			if (g_atomic_int_get(&store->dead) &&
+			    ++reopens < STORE_REOPENS) {
+				store_backoff(attempt);
 				continue;
+			}
 			break;
 		}
 		ret = fn(txn, ctx, &error);
-		retry = txn->deadlock || store->dead;
-		if (ret == IMI_OK && !retry) {
-			store->timeouts = 0;
+		dead = g_atomic_int_get(&store->dead);
+		if (ret == IMI_OK && !txn->deadlock && !dead) {
 			ret = store_txn_commit(&txn, &error);
-			if (ret == IMI_OK || !store->dead)
+			/* A commit refused for DB_RUNRECOVERY: reopen and
+			 * run again. */
+			if (ret == IMI_OK || !g_atomic_int_get(&store->dead))
 				break;
 			continue;
 		}
+		if (!txn->deadlock && !dead) {
+			store_txn_abort(&txn);
+			break; /* fn's own failure */
+		}
+		/* A lock conflict (no transaction waits for locks) or a dead
+		 * environment: abort and run the whole function again.  On a
+		 * dead environment the abort only releases the handle. */
 		store_txn_abort(&txn);
-		if (!retry)
-			break;
-		/* A lock that stays unavailable across several timeouts is
-		 * held by a process that died: reopening with DB_REGISTER runs
-		 * recovery, which releases it (and tells every other process
-		 * to reopen in turn). */
-		if (txn_timeouts(store) >= STORE_TIMEOUTS_BEFORE_RECOVERY)
-			store->dead = 1;
-		/* Deadlock victim: back off a little, at random, and run the
-		 * whole function again. */
-		g_usleep(1000 * (guint)g_random_int_range(1, 2 + attempt * 2));
+		if (dead) {
+			if (++reopens >= STORE_REOPENS)
+				break;
+			continue;
+		}
+		/* Conflicts that last may come from a dead process's locks:
+		 * ask the watchdog to run failchk. */
+		if (since == 0)
+			since = g_get_monotonic_time();
+		else if (g_get_monotonic_time() - since > STORE_STUCK_US)
+			g_atomic_int_set(&store->stuck, 1);
+		store_backoff(attempt);
 	}
+	if (since != 0)
+		g_atomic_int_set(&store->stuck, 0);
 	if (ret != IMI_OK && error_r != NULL && *error_r == NULL)
 		*error_r = error;
 	else

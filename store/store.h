@@ -10,9 +10,11 @@
  * DB replication can carry the whole state.
  *
  * Sharing: several processes use the environment at once (milter, deliver,
- * tick, send, the CLI).  It is opened with DB_REGISTER|DB_RECOVER, so
- * recovery runs only when a registered process died holding it, never under
- * live ones; DB_FAILCHK cleans up after a dead thread or process.
+ * tick, send, the CLI).  It is opened with DB_REGISTER|DB_FAILCHK|DB_RECOVER,
+ * so recovery runs only when a registered process died holding it, never
+ * under live ones; failchk cleans up after a dead process when that is
+ * enough.  A process killed mid-transaction does not block the others
+ * (store.c explains how).
  *
  * Records: every value is a JSON object with a schema version "v"; a record
  * written by a newer schema than this program knows is refused, not guessed.
@@ -72,7 +74,10 @@ const char *store_home(const struct store *store);
 typedef int store_txn_fn(struct store_txn *txn, void *ctx, char **error_r);
 int store_transact(struct store *store, store_txn_fn *fn, void *ctx,
 		   char **error_r);
-/* For the rare caller that must hold a transaction itself. */
+/* For the rare caller that must hold a transaction itself.  Transactions
+ * never wait for locks: a conflict fails the operation at once with
+ * IMI_TEMPFAIL ("store busy"); abort and start again (store_transact does
+ * this, and reopens the store after a crashed process). */
 int store_txn_begin(struct store *store, struct store_txn **txn_r,
 		    char **error_r);
 int store_txn_commit(struct store_txn **txn, char **error_r);

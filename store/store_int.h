@@ -15,18 +15,20 @@ struct store {
 	char *home;          /* the home directory */
 	char *dbdir;         /* home/db: the environment */
 	unsigned char master[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
-	int dead;            /* DB_RUNRECOVERY seen: reopen before the next use */
-	GThread *watchdog;   /* failchk and lock expiry, once a second */
+	int dead;            /* DB_RUNRECOVERY seen: reopen before the next use
+			      * (atomic: the watchdog sets it) */
+	unsigned generation; /* counts opens of env, for the watchdog */
+	int stuck;           /* atomic: a transaction meets lasting conflicts */
+	GThread *watchdog;   /* failchk after open and when stuck */
 	GMutex watch_lock;   /* guards watch_stop and env for the watchdog */
 	GCond watch_cond;
 	int watch_stop;
-	int timeouts;        /* consecutive lock timeouts (DB_LOCK_NOTGRANTED) */
 };
 
 struct store_txn {
 	struct store *store;
 	DB_TXN *txn;
-	int deadlock;        /* an operation was chosen as a deadlock victim */
+	int deadlock;        /* an operation met a lock conflict: run again */
 };
 
 /* Maps a Berkeley DB error to an IMI status, remembering deadlocks and

@@ -325,7 +325,7 @@ static void writer(const char *home, int id, int fd)
 	if (store_open(home, 0, &store, &error) != IMI_OK)
 		_exit(2);
 	for (int n = 0; n < WRITER_COMMITS; n++) {
-		char key[64];
+		char key[64] = {0};
 		snprintf(key, sizeof(key), "w%d-%04d", id, n);
 		if (store_transact(store, write_pair, key, &error) != IMI_OK) {
 			fprintf(stderr, "writer %d: %s\n", id, error);
@@ -368,8 +368,8 @@ static void test_crash_writers(void **state)
 	struct store *store = open_store(home);
 	int fds[WRITERS][2];
 	pid_t pids[WRITERS];
-	GPtrArray *reported = g_ptr_array_new_with_free_func(g_free);
-	GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	GPtrArray *reported;
+	GHashTable *seen;
 	char key[64], *error = NULL;
 	int victim = 1, victim_commits = 0;
 
@@ -383,6 +383,9 @@ static void test_crash_writers(void **state)
 		}
 		close(fds[i][1]);
 	}
+	/* Allocated after the fork, so the writers inherit nothing to free. */
+	reported = g_ptr_array_new_with_free_func(g_free);
+	seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	/* Let the victim commit a little, then kill it mid-run. */
 	while (victim_commits < 20 && read(fds[victim][0], key, sizeof(key)) == sizeof(key)) {
 		g_ptr_array_add(reported, g_strdup(key));
