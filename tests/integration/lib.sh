@@ -21,8 +21,10 @@ LIB_CLEANUP=()
 LIB_FAILED=0
 
 lib_init() {
-	mkdir -p "$IMI_SRC/tests/tmp"
-	WORK=$(mktemp -d "$IMI_SRC/tests/tmp/$1-XXXXXX")
+	# Under /tmp, not the source tree: the servers' own users (postfix,
+	# dovecot) must reach their files, and a checkout's parents may be
+	# closed to them.
+	WORK=$(mktemp -d "${TMPDIR:-/tmp}/imi-test-$1-XXXXXX")
 	chmod 755 "$WORK" # smtpd (user postfix) must reach sockets inside
 	trap lib_cleanup EXIT
 }
