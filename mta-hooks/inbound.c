@@ -565,6 +565,7 @@ static int inbound_txn(struct store_txn *txn, void *ctx, char **error_r)
 {
 	struct inbound_run *r = ctx;
 	JsonObject *seen = NULL, *c = NULL;
+	char *detail;
 	uint64_t seq = 0;
 	int ret;
 
@@ -593,8 +594,10 @@ static int inbound_txn(struct store_txn *txn, void *ctx, char **error_r)
 		r->reason = g_strdup(r->hold_reason);
 		if ((ret = message_keep(txn, r, NULL, "held", &seq, error_r)) != IMI_OK)
 			return ret;
-		if ((ret = store_audit(txn, "inbound", NULL, "inbound.held", r->hold_reason,
-				       error_r)) != IMI_OK)
+		detail = g_strdup_printf("<%s> %s", r->dedup_key, r->hold_reason);
+		ret = store_audit(txn, "inbound", NULL, "inbound.held", detail, error_r);
+		g_free(detail);
+		if (ret != IMI_OK)
 			return ret;
 		return msgid_record(txn, r, seq, error_r);
 	}
@@ -610,10 +613,13 @@ static int inbound_txn(struct store_txn *txn, void *ctx, char **error_r)
 		ret = message_keep(txn, r, NULL, verdict_name(r->verdict), &seq, error_r);
 	if (c != NULL)
 		json_object_unref(c);
-	if (ret == IMI_OK)
+	if (ret == IMI_OK) {
+		detail = g_strdup_printf("<%s> %s", r->dedup_key, verdict_name(r->verdict));
 		ret = store_audit(txn, r->auth->user->id,
 				  r->verdict == INBOUND_APPLIED ? r->case_id : NULL,
-				  "inbound.reply", verdict_name(r->verdict), error_r);
+				  "inbound.reply", detail, error_r);
+		g_free(detail);
+	}
 	if (ret == IMI_OK)
 		ret = msgid_record(txn, r, seq, error_r);
 	return ret;
@@ -623,8 +629,12 @@ static int inbound_txn(struct store_txn *txn, void *ctx, char **error_r)
 static int inbound_ignore_txn(struct store_txn *txn, void *ctx, char **error_r)
 {
 	struct inbound_run *r = ctx;
+	char *detail = g_strdup_printf("<%s> %s", r->dedup_key != NULL ? r->dedup_key : "",
+				       r->reason);
+	int ret = store_audit(txn, "inbound", NULL, "inbound.ignored", detail, error_r);
 
-	return store_audit(txn, "inbound", NULL, "inbound.ignored", r->reason, error_r);
+	g_free(detail);
+	return ret;
 }
 
 static const char *noise_reason(const struct imi_conf *conf,
