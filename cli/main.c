@@ -29,6 +29,7 @@ static const struct command commands[] = {
 	{"tick", cmd_tick, "run reminders and retention that are due"},
 	{"outbox", cmd_outbox, "list|show messages waiting to be sent"},
 	{"held", cmd_held, "list|show|release|discard the review queue"},
+	{"alert", cmd_alert, "new|form: send an alert (check list, approval, broadcast)"},
 	{"inject", cmd_inject, "process one message file as if delivered (tests)"},
 };
 

@@ -435,8 +435,8 @@ static char *value_shown(const struct catalog *cat, const struct qset_question *
 	return g_strdup(value);
 }
 
-char *alert_fields_text(const struct qset *qset, JsonObject *answers,
-			const char *language, int redact)
+char *alert_fields_text(const struct catalog *catalog, const struct qset *qset,
+			JsonObject *answers, const char *language, int redact)
 {
 	GString *s = g_string_new("");
 
@@ -450,7 +450,7 @@ char *alert_fields_text(const struct qset *qset, JsonObject *answers,
 		if (value == NULL || (redact && qset_question_personal(q)))
 			continue;
 		{
-			char *shown = value_shown(NULL, q, value, language);
+			char *shown = value_shown(catalog, q, value, language);
 			char **lines = g_strsplit(shown, "\n", -1);
 
 			g_string_append_printf(s, "%s. %s\n", code,
@@ -471,7 +471,7 @@ int alert_render_copy(const struct alert_copy *in, char **message_r,
 	struct render_notice rn;
 	const char *body[3];
 	unsigned nb = 0;
-	char *fields = alert_fields_text(in->qset, in->answers, in->language, in->redact);
+	char *fields = alert_fields_text(in->catalog, in->qset, in->answers, in->language, in->redact);
 	struct catalog_arg args[] = {
 		{"case", in->case_id},
 		{"title", qset_title(in->qset, in->language)},
@@ -759,12 +759,12 @@ static char *fields_missing(const struct qset *qset, JsonObject *all)
 static char *establishment_of(GKeyFile *kf, const struct qset *qset, JsonObject *all,
 			      const char *fallback)
 {
-	char *key = g_strdup_printf("Establishment[%s]", qset_id(qset));
-	char *field = g_key_file_get_string(kf, "Alerts", key, NULL);
+	char *group = g_strconcat("Set ", qset_id(qset), NULL);
+	char *field = g_key_file_get_string(kf, group, "Establishment", NULL);
 	const char *value;
 	char *v, *found = NULL;
 
-	g_free(key);
+	g_free(group);
 	if (field == NULL)
 		return g_strdup(fallback);
 	value = rec_str(all, field);
@@ -854,7 +854,7 @@ static int submit(struct store_txn *txn, struct request_env *env, GKeyFile *kf,
 				{NULL, NULL},
 			};
 
-			fields_text = alert_fields_text(qset, all, clang, 0);
+			fields_text = alert_fields_text(env->catalog, qset, all, clang, 0);
 			ret = notice(txn, env, c, rec_str(c, "id"), ca, u->email, "approval",
 				     "alert.subject", body, args, fields_text, NULL, error_r);
 			memset(fields_text, 0, strlen(fields_text));

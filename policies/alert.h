@@ -117,7 +117,7 @@ struct alert_copy {
 int alert_render_copy(const struct alert_copy *in, char **message_r,
 		      size_t *len_r, char **error_r);
 /* The field block of a copy (g_free). */
-char *alert_fields_text(const struct qset *qset, JsonObject *answers,
-			const char *language, int redact);
+char *alert_fields_text(const struct catalog *catalog, const struct qset *qset,
+			JsonObject *answers, const char *language, int redact);
 
 #endif
