@@ -241,4 +241,22 @@ expect "the coordinator rejects" '^applied' "$out"
 out=$(decoded "$(item anne@dgccrf.fr rejected)")
 expect "the initiator gets the reason of the rejection" 'Not proportionate' "$out"
 
+# ---- close by the country of establishment -------------------------------------------
+case3=$(imi alert new --from-authority fr-dgccrf --qset sd-alert --form full.txt --user anne@dgccrf.fr)
+ap=$(decoded "$(item cora@coord.fr approval)")
+approve3=$(printf '%s\n' "$ap" | grep -Eo "imi\+${case3,,}\.approve\.[0-9]+\.[a-z2-7]+@[A-Za-z0-9.-]+" | head -n 1)
+f=$(echo "ok" | mail cora@coord.fr "$approve3" "APPROVE [$case3]")
+expect "a third alert is approved" '^applied' "$(inject "$f" "$approve3")"
+reply_de3=$(decoded "$(item alert@bund.de alert)" | sed -n 's/^Reply-To: //p')
+expect "the German post-box has the third alert" "${case3,,}" "$reply_de3"
+f=$(echo "Risk is gone." | mail dirk@bund.de "$reply_de3" "CLOSE [$case3]")
+expect "the country of establishment closes the alert" '^applied' "$(inject "$f" "$reply_de3")"
+expect "the alert is closed" '^closed$' "$(case_field "$case3" state)"
+out=$(decoded "$(item imi@ec.europa.eu notice)")
+expect "the Commission is told of the closure" "$case3" "$out"
+out=$(decoded "$(item alertes@dgccrf.fr closed)")
+expect "the initiator is told of the closure" "$case3" "$out"
+out=$(imi tick --now "$(date -u -d '+400 days' +%Y-%m-%dT%H:%M:%S) 2>&1)
+expect "no timer is left after closure and withdrawal" '[^0-9]0 timer\(s\) run' "$out"
+
 exit $failed
