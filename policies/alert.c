@@ -10,6 +10,7 @@
 
 #define ALERT_MAX_USERS 100000 /* user records looked at for coordinators */
 #define ALERT_MAX_SUBJECT_PREFIXES 10
+#define ALERT_MAX_CASES 10000000 /* case records looked at for a digest */
 
 enum {
 	PARTY_INITIATOR = 1,
@@ -43,6 +44,9 @@ static const struct {
 	{"ES", "spain"}, {"SE", "sweden"}, {"IS", "iceland"}, {"LI", "liechtenstein"},
 	{"NO", "norway"},
 };
+
+static int digest_schedule(struct store_txn *txn, GKeyFile *kf, int64_t after, int force,
+			   char **error_r);
 
 /* ---- small helpers ---- */
 
@@ -1239,6 +1243,8 @@ static int broadcast(struct store_txn *txn, struct request_env *env, GKeyFile *k
 	}
 	if (ret == IMI_OK)
 		ret = close_reminder_set(txn, kf, c, imi_now(), error_r);
+	if (ret == IMI_OK)
+		ret = digest_schedule(txn, kf, imi_now(), 0, error_r);
 	if (ret == IMI_OK && unreached->len)
 		ret = store_audit(txn, "alert", rec_str(c, "id"), "alert.no-postbox",
 				  unreached->str + 1, error_r);
@@ -1541,6 +1547,312 @@ out:
 	return ret;
 }
 
+
+/* ---- digests ---- */
+
+#define DIGEST_KEY "alert-digest"   /* STORE_META record: {"v","next"} */
+#define DIGEST_CASE "digest"        /* the timer's case part */
+#define DIGEST_MAX_LINES 10000      /* alerts listed in one digest */
+
+static const char *const digest_sections[] = {
+	"digest.new", "digest.rectified", "digest.flagged", "digest.withdrawn",
+	"digest.closed", "digest.awaiting",
+};
+enum { DIGEST_NEW, DIGEST_RECTIFIED, DIGEST_FLAGGED, DIGEST_WITHDRAWN, DIGEST_CLOSED,
+       DIGEST_AWAITING, DIGEST_N };
+
+/* One alert in a section of a country's digest. */
+struct digest_entry {
+	unsigned section;
+	char *case_id;
+	char *qset;
+};
+
+struct digest_walk {
+	int64_t since, until;
+	GHashTable *by_country; /* country -> GPtrArray of struct digest_entry * */
+	unsigned seen;
+};
+
+static void digest_entry_free(gpointer p)
+{
+	struct digest_entry *e = p;
+
+	g_free(e->case_id);
+	g_free(e->qset);
+	g_free(e);
+}
+
+static void digest_add(struct digest_walk *w, const char *country, unsigned section,
+		       JsonObject *c)
+{
+	GPtrArray *v = g_hash_table_lookup(w->by_country, country);
+	struct digest_entry *e;
+
+	if (v == NULL) {
+		v = g_ptr_array_new_with_free_func(digest_entry_free);
+		g_hash_table_insert(w->by_country, g_strdup(country), v);
+	}
+	for (guint i = 0; i < v->len; i++) {
+		e = g_ptr_array_index(v, i);
+		if (e->section == section && strcmp(e->case_id, rec_str(c, "id")) == 0)
+			return;
+	}
+	if (v->len >= DIGEST_MAX_LINES)
+		return;
+	e = g_new0(struct digest_entry, 1);
+	e->section = section;
+	e->case_id = g_strdup(rec_str(c, "id"));
+	e->qset = g_strdup(rec_str(c, "qset"));
+	g_ptr_array_add(v, e);
+}
+
+static int digest_case(const void *key, size_t key_len, const void *value, size_t len,
+		       void *ctx)
+{
+	static const struct {
+		const char *action;
+		unsigned section;
+	} map[] = {
+		{"approve", DIGEST_NEW}, {"rectify", DIGEST_RECTIFIED}, {"flag", DIGEST_FLAGGED},
+		{"withdraw", DIGEST_WITHDRAWN}, {"close", DIGEST_CLOSED},
+	};
+	struct digest_walk *w = ctx;
+	JsonObject *c = NULL;
+	JsonArray *h, *countries;
+
+	(void)key;
+	(void)key_len;
+	if (++w->seen > ALERT_MAX_CASES)
+		return 1;
+	if (store_record_parse(value, len, &c, NULL) != IMI_OK)
+		return 0;
+	if (g_strcmp0(rec_str(c, "kind"), "alert") != 0) {
+		json_object_unref(c);
+		return 0;
+	}
+	if (g_strcmp0(rec_str(c, "state"), "awaiting-approval") == 0)
+		digest_add(w, rec_str(c, "country"), DIGEST_AWAITING, c);
+	h = rec_array(c, "history");
+	countries = rec_array(c, "recipients");
+	for (guint i = 0; i < json_array_get_length(h) && i < REQUEST_MAX_HISTORY; i++) {
+		JsonObject *e = json_array_get_object_element(h, i);
+		int64_t at = rec_int(e, "at");
+
+		if (at <= w->since || at > w->until)
+			continue;
+		for (unsigned m = 0; m < G_N_ELEMENTS(map); m++) {
+			if (g_strcmp0(rec_str(e, "action"), map[m].action) != 0)
+				continue;
+			/* The initiator's country and every recipient country. */
+			digest_add(w, rec_str(c, "country"), map[m].section, c);
+			for (guint k = 0; k < json_array_get_length(countries); k++)
+				digest_add(w, json_array_get_string_element(countries, k),
+					   map[m].section, c);
+		}
+	}
+	json_object_unref(c);
+	return 0;
+}
+
+/* The digest text of a country in lang; coordinators also see what
+ * awaits their approval.  *count_r: alerts listed. */
+static char *digest_text(struct store_txn *txn, struct request_env *env, GPtrArray *v,
+			 const char *lang, int coordinator, unsigned *count_r)
+{
+	GString *s = g_string_new("");
+	unsigned total = 0;
+
+	for (unsigned sec = 0; sec < DIGEST_N; sec++) {
+		unsigned n = 0;
+		char *count, *head;
+
+		if (sec == DIGEST_AWAITING && !coordinator)
+			continue;
+		for (guint i = 0; i < v->len; i++)
+			if (((struct digest_entry *)g_ptr_array_index(v, i))->section == sec)
+				n++;
+		if (n == 0)
+			continue;
+		count = g_strdup_printf("%u", n);
+		{
+			struct catalog_arg args[] = {{"count", count}, {NULL, NULL}};
+			head = catalog_format(env->catalog, lang, digest_sections[sec], args);
+		}
+		g_string_append_printf(s, "%s\n", head);
+		for (guint i = 0; i < v->len; i++) {
+			struct digest_entry *e = g_ptr_array_index(v, i);
+			struct qset *q = NULL;
+
+			if (e->section != sec)
+				continue;
+			if (qset_store_get(txn, e->qset, &q, NULL) == IMI_OK)
+				g_string_append_printf(s, "  %s: %s\n", e->case_id, qset_title(q, lang));
+			else
+				g_string_append_printf(s, "  %s\n", e->case_id);
+			qset_free(&q);
+		}
+		g_string_append_c(s, '\n');
+		total += n;
+		g_free(head);
+		g_free(count);
+	}
+	*count_r = total;
+	return g_string_free(s, FALSE);
+}
+
+static int digest_send(struct store_txn *txn, struct request_env *env, const char *country,
+		       GPtrArray *v, const struct authority *a, const char *to,
+		       int coordinator, const char *since_day, unsigned *sent_r,
+		       char **error_r)
+{
+	const char *lang = lang_of(env, a);
+	unsigned n = 0;
+	char *text = digest_text(txn, env, v, lang, coordinator, &n);
+	int ret = IMI_OK;
+
+	if (n > 0) {
+		char *count = g_strdup_printf("%u", n);
+		const char *body[] = {"digest.intro", NULL};
+		struct catalog_arg args[] = {
+			{"country", country}, {"date", since_day}, {"count", count}, {NULL, NULL},
+		};
+
+		ret = notice(txn, env, NULL, "", a, to, "digest", "digest.subject", body, args,
+			     text, NULL, error_r);
+		if (ret == IMI_OK)
+			(*sent_r)++;
+		g_free(count);
+	}
+	g_free(text);
+	return ret;
+}
+
+int alert_digest_run(struct store_txn *txn, struct request_env *env, int64_t since,
+		     int64_t until, unsigned *sent_r, char **error_r)
+{
+	struct digest_walk w = {since, until,
+				g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+						      (GDestroyNotify)g_ptr_array_unref), 0};
+	char *since_day = day_text(since);
+	GHashTableIter it;
+	gpointer k, val;
+	int ret;
+
+	*sent_r = 0;
+	ret = store_each(txn, STORE_CASES, NULL, 0, digest_case, &w, error_r);
+	ret = ret < 0 ? ret : IMI_OK;
+	g_hash_table_iter_init(&it, w.by_country);
+	while (ret == IMI_OK && g_hash_table_iter_next(&it, &k, &val)) {
+		const char *country = k;
+		GPtrArray *ids = g_ptr_array_new_with_free_func(g_free), *coords = NULL;
+
+		ret = postboxes_of(txn, country, ids, error_r);
+		for (guint i = 0; ret == IMI_OK && i < ids->len; i++) {
+			struct authority *a = NULL;
+
+			if (store_authority_get(txn, g_ptr_array_index(ids, i), &a, NULL) == IMI_OK)
+				ret = digest_send(txn, env, country, val, a, a->postbox, 0,
+						  since_day, sent_r, error_r);
+			authority_free(&a);
+		}
+		if (ret == IMI_OK)
+			ret = coordinators_of(txn, country, &coords, error_r);
+		for (guint i = 0; ret == IMI_OK && coords != NULL && i < coords->len; i++) {
+			struct user *u = g_ptr_array_index(coords, i);
+			struct authority *a = NULL;
+
+			if (store_authority_get(txn, u->authority, &a, NULL) == IMI_OK)
+				ret = digest_send(txn, env, country, val, a, u->email, 1,
+						  since_day, sent_r, error_r);
+			authority_free(&a);
+		}
+		if (coords != NULL)
+			g_ptr_array_free(coords, TRUE);
+		g_ptr_array_free(ids, TRUE);
+	}
+	if (ret == IMI_OK) {
+		char *detail = g_strdup_printf("since=%s sent=%u", since_day, *sent_r);
+		ret = store_audit(txn, "tick", NULL, "alert.digest", detail, error_r);
+		g_free(detail);
+	}
+	g_hash_table_destroy(w.by_country);
+	g_free(since_day);
+	return ret;
+}
+
+/* The digest timer exists once: its next time is kept in STORE_META. */
+static int digest_schedule(struct store_txn *txn, GKeyFile *kf, int64_t after, int force,
+			   char **error_r)
+{
+	char *period = g_key_file_get_string(kf, "Alerts", "DigestPeriod", NULL);
+	JsonObject *rec = NULL;
+	int64_t next;
+	int ret;
+
+	if (period == NULL || *period == '\0') {
+		g_free(period);
+		return IMI_OK;
+	}
+	ret = store_record_get(txn, STORE_META, DIGEST_KEY, STORE_GET_RMW, &rec, NULL);
+	if (ret == IMI_OK && !force) {
+		json_object_unref(rec);
+		g_free(period);
+		return IMI_OK;
+	}
+	if (rec != NULL)
+		json_object_unref(rec);
+	if (ret != IMI_OK && ret != IMI_NOTFOUND) {
+		g_free(period);
+		return store_record_get(txn, STORE_META, DIGEST_KEY, STORE_GET_RMW, &rec, error_r);
+	}
+	ret = policy_period_add(period, after, &next, error_r);
+	g_free(period);
+	if (ret != IMI_OK)
+		return ret;
+	rec = json_object_new();
+	json_object_set_int_member(rec, "v", STORE_SCHEMA_VERSION);
+	json_object_set_int_member(rec, "since", after);
+	json_object_set_int_member(rec, "next", next);
+	ret = store_record_put(txn, STORE_META, DIGEST_KEY, rec, 0, error_r);
+	json_object_unref(rec);
+	if (ret == IMI_OK)
+		ret = store_timer_set(txn, next, DIGEST_CASE, "alert-digest", error_r);
+	return ret;
+}
+
+static int digest_timer(struct store_txn *txn, struct request_env *env, int64_t when,
+			char **error_r)
+{
+	JsonObject *rec = NULL;
+	GKeyFile *kf = NULL;
+	unsigned sent = 0;
+	int64_t since;
+	int ret;
+
+	ret = store_record_get(txn, STORE_META, DIGEST_KEY, STORE_GET_RMW, &rec, NULL);
+	if (ret == IMI_NOTFOUND)
+		return IMI_OK;
+	if (ret != IMI_OK)
+		return store_record_get(txn, STORE_META, DIGEST_KEY, STORE_GET_RMW, &rec, error_r);
+	/* Only the timer the record names runs: a stale one does nothing. */
+	if (rec_int(rec, "next") != when) {
+		json_object_unref(rec);
+		return IMI_OK;
+	}
+	since = rec_int(rec, "since");
+	json_object_unref(rec);
+	if ((ret = rules_load(env->conf, &kf, error_r)) != IMI_OK)
+		return ret;
+	ret = alert_digest_run(txn, env, since, when, &sent, error_r);
+	/* The next period starts now: a tick that was late does not owe
+	 * several digests. */
+	if (ret == IMI_OK)
+		ret = digest_schedule(txn, kf, MAX(when, imi_now()), 1, error_r);
+	g_key_file_free(kf);
+	return ret;
+}
+
 /* ---- timers ---- */
 
 static int timer_take(JsonObject *c, int64_t when, const char *kind)
@@ -1569,6 +1881,8 @@ int alert_timer_run(struct store_txn *txn, struct request_env *env,
 
 	if ((ret = store_timer_clear(txn, when, case_id, kind, error_r)) != IMI_OK)
 		return ret;
+	if (strcmp(kind, "alert-digest") == 0)
+		return digest_timer(txn, env, when, error_r);
 	ret = store_record_get(txn, STORE_CASES, case_id, STORE_GET_RMW, &c, NULL);
 	if (ret == IMI_NOTFOUND)
 		return IMI_OK;

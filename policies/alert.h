@@ -92,7 +92,17 @@ int alert_inbound(struct store_txn *txn, struct request_env *env,
 		  const struct alert_step *step, struct alert_outcome *out,
 		  char **error_r);
 
-/* A due timer of an alert ("alert-close-reminder"). */
+/* Digests: to the alert post-boxes and coordinators of every country
+ * concerned, in their language, the alerts sent, rectified, flagged,
+ * withdrawn and closed in (since, until], and for coordinators those
+ * awaiting approval; ids and form titles only.  *sent_r: digests mailed.
+ * The first broadcast schedules the timer "alert-digest" every
+ * DigestPeriod of alerts.ini. */
+int alert_digest_run(struct store_txn *txn, struct request_env *env, int64_t since,
+		     int64_t until, unsigned *sent_r, char **error_r);
+
+/* A due timer of an alert ("alert-close-reminder") or the digest timer
+ * ("alert-digest"). */
 int alert_timer_run(struct store_txn *txn, struct request_env *env,
 		    int64_t when, const char *case_id, const char *kind,
 		    char **error_r);
