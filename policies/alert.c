@@ -45,8 +45,8 @@ static const struct {
 	{"NO", "norway"},
 };
 
-static int digest_schedule(struct store_txn *txn, GKeyFile *kf, int64_t after, int force,
-			   char **error_r);
+static int digest_schedule(struct store_txn *txn, GKeyFile *kf, int64_t since,
+			   int64_t after, int force, char **error_r);
 
 /* ---- small helpers ---- */
 
@@ -1244,7 +1244,7 @@ static int broadcast(struct store_txn *txn, struct request_env *env, GKeyFile *k
 	if (ret == IMI_OK)
 		ret = close_reminder_set(txn, kf, c, imi_now(), error_r);
 	if (ret == IMI_OK)
-		ret = digest_schedule(txn, kf, imi_now(), 0, error_r);
+		ret = digest_schedule(txn, kf, imi_now() - 1, imi_now(), 0, error_r);
 	if (ret == IMI_OK && unreached->len)
 		ret = store_audit(txn, "alert", rec_str(c, "id"), "alert.no-postbox",
 				  unreached->str + 1, error_r);
@@ -1781,9 +1781,11 @@ int alert_digest_run(struct store_txn *txn, struct request_env *env, int64_t sin
 	return ret;
 }
 
-/* The digest timer exists once: its next time is kept in STORE_META. */
-static int digest_schedule(struct store_txn *txn, GKeyFile *kf, int64_t after, int force,
-			   char **error_r)
+/* The digest timer exists once: its next time, a period after `after`,
+ * and the start of the period it covers (exclusive) are kept in
+ * STORE_META. */
+static int digest_schedule(struct store_txn *txn, GKeyFile *kf, int64_t since,
+			   int64_t after, int force, char **error_r)
 {
 	char *period = g_key_file_get_string(kf, "Alerts", "DigestPeriod", NULL);
 	JsonObject *rec = NULL;
@@ -1812,7 +1814,7 @@ static int digest_schedule(struct store_txn *txn, GKeyFile *kf, int64_t after, i
 		return ret;
 	rec = json_object_new();
 	json_object_set_int_member(rec, "v", STORE_SCHEMA_VERSION);
-	json_object_set_int_member(rec, "since", after);
+	json_object_set_int_member(rec, "since", since);
 	json_object_set_int_member(rec, "next", next);
 	ret = store_record_put(txn, STORE_META, DIGEST_KEY, rec, 0, error_r);
 	json_object_unref(rec);
@@ -1848,7 +1850,7 @@ static int digest_timer(struct store_txn *txn, struct request_env *env, int64_t 
 	/* The next period starts now: a tick that was late does not owe
 	 * several digests. */
 	if (ret == IMI_OK)
-		ret = digest_schedule(txn, kf, MAX(when, imi_now()), 1, error_r);
+		ret = digest_schedule(txn, kf, when, MAX(when, imi_now()), 1, error_r);
 	g_key_file_free(kf);
 	return ret;
 }
