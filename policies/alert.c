@@ -556,8 +556,8 @@ out:
 static int to_recipients(struct store_txn *txn, struct request_env *env, JsonObject *c,
 			 const struct qset *qset, JsonObject *answers,
 			 const struct authority *initiator, const char *key,
-			 int with_fields, const char *reason, const char *by_name,
-			 const char *by_country, char **error_r)
+			 int with_fields, const char *reason, const struct authority *by,
+			 char **error_r)
 {
 	JsonArray *rcpt = rec_array(c, "recipient_authorities");
 	char *today = day_text(imi_now());
@@ -578,8 +578,8 @@ static int to_recipients(struct store_txn *txn, struct request_env *env, JsonObj
 			struct catalog_arg args[] = {
 				{"case", rec_str(c, "id")},
 				{"title", qset_title(qset, lang_of(env, a))},
-				{"authority", by_name},
-				{"country", by_country},
+				{"authority", by != NULL ? name_of(by, lang_of(env, a)) : NULL},
+				{"country", by != NULL ? by->country : NULL},
 				{"date", today},
 				{"reason", redact ? "" : reason},
 				{NULL, NULL},
@@ -1200,6 +1200,22 @@ static void hide(JsonObject *c)
 	json_object_set_boolean_member(c, "visible", FALSE);
 }
 
+/* At the end of an alert: its data go out of sight now, and the
+ * retention policy's timers (run by request_timer_run, as for a request)
+ * delete what is left under its key: stored replies, outbox copies. */
+static int end_case(struct store_txn *txn, struct request_env *env, JsonObject *c,
+		    char **error_r)
+{
+	int64_t block, del;
+	int ret;
+
+	hide(c);
+	policy_retention_times(env->policy, rec_int(c, "closed_at"), &block, &del);
+	if (block > 0 && (ret = timer_add(txn, c, block, "retention-block", error_r)) != IMI_OK)
+		return ret;
+	return timer_add(txn, c, del, "retention-delete", error_r);
+}
+
 static int broadcast(struct store_txn *txn, struct request_env *env, GKeyFile *kf,
 		     JsonObject *c, const struct qset *qset, const struct authority *initiator,
 		     const char *extra_text, char **error_r)
@@ -1433,8 +1449,8 @@ int alert_inbound(struct store_txn *txn, struct request_env *env,
 		char *to = NULL;
 
 		state_set(c, d.next);
-		hide(c);
-		if ((ret = initiator_address(txn, c, ini, &to)) == IMI_OK) {
+		if ((ret = end_case(txn, env, c, error_r)) == IMI_OK &&
+		    (ret = initiator_address(txn, c, ini, &to)) == IMI_OK) {
 			const char *body[] = {"alert.rejected", NULL};
 			struct catalog_arg args[] = {
 				{"case", step->case_id}, {"country", sender->country},
@@ -1450,14 +1466,15 @@ int alert_inbound(struct store_txn *txn, struct request_env *env,
 		ret = seal_json(txn, c, "sealed_answers", all, error_r);
 		if (ret == IMI_OK)
 			ret = to_recipients(txn, env, c, qset, all, ini, "alert.rectified", 1,
-					    NULL, NULL, NULL, error_r);
+					    NULL, NULL, error_r);
 	} else if (strcmp(action, "withdraw") == 0) {
 		ret = timers_clear(txn, c, error_r);
 		state_set(c, d.next);
-		hide(c);
+		if (ret == IMI_OK)
+			ret = end_case(txn, env, c, error_r);
 		if (ret == IMI_OK)
 			ret = to_recipients(txn, env, c, qset, NULL, ini, "alert.withdrawn", 0,
-					    note, name_of(ini, "en"), ini->country, error_r);
+					    note, ini, error_r);
 	} else if (strcmp(action, "flag") == 0) {
 		const char *body[] = {"alert.flagged", NULL};
 		struct catalog_arg args[] = {
@@ -1472,7 +1489,7 @@ int alert_inbound(struct store_txn *txn, struct request_env *env,
 		state_set(c, d.next);
 		if (ret == IMI_OK)
 			ret = to_recipients(txn, env, c, qset, NULL, ini, "alert.closed", 0, NULL,
-					    name_of(sender, "en"), sender->country, error_r);
+					    sender, error_r);
 		if (ret == IMI_OK) {
 			const char *body[] = {"alert.closed", NULL};
 			struct catalog_arg args[] = {
@@ -1484,7 +1501,8 @@ int alert_inbound(struct store_txn *txn, struct request_env *env,
 			ret = notice(txn, env, c, step->case_id, ini, ini->postbox, "closed",
 				     "alert.subject", body, args, NULL, NULL, error_r);
 		}
-		hide(c);
+		if (ret == IMI_OK)
+			ret = end_case(txn, env, c, error_r);
 	} else if (strcmp(action, "forward") == 0) {
 		char *target = forward_target(txn, note);
 		struct authority *fa = NULL;

@@ -264,8 +264,13 @@ out=$(decoded "$(item imi@ec.europa.eu notice)")
 expect "the Commission is told of the closure" "$case3" "$out"
 out=$(decoded "$(item alertes@dgccrf.fr closed)")
 expect "the initiator is told of the closure" "$case3" "$out"
-before=$(count alert@bund.de reminder)
+before=$(imi audit | grep -c "alert\.close-reminder")
+expect "the close reminder was audited" '^[1-9]' "$before"
 imi tick --now "$(date -u -d '+400 days' +%Y-%m-%dT%H:%M:%S)" >/dev/null 2>&1
-expect "no close reminder after closure and withdrawal" "^$before\$" "$(count alert@bund.de reminder)"
+expect "no close reminder after closure and withdrawal" "^$before\$" "$(imi audit | grep -c "alert\.close-reminder")"
+for c in "$case_id" "$case2" "$case3"; do
+	expect "retention deleted what was left of $c (closed, withdrawn or rejected)" '^deleted$' "$(case_field "$c" retention)"
+done
+expect "no copy of an ended alert is left in the outbox" '^0$' "$(imi outbox list | grep -c "$case3")"
 
 exit $failed
