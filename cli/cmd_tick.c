@@ -64,7 +64,8 @@ static int tick_run_txn(struct store_txn *txn, void *ctx, char **error_r)
 
 	tk->purge = 0;
 	if (g_str_has_prefix(tk->current->kind, "alert-"))
-		return alert_timer_run(txn, tk->env, tk->current->when, tk->current->case_id, tk->current->kind, error_r);
+		return alert_timer_run(txn, tk->env, tk->current->when,
+				       tk->current->case_id, tk->current->kind, error_r);
 	return request_timer_run(txn, tk->env, tk->current->when,
 				 tk->current->case_id, tk->current->kind,
 				 &tk->purge, error_r);

@@ -31,8 +31,8 @@ imi user add --email s@a.fr --authority fr-a --role alert_sender,alert_coordinat
 	{ not_ok "directory"; exit 1; }
 imi request new --from-authority fr-a --to-authority de-b --qset pq-general \
 	--subject "Dr. $CANARY" --deadline 2099-12-31 >/dev/null || not_ok "request new"
-printf 'Q1: yes\nQ2: yes\nQ3: yes\nQ4: yes\nQ5: yes\nQ6: X\nQ8: DE\nQ9: y\nQ10: health\nQ11: z\nQ12: 2026-01-01\n' >form.txt
-imi alert new --from-authority fr-a --qset sd-alert --form form.txt --user s@a.fr >/dev/null ||
+printf 'Q1: yes\nQ2: yes\nQ3: yes\nQ4: yes\nQ5: yes\nQ6: X\nQ8: DE\nQ9: y\nQ10: health\nQ11: z\nQ12: 2026-01-01\n' >"$tmp/form.txt"
+imi alert new --from-authority fr-a --qset sd-alert --form "$tmp/form.txt" --user s@a.fr >/dev/null ||
 	not_ok "alert new"
 q=$(( ($(date -u +%-m) - 1) / 3 + 1 ))
 out=$(imi stats --format csv)
