@@ -61,5 +61,7 @@ int cmd_tick(struct cli *cli, int argc, char **argv);
 int cmd_outbox(struct cli *cli, int argc, char **argv);
 int cmd_inject(struct cli *cli, int argc, char **argv);
 int cmd_held(struct cli *cli, int argc, char **argv);
+int cmd_alert(struct cli *cli, int argc, char **argv);
+int cmd_stats(struct cli *cli, int argc, char **argv);
 
 #endif

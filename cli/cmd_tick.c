@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "policies/alert.h"
 #include "policies/request.h"
 
 #define TICK_MAX_TIMERS 10000 /* timers read per round */
@@ -62,6 +63,9 @@ static int tick_run_txn(struct store_txn *txn, void *ctx, char **error_r)
 	struct tick *tk = ctx;
 
 	tk->purge = 0;
+	if (g_str_has_prefix(tk->current->kind, "alert-"))
+		return alert_timer_run(txn, tk->env, tk->current->when,
+				       tk->current->case_id, tk->current->kind, error_r);
 	return request_timer_run(txn, tk->env, tk->current->when,
 				 tk->current->case_id, tk->current->kind,
 				 &tk->purge, error_r);

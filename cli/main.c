@@ -34,6 +34,8 @@ static const struct command commands[] = {
 	{"tick", cmd_tick, "run reminders and retention that are due"},
 	{"outbox", cmd_outbox, "list|show messages waiting to be sent"},
 	{"held", cmd_held, "list|show|release|discard the review queue"},
+	{"alert", cmd_alert, "new|form: send an alert (check list, approval, broadcast)"},
+	{"stats", cmd_stats, "requests per quarter and area, time to accept and answer"},
 	{"inject", cmd_inject, "process one message file as if delivered (tests)"},
 };
 

@@ -28,6 +28,7 @@
 #include "parser/spf.h"
 #include "parser/token.h"
 #include "parser/trim.h"
+#include "policies/alert.h"
 #include "policies/request.h"
 
 #define INBOUND_MAX_ADDRESSES 100   /* addresses looked at for a token */
@@ -438,6 +439,15 @@ static int inbound_step(struct store_txn *txn, struct inbound_run *r,
 						     error_r);
 		}
 		action = token_action(tok.action);
+		if (alert_case_is(txn, r->case_id)) { /* alerts: policies/alert.h */
+			struct alert_step as = {r->case_id, tok.action, user, msg, msgid};
+			struct alert_outcome ao = {0};
+
+			ret = alert_inbound(txn, r->env, &as, &ao, error_r);
+			r->verdict = ao.applied ? INBOUND_APPLIED : INBOUND_ANSWERED;
+			r->reason = ao.reason;
+			return ret;
+		}
 	} else {
 		/* No token: thread or subject tag names the case, and the
 		 * sender must confirm before anything is applied. */
