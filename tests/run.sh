@@ -17,7 +17,7 @@ export IMI_DATADIR=$PWD
 mkdir -p tests/tmp
 
 run_unit() {
-	local bin out p f vg=()
+	local bin out p f rc vg=()
 	for bin in "$BUILD"/tests/test_*; do
 		[ -x "$bin" ] || continue
 		[ "${VALGRIND:-0}" = 1 ] && vg=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99)
@@ -32,7 +32,7 @@ run_unit() {
 		fi
 		passed=$((passed + p))
 		failed=$((failed + f))
-		[ "$f" != 0 ] && failures+=("$(basename "$bin")")
+		[ "$f" != 0 ] && failures+=("$(basename "$bin")${vg:+ (valgrind)}")
 	done
 }
 
@@ -61,7 +61,17 @@ run_integration() {
 case "$what" in
 unit) run_unit ;;
 integration) run_integration ;;
-*) run_unit; run_integration ;;
+*)
+	run_unit
+	run_integration
+	# The unit tests once more under valgrind's memcheck (leaks, invalid
+	# reads), unless built with the sanitizers, which do that job.
+	# CHECK_VALGRIND=0 skips it for a quick run.
+	if [ "${SAN:-0}" != 1 ] && [ "${CHECK_VALGRIND:-1}" = 1 ]; then
+		echo "== unit tests under valgrind"
+		VALGRIND=1 run_unit
+	fi
+	;;
 esac
 
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
