@@ -126,6 +126,52 @@ run tick --now "$(date -u -d '+8 days' +%Y-%m-%dT%H:%M:%S)"
 run send --now "$(date -u -d '+8 days' +%Y-%m-%dT%H:%M:%S)"
 $MAIL show "$OUT" imi@aekno.example.de reminder 8
 
+say "An alert: the French market authority warns of a dangerous construction firm"
+run authority add --id fr-dgccrf --country FR --language fr --name "fr=DGCCRF" --name "en=Consumer protection authority" \
+	--area services --postbox alertes@dgccrf.example.fr --domain dgccrf.example.fr --alerts
+run authority add --id fr-sgae --country FR --language fr --name "fr=Coordination nationale IMI" \
+	--area services --postbox imi@sgae.example.fr --domain sgae.example.fr --alerts
+run authority update de-aekno --alerts --alert-postbox --area professional-qualifications,services
+run authority update eu-comm --alerts
+run user add --email anne.durand@dgccrf.example.fr --authority fr-dgccrf --role alert_sender
+run user add --email coordination@sgae.example.fr --authority fr-sgae --role alert_coordinator
+for d in dgccrf.example.fr sgae.example.fr; do
+	echo "mail._domainkey.$d v=DKIM1; k=rsa; p=$pub"
+done >>"$H/authorities-dkim.txt"
+alert_form() {
+	cat <<EOT
+Q1: yes
+Q2: yes
+Q3: yes
+Q4: ${1:-yes}
+Q5: yes
+Q6: Baufirma Rheinblick GmbH
+Q7: HRB 98765
+Q8: DE
+Q9: construction
+Q10: health
+Q11: Asbestos removed without protection on three sites near schools
+Q12: 2026-10-01
+EOT
+}
+alert_form no >"$H/alert-part.txt"
+note "-- a form with one criterion of the check list not ticked is refused, with the list:"
+run alert new --from-authority fr-dgccrf --qset sd-alert --form "$H/alert-part.txt" --user anne.durand@dgccrf.example.fr || true
+alert_form >"$H/alert-full.txt"
+ALERT=$(run alert new --from-authority fr-dgccrf --qset sd-alert --form "$H/alert-full.txt" --user anne.durand@dgccrf.example.fr | tail -n 1)
+note "alert $ALERT waits for the approval of France's alert coordinator (never straight abroad)"
+quiet send
+APPROVE=$($MAIL grep "$OUT" coordination@sgae.example.fr approval 'imi\+[a-z0-9.-]*\.approve\.[0-9]+\.[a-z2-7]+@[a-z.]+')
+printf 'From: Coordination IMI <coordination@sgae.example.fr>\nTo: %s\nSubject: APPROVE [%s]\nMessage-ID: <approve.%s@sgae.example.fr>\nDate: %s\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\nApprouvé.\n' \
+	"$APPROVE" "$ALERT" "$RANDOM" "$(date -R)" >"$H/approve.eml"
+sign "$H/approve.eml" sgae.example.fr >"$H/approve-signed.eml"
+deliver "$H/approve-signed.eml" "$APPROVE"
+run send
+note "-- the German alert post-box (country of establishment) gets the whole alert, in German:"
+$MAIL show "$OUT" imi@aekno.example.de alert 22
+note "-- the Commission's copy: every field marked personal removed:"
+$MAIL show "$OUT" imi@ec.example.eu alert 22
+
 say "Six months after closure: the personal data of $CASE are deleted"
 run tick --now "$(date -u -d '+6 months +2 days' +%Y-%m-%dT%H:%M:%S)"
 run case show "$CASE" | grep -E "^  (state|retention|deleted_at|sealed)" || true

@@ -4,6 +4,7 @@
   mail.py show MAILDIR TO KIND [LINES]   print the newest message to TO whose
                                          Message-ID names KIND, decoded
   mail.py replyto MAILDIR TO KIND        print its Reply-To address
+  mail.py grep MAILDIR TO KIND REGEX     print the first match of REGEX in its text
   mail.py outlook MAILDIR TO KIND FILE   write FILE: an Outlook-style reply
                                          (German, windows-1252, quoted-printable,
                                          top-posted above the quoted request)
@@ -51,6 +52,12 @@ def main():
             print("   " + line)
         if len(body) > lines:
             print("   [... %d more lines]" % (len(body) - lines))
+    elif cmd == "grep":
+        import re
+        found = re.search(sys.argv[5], text_of(m))
+        if found is None:
+            sys.exit("no match of %s" % sys.argv[5])
+        print(found.group(0))
     elif cmd == "replyto":
         print(m["Reply-To"].addresses[0].addr_spec)
     elif cmd == "outlook":
