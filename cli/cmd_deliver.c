@@ -45,15 +45,29 @@ static int deliver_read(int fd, int64_t max, GString *buf, char **error_r)
 	}
 }
 
+/* The outcome as --report prints it. */
+static const char *deliver_verdict(enum inbound_verdict v)
+{
+	static const char *const names[] = {
+		[INBOUND_APPLIED] = "applied", [INBOUND_ANSWERED] = "answered",
+		[INBOUND_HELD] = "held", [INBOUND_DUPLICATE] = "duplicate",
+		[INBOUND_IGNORED] = "ignored", [INBOUND_REJECT] = "reject",
+		[INBOUND_TEMPFAIL] = "tempfail", [INBOUND_TOOBIG] = "toobig",
+	};
+	return (unsigned)v < G_N_ELEMENTS(names) ? names[v] : "unknown";
+}
+
 int cmd_deliver(struct cli *cli, int argc, char **argv)
 {
 	char *sender = NULL, *client_ip = NULL, *helo = NULL, **recipients = NULL,
 	     *error = NULL;
+	gboolean report = FALSE;
 	GOptionEntry entries[] = {
 		{"sender", 0, 0, G_OPTION_ARG_STRING, &sender, "envelope sender (MAIL FROM); \"\" for a bounce", "ADDR"},
 		{"client-ip", 0, 0, G_OPTION_ARG_STRING, &client_ip, "address of the SMTP client (SPF)", "IP"},
 		{"helo", 0, 0, G_OPTION_ARG_STRING, &helo, "HELO/EHLO name of the SMTP client", "NAME"},
 		{"recipient", 0, 0, G_OPTION_ARG_STRING_ARRAY, &recipients, "envelope recipient (repeatable)", "ADDR"},
+		{"report", 0, 0, G_OPTION_ARG_NONE, &report, "print the outcome: verdict, case, reason (one line)", NULL},
 		{NULL, 0, 0, 0, NULL, NULL, NULL}};
 	GOptionContext *ctx = g_option_context_new("- take one message on stdin into the store");
 	struct inbound_envelope envelope = {0};
@@ -107,6 +121,10 @@ int cmd_deliver(struct cli *cli, int argc, char **argv)
 	else
 		log_info(result.case_id, "deliver: %s (%s)", answer_kind_name(answer.kind),
 			 result.reason != NULL ? result.reason : "");
+	if (report && status == IMI_OK)
+		printf("%s\t%s\t%s\n", deliver_verdict(result.verdict),
+		       result.case_id != NULL ? result.case_id : "-",
+		       result.reason != NULL ? result.reason : "");
 	if (answer.kind != ANSWER_ACCEPT)
 		fprintf(stderr, "imi: %s %s %s\n", answer.rcode, answer.xcode, answer.text);
 	ret = answer.exit_code;
