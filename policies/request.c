@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "templates/lang.h"
 #include "templates/qset_store.h"
 #include "templates/render.h"
 
@@ -449,11 +450,14 @@ static int timers_schedule(struct store_txn *txn, struct request_env *env,
 	if ((ret = timers_clear(txn, case_obj, "reminder:", error_r)) != IMI_OK)
 		return ret;
 	if (policy_state_closed(env->policy, state)) {
-		int64_t block, del, closed = rec_int(case_obj, "closed_at");
+		int64_t block, notice, del, closed = rec_int(case_obj, "closed_at");
 
-		policy_retention_times(env->policy, closed, &block, &del);
+		policy_retention_times(env->policy, closed, &block, &notice, &del);
 		if (block > 0 && (ret = timer_add(txn, case_obj, block,
 						  "retention-block", error_r)) != IMI_OK)
+			return ret;
+		if (notice > 0 && (ret = timer_add(txn, case_obj, notice,
+						   "retention-notice", error_r)) != IMI_OK)
 			return ret;
 		return timer_add(txn, case_obj, del, "retention-delete", error_r);
 	}
@@ -1146,6 +1150,47 @@ static int retention_delete(struct store_txn *txn, JsonObject *c, char **error_r
 	return ret;
 }
 
+/* Tells both parties of the coming (body deletion.notice-before, date of
+ * deletion) or done deletion (deletion.done, today).  The notice names the
+ * case and nothing personal; after deletion it cannot be sealed with the
+ * case key any more, and does not need to be. */
+static int retention_tell(struct store_txn *txn, struct request_env *env,
+			  JsonObject *c, const char *body_key, int64_t date,
+			  char **error_r)
+{
+	static const char *const parties[] = {"requester", "responder"};
+	char *day = day_text(date);
+	int ret = IMI_OK;
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(parties) && ret == IMI_OK; i++) {
+		struct authority *a = NULL;
+		const char *body[] = {body_key, NULL};
+		char *written = lang_format_date(day, rec_str(c, i == 0 ? "requester_lang"
+									 : "responder_lang"));
+		struct catalog_arg args[] = {
+			{"case", rec_str(c, "id")},
+			{"date", written != NULL ? written : day},
+			{NULL, NULL},
+		};
+
+		ret = store_authority_get(txn, rec_str(c, parties[i]), &a, NULL);
+		if (ret == IMI_NOTFOUND) {
+			ret = IMI_OK; /* removed from the directory: nobody to tell */
+			continue;
+		}
+		if (ret != IMI_OK)
+			ret = store_authority_get(txn, rec_str(c, parties[i]), &a, error_r);
+		if (ret == IMI_OK && a->postbox != NULL && !a->disabled)
+			ret = mail_notice(txn, env, NULL, rec_str(c, "id"), a, a->postbox,
+					  "deletion", "deletion.subject", body, args, NULL,
+					  NULL, error_r);
+		authority_free(&a);
+		g_free(written);
+	}
+	g_free(day);
+	return ret;
+}
+
 int request_timer_run(struct store_txn *txn, struct request_env *env,
 		      int64_t when, const char *case_id, const char *kind,
 		      int *purge_r, char **error_r)
@@ -1177,8 +1222,23 @@ int request_timer_run(struct store_txn *txn, struct request_env *env,
 		if (g_strcmp0(rec_str(c, "retention"), "") == 0)
 			json_object_set_string_member(c, "retention", "blocked");
 		ret = store_audit(txn, "tick", case_id, "retention.block", NULL, error_r);
+	} else if (strcmp(kind, "retention-notice") == 0) {
+		JsonArray *timers = json_object_get_array_member(c, "timers");
+		int64_t del = 0;
+
+		for (guint i = 0; i < json_array_get_length(timers); i++) {
+			JsonObject *t = json_array_get_object_element(timers, i);
+			if (g_strcmp0(rec_str(t, "kind"), "retention-delete") == 0)
+				del = rec_int(t, "when");
+		}
+		if (del > 0)
+			ret = retention_tell(txn, env, c, "deletion.notice-before", del, error_r);
+		if (ret == IMI_OK)
+			ret = store_audit(txn, "tick", case_id, "retention.notice", NULL, error_r);
 	} else if (strcmp(kind, "retention-delete") == 0) {
 		ret = retention_delete(txn, c, error_r);
+		if (ret == IMI_OK)
+			ret = retention_tell(txn, env, c, "deletion.done", imi_now(), error_r);
 		if (ret == IMI_OK) {
 			json_object_set_string_member(c, "retention", "deleted");
 			json_object_set_int_member(c, "deleted_at", imi_now());

@@ -256,12 +256,23 @@ expect "an answer to a closed case is refused" '^answered.*refused: closed' "$ou
 # ---- retention ------------------------------------------------------------------------
 out=$(imi tick --now "$(date -u -d '+5 months' +%Y-%m-%dT%H:%M:%S)")
 expect "five months after closure nothing is deleted" '^  sealed_subject: ' "$(imi case show "$case_id")"
+out=$(imi tick --now "$(date -u -d '+6 months -7 days' +%Y-%m-%dT%H:%M:%S)")
+expect "two weeks before deletion the notice timer runs" '1 timer\(s\) run, 0 failed' "$out"
+expect "the requester is told of the coming deletion, in French" "$case_id.*effacées du système le [0-9]+ [a-zéû]+ [0-9]{4}" \
+	"$(decoded "$(item imi@cnom.fr deletion)" | tr '\n' ' ')"
+expect "the responder is told of the coming deletion, in German" "$case_id.*gelöscht" \
+	"$(decoded "$(item imi@aek.de deletion)" | tr '\n' ' ')"
+expect "personal data still there before the deletion date" '^  sealed_subject: ' "$(imi case show "$case_id")"
 out=$(imi tick --now "$(date -u -d '+6 months +2 days' +%Y-%m-%dT%H:%M:%S)")
 expect "six months after closure the retention timer runs" '[1-9][0-9]* timer\(s\) run, 0 failed' "$out"
 show=$(imi case show "$case_id")
 refute "no sealed member remains in the case" 'sealed_' "$show"
 expect "case says its data were deleted" '^  retention: deleted' "$show"
-refute "no outbox item of the case remains" "$case_id" "$(imi outbox list)"
+refute "no outbox item sealed with the case key remains" "^[0-9]+[[:space:]]$case_id" "$(imi outbox list)"
+expect "both parties are told before and after: four deletion notices" '^4$' \
+	"$(imi outbox list | grep -c '^[0-9]*[[:space:]][[:space:]]*queued.*deletion\.')"
+expect "the requester is told the data were deleted, in French" "ont été définitivement effacées" \
+	"$(decoded "$(item imi@cnom.fr deletion)" | tr '\n' ' ')"
 expect "the deletion is audited" 'retention\.delete' "$(imi audit --case "$case_id")"
 if grep -ra -- "$CANARY" "$H" >/dev/null; then not_ok "subject canary still found under the home directory"
 else ok "subject canary found nowhere under the home directory"; fi
