@@ -355,6 +355,23 @@ static int mail_notice(struct store_txn *txn, struct request_env *env,
 		msgid = g_strdup_printf("%s.%s@%s", kind, rnd, env->conf->service_domain);
 		g_free(rnd);
 	}
+	/* A %{date} is written as the recipient's language writes dates. */
+	GArray *local_args = g_array_new(TRUE, TRUE, sizeof(struct catalog_arg));
+	GPtrArray *dates = g_ptr_array_new_with_free_func(g_free);
+
+	for (unsigned i = 0; args != NULL && args[i].name != NULL; i++) {
+		struct catalog_arg a = args[i];
+
+		if (strcmp(a.name, "date") == 0 && a.value != NULL) {
+			char *w = lang_format_date(a.value, case_lang(env, authority));
+			if (w != NULL) {
+				g_ptr_array_add(dates, w);
+				a.value = w;
+			}
+		}
+		g_array_append_val(local_args, a);
+	}
+	args = (const struct catalog_arg *)(void *)local_args->data;
 	if (ret == IMI_OK) {
 		memset(&rn, 0, sizeof(rn));
 		envelope_fill(env, &rn.env, from, to, reply, msgid, in_reply_to);
@@ -376,6 +393,8 @@ static int mail_notice(struct store_txn *txn, struct request_env *env,
 	g_free(reply);
 	g_free(msgid);
 	g_free(from);
+	g_array_free(local_args, TRUE);
+	g_ptr_array_free(dates, TRUE);
 	return ret;
 }
 
@@ -1165,11 +1184,9 @@ static int retention_tell(struct store_txn *txn, struct request_env *env,
 	for (unsigned i = 0; i < G_N_ELEMENTS(parties) && ret == IMI_OK; i++) {
 		struct authority *a = NULL;
 		const char *body[] = {body_key, NULL};
-		char *written = lang_format_date(day, rec_str(c, i == 0 ? "requester_lang"
-									 : "responder_lang"));
 		struct catalog_arg args[] = {
 			{"case", rec_str(c, "id")},
-			{"date", written != NULL ? written : day},
+			{"date", day},
 			{NULL, NULL},
 		};
 
@@ -1185,7 +1202,6 @@ static int retention_tell(struct store_txn *txn, struct request_env *env,
 					  "deletion", "deletion.subject", body, args, NULL,
 					  NULL, error_r);
 		authority_free(&a);
-		g_free(written);
 	}
 	g_free(day);
 	return ret;

@@ -205,6 +205,7 @@ expect "confirmation says what is missing" 'Pflichtfragen.*Q6' "$conf"
 st=$(decoded "$(item imi@cnom.fr status)")
 expect "requester gets the answers in French" "^Q2\\. Num.ro d'enregistrement" "$st"
 expect "requester gets the answer values" '^ +12345$' "$st"
+expect "dates in notices are written as French writes them" 'au [0-9]+ [a-zéû]+ [0-9]{4}' "$st"
 expect "yes/no answers are shown in the responder's words" '^Q4: ja$' "$conf"
 expect "yes/no answers are shown in the requester's words" '^ +non$' "$st"
 out=$(inject answer.eml "$reply_de")
