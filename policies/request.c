@@ -272,8 +272,10 @@ static int mail_request(struct store_txn *txn, struct request_env *env,
 {
 	const char *case_id = rec_str(case_obj, "id");
 	const char *lang = case_lang(env, responder);
-	static const char *const actions[] = {"accept", "withdraw", "forward", NULL};
-	char *addr[3] = {NULL, NULL, NULL}, *reply = NULL, *msgid = NULL;
+	/* Withdrawing is the requester's step: the responder is offered
+	 * accepting and forwarding only. */
+	static const char *const offered[] = {"accept", "forward", NULL};
+	char *addr[2] = {NULL, NULL}, *reply = NULL, *msgid = NULL;
 	char *from = g_strdup_printf("%s@%s", env->conf->service_local,
 				     env->conf->service_domain);
 	char *subject = unseal_member(txn, case_obj, "sealed_subject");
@@ -287,13 +289,9 @@ static int mail_request(struct store_txn *txn, struct request_env *env,
 		goto out;
 	if ((ret = reply_address(env, case_id, responder->id, "reply", &reply, error_r)) != IMI_OK ||
 	    (ret = reply_address(env, case_id, responder->id, "accept", &addr[0], error_r)) != IMI_OK ||
-	    (ret = reply_address(env, case_id, requester->id, "withdraw", &addr[1], error_r)) != IMI_OK ||
-	    (ret = reply_address(env, case_id, responder->id, "forward", &addr[2], error_r)) != IMI_OK)
+	    (ret = reply_address(env, case_id, responder->id, "forward", &addr[1], error_r)) != IMI_OK)
 		goto out;
-	/* Withdrawing is the requester's step: the responder sees no
-	 * withdraw link (its token would be for the wrong authority). */
-	const char *const offered[] = {actions[0], actions[2], NULL};
-	const char *const offered_addr[] = {addr[0], addr[2], NULL};
+	const char *const offered_addr[] = {addr[0], addr[1], NULL};
 	msgid = next_message_id(env, case_obj, "request");
 	memset(&rr, 0, sizeof(rr));
 	envelope_fill(env, &rr.env, from, responder->postbox, reply, msgid, NULL);
@@ -319,7 +317,7 @@ out:
 		memset(subject, 0, strlen(subject));
 	g_free(subject);
 	qset_free(&qset);
-	for (unsigned i = 0; i < 3; i++)
+	for (unsigned i = 0; i < G_N_ELEMENTS(addr); i++)
 		g_free(addr[i]);
 	g_free(reply);
 	g_free(msgid);
@@ -649,6 +647,31 @@ int request_create(struct store_txn *txn, struct request_env *env,
 	history_add(c, "create", req->id, rec_str(c, "state"));
 	if ((ret = mail_request(txn, env, c, req, resp, error_r)) != IMI_OK)
 		goto out;
+	/* The requester learns the case id and gets a reply address for its
+	 * own steps (WITHDRAW). */
+	if (req->postbox != NULL && imi_email_valid(req->postbox)) {
+		struct qset *qset = NULL;
+		char *today = day_text(now);
+		const char *body[] = {"status.body", NULL};
+
+		ret = request_qset(txn, c, &qset, error_r);
+		if (ret == IMI_OK) {
+			struct catalog_arg args[] = {
+				{"case", case_id},
+				{"title", qset_title(qset, case_lang(env, req))},
+				{"date", today},
+				{"status", rec_str(c, "state")},
+				{NULL, NULL},
+			};
+			ret = mail_notice(txn, env, c, case_id, req,
+					  in->user != NULL ? in->user : req->postbox, "status",
+					  "status.subject", body, args, NULL, NULL, error_r);
+		}
+		qset_free(&qset);
+		g_free(today);
+		if (ret != IMI_OK)
+			goto out;
+	}
 	if ((ret = timers_schedule(txn, env, c, now, error_r)) != IMI_OK)
 		goto out;
 	detail = g_strdup_printf("to=%s qset=%s deadline=%s", resp->id, in->qset_id, deadline);

@@ -94,7 +94,10 @@ expect "request is marked auto-generated" '^Auto-Submitted: auto-generated' "$ou
 expect "request has a stable Message-ID" "^Message-Id: <$case_id\\.1\\.request@" "$out"
 expect "request shows the deadline in German" '31\. Dezember 2099' "$out"
 reply_de=$(printf '%s\n' "$out" | sed -n 's/^Reply-To: //p')
-raw=$(imi outbox show "$req")
+out=$(decoded "$(item anne@cnom.fr status)")
+expect "the requesting user gets the case id and a reply address, in French" \
+	"^Subject: Dossier \\[$case_id\\]" "$out"
+expect "the requesting user's copy has its own token" '^Reply-To: imi\+' "$out"
 refute "subject is not in the outbox record in clear" "$CANARY" "$(strings "$H"/db/*.db 2>/dev/null)"
 
 # ---- reminders ------------------------------------------------------------------
