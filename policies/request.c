@@ -924,8 +924,11 @@ int request_apply(struct store_txn *txn, struct request_env *env,
 		goto out;
 	}
 	if (!d.allowed) {
-		char *why = g_strdup_printf("%s (%s, %s)", step->action, d.party_needed,
-					    d.role_needed);
+		char *why = strcmp(d.refusal, "wrong-state") == 0
+			? g_strdup_printf("%s is not possible while the case is %s",
+					  step->action, rec_str(c, "state"))
+			: g_strdup_printf("%s is for the %s's %s", step->action,
+					  d.party_needed, d.role_needed);
 		ret = refuse(txn, env, c, step, sender, d.refusal, why, out, error_r);
 		g_free(why);
 		goto out;
