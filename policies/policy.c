@@ -32,6 +32,7 @@ struct policy {
 	GPtrArray *reminders; /* struct policy_reminder * */
 	char *block;          /* period after closure, or NULL */
 	char *delete;         /* period after closure */
+	char *notice;         /* period before deletion for the notice, or NULL */
 };
 
 const char *policy_party_name(enum policy_party party)
@@ -83,6 +84,7 @@ void policy_free(struct policy **policy)
 	g_ptr_array_free(p->reminders, TRUE);
 	g_free(p->block);
 	g_free(p->delete);
+	g_free(p->notice);
 	g_free(p);
 	*policy = NULL;
 }
@@ -112,8 +114,8 @@ static int period_parse(const char *period, int64_t *count_r, char *unit_r)
 	return 1;
 }
 
-int policy_period_add(const char *period, int64_t t, int64_t *result_r,
-		      char **error_r)
+static int period_move(const char *period, int64_t t, int sign, int64_t *result_r,
+		       char **error_r)
 {
 	GDateTime *dt, *moved;
 	int64_t n;
@@ -126,6 +128,7 @@ int policy_period_add(const char *period, int64_t t, int64_t *result_r,
 	dt = g_date_time_new_from_unix_utc(t);
 	if (dt == NULL)
 		return imi_fail(error_r, IMI_INVALID, "policy: time out of range");
+	n *= sign;
 	switch (unit) {
 	case 'd':
 		moved = g_date_time_add_days(dt, (gint)n);
@@ -146,6 +149,18 @@ int policy_period_add(const char *period, int64_t t, int64_t *result_r,
 	*result_r = g_date_time_to_unix(moved);
 	g_date_time_unref(moved);
 	return IMI_OK;
+}
+
+int policy_period_add(const char *period, int64_t t, int64_t *result_r,
+		      char **error_r)
+{
+	return period_move(period, t, 1, result_r, error_r);
+}
+
+int policy_period_sub(const char *period, int64_t t, int64_t *result_r,
+		      char **error_r)
+{
+	return period_move(period, t, -1, result_r, error_r);
 }
 
 static GKeyFile *policy_read(const char *path, char **error_r)
@@ -382,11 +397,13 @@ int policy_load(const char *rules_dir, const char *retention,
 	}
 	p->block = kf_string(kf, "Retention", "Block");
 	p->delete = kf_string(kf, "Retention", "Delete");
+	p->notice = kf_string(kf, "Retention", "Notice");
 	g_key_file_free(kf);
 	if (p->delete == NULL)
 		ret = imi_fail(error_r, IMI_INVALID,
 			       "policy: %s: [Retention] Delete missing", file);
-	else if ((ret = period_check(p->delete, file, error_r)) == IMI_OK)
+	else if ((ret = period_check(p->delete, file, error_r)) == IMI_OK &&
+		 (ret = period_check(p->notice, file, error_r)) == IMI_OK)
 		ret = period_check(p->block, file, error_r);
 	g_free(file);
 	if (ret != IMI_OK) {
@@ -520,11 +537,17 @@ int policy_reminder_next(const struct policy *policy, const char *state,
 }
 
 void policy_retention_times(const struct policy *policy, int64_t closed_at,
-			    int64_t *block_r, int64_t *delete_r)
+			    int64_t *block_r, int64_t *notice_r, int64_t *delete_r)
 {
 	*block_r = 0;
 	if (policy->block != NULL)
 		policy_period_add(policy->block, closed_at, block_r, NULL);
 	*delete_r = closed_at;
 	policy_period_add(policy->delete, closed_at, delete_r, NULL);
+	*notice_r = 0;
+	/* A notice is worth sending only after closure. */
+	if (policy->notice != NULL &&
+	    policy_period_sub(policy->notice, *delete_r, notice_r, NULL) == IMI_OK &&
+	    *notice_r <= closed_at)
+		*notice_r = 0;
 }

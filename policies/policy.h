@@ -94,13 +94,17 @@ int policy_reminder_next(const struct policy *policy, const char *state,
 			 struct policy_reminder_due *due_r);
 
 /* Retention after closure at closed_at: *block_r (0 when the policy blocks
- * nothing separately) and *delete_r. */
+ * nothing separately), *notice_r (when the parties are told of the coming
+ * deletion; 0: never) and *delete_r. */
 void policy_retention_times(const struct policy *policy, int64_t closed_at,
-			    int64_t *block_r, int64_t *delete_r);
+			    int64_t *block_r, int64_t *notice_r, int64_t *delete_r);
 
 /* A period ("14d", "2w", "6m", "3y") added to t (UTC calendar).  IMI_INVALID
  * for a malformed period. */
 int policy_period_add(const char *period, int64_t t, int64_t *result_r,
+		      char **error_r);
+/* The same period taken away from t. */
+int policy_period_sub(const char *period, int64_t t, int64_t *result_r,
 		      char **error_r);
 
 #endif

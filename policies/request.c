@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "templates/lang.h"
 #include "templates/qset_store.h"
 #include "templates/render.h"
 
@@ -271,8 +272,10 @@ static int mail_request(struct store_txn *txn, struct request_env *env,
 {
 	const char *case_id = rec_str(case_obj, "id");
 	const char *lang = case_lang(env, responder);
-	static const char *const actions[] = {"accept", "withdraw", "forward", NULL};
-	char *addr[3] = {NULL, NULL, NULL}, *reply = NULL, *msgid = NULL;
+	/* Withdrawing is the requester's step: the responder is offered
+	 * accepting and forwarding only. */
+	static const char *const offered[] = {"accept", "forward", NULL};
+	char *addr[2] = {NULL, NULL}, *reply = NULL, *msgid = NULL;
 	char *from = g_strdup_printf("%s@%s", env->conf->service_local,
 				     env->conf->service_domain);
 	char *subject = unseal_member(txn, case_obj, "sealed_subject");
@@ -286,13 +289,9 @@ static int mail_request(struct store_txn *txn, struct request_env *env,
 		goto out;
 	if ((ret = reply_address(env, case_id, responder->id, "reply", &reply, error_r)) != IMI_OK ||
 	    (ret = reply_address(env, case_id, responder->id, "accept", &addr[0], error_r)) != IMI_OK ||
-	    (ret = reply_address(env, case_id, requester->id, "withdraw", &addr[1], error_r)) != IMI_OK ||
-	    (ret = reply_address(env, case_id, responder->id, "forward", &addr[2], error_r)) != IMI_OK)
+	    (ret = reply_address(env, case_id, responder->id, "forward", &addr[1], error_r)) != IMI_OK)
 		goto out;
-	/* Withdrawing is the requester's step: the responder sees no
-	 * withdraw link (its token would be for the wrong authority). */
-	const char *const offered[] = {actions[0], actions[2], NULL};
-	const char *const offered_addr[] = {addr[0], addr[2], NULL};
+	const char *const offered_addr[] = {addr[0], addr[1], NULL};
 	msgid = next_message_id(env, case_obj, "request");
 	memset(&rr, 0, sizeof(rr));
 	envelope_fill(env, &rr.env, from, responder->postbox, reply, msgid, NULL);
@@ -318,7 +317,7 @@ out:
 		memset(subject, 0, strlen(subject));
 	g_free(subject);
 	qset_free(&qset);
-	for (unsigned i = 0; i < 3; i++)
+	for (unsigned i = 0; i < G_N_ELEMENTS(addr); i++)
 		g_free(addr[i]);
 	g_free(reply);
 	g_free(msgid);
@@ -354,6 +353,23 @@ static int mail_notice(struct store_txn *txn, struct request_env *env,
 		msgid = g_strdup_printf("%s.%s@%s", kind, rnd, env->conf->service_domain);
 		g_free(rnd);
 	}
+	/* A %{date} is written as the recipient's language writes dates. */
+	GArray *local_args = g_array_new(TRUE, TRUE, sizeof(struct catalog_arg));
+	GPtrArray *dates = g_ptr_array_new_with_free_func(g_free);
+
+	for (unsigned i = 0; args != NULL && args[i].name != NULL; i++) {
+		struct catalog_arg a = args[i];
+
+		if (strcmp(a.name, "date") == 0 && a.value != NULL) {
+			char *w = lang_format_date(a.value, case_lang(env, authority));
+			if (w != NULL) {
+				g_ptr_array_add(dates, w);
+				a.value = w;
+			}
+		}
+		g_array_append_val(local_args, a);
+	}
+	args = (const struct catalog_arg *)(void *)local_args->data;
 	if (ret == IMI_OK) {
 		memset(&rn, 0, sizeof(rn));
 		envelope_fill(env, &rn.env, from, to, reply, msgid, in_reply_to);
@@ -375,6 +391,8 @@ static int mail_notice(struct store_txn *txn, struct request_env *env,
 	g_free(reply);
 	g_free(msgid);
 	g_free(from);
+	g_array_free(local_args, TRUE);
+	g_ptr_array_free(dates, TRUE);
 	return ret;
 }
 
@@ -449,11 +467,14 @@ static int timers_schedule(struct store_txn *txn, struct request_env *env,
 	if ((ret = timers_clear(txn, case_obj, "reminder:", error_r)) != IMI_OK)
 		return ret;
 	if (policy_state_closed(env->policy, state)) {
-		int64_t block, del, closed = rec_int(case_obj, "closed_at");
+		int64_t block, notice, del, closed = rec_int(case_obj, "closed_at");
 
-		policy_retention_times(env->policy, closed, &block, &del);
+		policy_retention_times(env->policy, closed, &block, &notice, &del);
 		if (block > 0 && (ret = timer_add(txn, case_obj, block,
 						  "retention-block", error_r)) != IMI_OK)
+			return ret;
+		if (notice > 0 && (ret = timer_add(txn, case_obj, notice,
+						   "retention-notice", error_r)) != IMI_OK)
 			return ret;
 		return timer_add(txn, case_obj, del, "retention-delete", error_r);
 	}
@@ -626,6 +647,31 @@ int request_create(struct store_txn *txn, struct request_env *env,
 	history_add(c, "create", req->id, rec_str(c, "state"));
 	if ((ret = mail_request(txn, env, c, req, resp, error_r)) != IMI_OK)
 		goto out;
+	/* The requester learns the case id and gets a reply address for its
+	 * own steps (WITHDRAW). */
+	if (req->postbox != NULL && imi_email_valid(req->postbox)) {
+		struct qset *qset = NULL;
+		char *today = day_text(now);
+		const char *body[] = {"status.body", NULL};
+
+		ret = request_qset(txn, c, &qset, error_r);
+		if (ret == IMI_OK) {
+			struct catalog_arg args[] = {
+				{"case", case_id},
+				{"title", qset_title(qset, case_lang(env, req))},
+				{"date", today},
+				{"status", rec_str(c, "state")},
+				{NULL, NULL},
+			};
+			ret = mail_notice(txn, env, c, case_id, req,
+					  in->user != NULL ? in->user : req->postbox, "status",
+					  "status.subject", body, args, NULL, NULL, error_r);
+		}
+		qset_free(&qset);
+		g_free(today);
+		if (ret != IMI_OK)
+			goto out;
+	}
 	if ((ret = timers_schedule(txn, env, c, now, error_r)) != IMI_OK)
 		goto out;
 	detail = g_strdup_printf("to=%s qset=%s deadline=%s", resp->id, in->qset_id, deadline);
@@ -878,8 +924,11 @@ int request_apply(struct store_txn *txn, struct request_env *env,
 		goto out;
 	}
 	if (!d.allowed) {
-		char *why = g_strdup_printf("%s (%s, %s)", step->action, d.party_needed,
-					    d.role_needed);
+		char *why = strcmp(d.refusal, "wrong-state") == 0
+			? g_strdup_printf("%s is not possible while the case is %s",
+					  step->action, rec_str(c, "state"))
+			: g_strdup_printf("%s is for the %s's %s", step->action,
+					  d.party_needed, d.role_needed);
 		ret = refuse(txn, env, c, step, sender, d.refusal, why, out, error_r);
 		g_free(why);
 		goto out;
@@ -1146,6 +1195,44 @@ static int retention_delete(struct store_txn *txn, JsonObject *c, char **error_r
 	return ret;
 }
 
+/* Tells both parties of the coming (body deletion.notice-before, date of
+ * deletion) or done deletion (deletion.done, today).  The notice names the
+ * case and nothing personal; after deletion it cannot be sealed with the
+ * case key any more, and does not need to be. */
+static int retention_tell(struct store_txn *txn, struct request_env *env,
+			  JsonObject *c, const char *body_key, int64_t date,
+			  char **error_r)
+{
+	static const char *const parties[] = {"requester", "responder"};
+	char *day = day_text(date);
+	int ret = IMI_OK;
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(parties) && ret == IMI_OK; i++) {
+		struct authority *a = NULL;
+		const char *body[] = {body_key, NULL};
+		struct catalog_arg args[] = {
+			{"case", rec_str(c, "id")},
+			{"date", day},
+			{NULL, NULL},
+		};
+
+		ret = store_authority_get(txn, rec_str(c, parties[i]), &a, NULL);
+		if (ret == IMI_NOTFOUND) {
+			ret = IMI_OK; /* removed from the directory: nobody to tell */
+			continue;
+		}
+		if (ret != IMI_OK)
+			ret = store_authority_get(txn, rec_str(c, parties[i]), &a, error_r);
+		if (ret == IMI_OK && a->postbox != NULL && !a->disabled)
+			ret = mail_notice(txn, env, NULL, rec_str(c, "id"), a, a->postbox,
+					  "deletion", "deletion.subject", body, args, NULL,
+					  NULL, error_r);
+		authority_free(&a);
+	}
+	g_free(day);
+	return ret;
+}
+
 int request_timer_run(struct store_txn *txn, struct request_env *env,
 		      int64_t when, const char *case_id, const char *kind,
 		      int *purge_r, char **error_r)
@@ -1177,8 +1264,23 @@ int request_timer_run(struct store_txn *txn, struct request_env *env,
 		if (g_strcmp0(rec_str(c, "retention"), "") == 0)
 			json_object_set_string_member(c, "retention", "blocked");
 		ret = store_audit(txn, "tick", case_id, "retention.block", NULL, error_r);
+	} else if (strcmp(kind, "retention-notice") == 0) {
+		JsonArray *timers = json_object_get_array_member(c, "timers");
+		int64_t del = 0;
+
+		for (guint i = 0; i < json_array_get_length(timers); i++) {
+			JsonObject *t = json_array_get_object_element(timers, i);
+			if (g_strcmp0(rec_str(t, "kind"), "retention-delete") == 0)
+				del = rec_int(t, "when");
+		}
+		if (del > 0)
+			ret = retention_tell(txn, env, c, "deletion.notice-before", del, error_r);
+		if (ret == IMI_OK)
+			ret = store_audit(txn, "tick", case_id, "retention.notice", NULL, error_r);
 	} else if (strcmp(kind, "retention-delete") == 0) {
 		ret = retention_delete(txn, c, error_r);
+		if (ret == IMI_OK)
+			ret = retention_tell(txn, env, c, "deletion.done", imi_now(), error_r);
 		if (ret == IMI_OK) {
 			json_object_set_string_member(c, "retention", "deleted");
 			json_object_set_int_member(c, "deleted_at", imi_now());

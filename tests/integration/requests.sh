@@ -94,7 +94,10 @@ expect "request is marked auto-generated" '^Auto-Submitted: auto-generated' "$ou
 expect "request has a stable Message-ID" "^Message-Id: <$case_id\\.1\\.request@" "$out"
 expect "request shows the deadline in German" '31\. Dezember 2099' "$out"
 reply_de=$(printf '%s\n' "$out" | sed -n 's/^Reply-To: //p')
-raw=$(imi outbox show "$req")
+out=$(decoded "$(item anne@cnom.fr status)")
+expect "the requesting user gets the case id and a reply address, in French" \
+	"^Subject: Dossier \\[$case_id\\]" "$out"
+expect "the requesting user's copy has its own token" '^Reply-To: imi\+' "$out"
 refute "subject is not in the outbox record in clear" "$CANARY" "$(strings "$H"/db/*.db 2>/dev/null)"
 
 # ---- reminders ------------------------------------------------------------------
@@ -205,6 +208,7 @@ expect "confirmation says what is missing" 'Pflichtfragen.*Q6' "$conf"
 st=$(decoded "$(item imi@cnom.fr status)")
 expect "requester gets the answers in French" "^Q2\\. Num.ro d'enregistrement" "$st"
 expect "requester gets the answer values" '^ +12345$' "$st"
+expect "dates in notices are written as French writes them" 'au [0-9]+ [a-zéû]+ [0-9]{4}' "$st"
 expect "yes/no answers are shown in the responder's words" '^Q4: ja$' "$conf"
 expect "yes/no answers are shown in the requester's words" '^ +non$' "$st"
 out=$(inject answer.eml "$reply_de")
@@ -256,12 +260,23 @@ expect "an answer to a closed case is refused" '^answered.*refused: closed' "$ou
 # ---- retention ------------------------------------------------------------------------
 out=$(imi tick --now "$(date -u -d '+5 months' +%Y-%m-%dT%H:%M:%S)")
 expect "five months after closure nothing is deleted" '^  sealed_subject: ' "$(imi case show "$case_id")"
+out=$(imi tick --now "$(date -u -d '+6 months -7 days' +%Y-%m-%dT%H:%M:%S)")
+expect "two weeks before deletion the notice timer runs" '1 timer\(s\) run, 0 failed' "$out"
+expect "the requester is told of the coming deletion, in French" "$case_id.*effacées du système le [0-9]+ [a-zéû]+ [0-9]{4}" \
+	"$(decoded "$(item imi@cnom.fr deletion)" | tr '\n' ' ')"
+expect "the responder is told of the coming deletion, in German" "$case_id.*gelöscht" \
+	"$(decoded "$(item imi@aek.de deletion)" | tr '\n' ' ')"
+expect "personal data still there before the deletion date" '^  sealed_subject: ' "$(imi case show "$case_id")"
 out=$(imi tick --now "$(date -u -d '+6 months +2 days' +%Y-%m-%dT%H:%M:%S)")
 expect "six months after closure the retention timer runs" '[1-9][0-9]* timer\(s\) run, 0 failed' "$out"
 show=$(imi case show "$case_id")
 refute "no sealed member remains in the case" 'sealed_' "$show"
 expect "case says its data were deleted" '^  retention: deleted' "$show"
-refute "no outbox item of the case remains" "$case_id" "$(imi outbox list)"
+refute "no outbox item sealed with the case key remains" "^[0-9]+[[:space:]]$case_id" "$(imi outbox list)"
+expect "both parties are told before and after: four deletion notices" '^4$' \
+	"$(imi outbox list | grep -c '^[0-9]*[[:space:]][[:space:]]*queued.*deletion\.')"
+expect "the requester is told the data were deleted, in French" "ont été définitivement effacées" \
+	"$(decoded "$(item imi@cnom.fr deletion)" | tr '\n' ' ')"
 expect "the deletion is audited" 'retention\.delete' "$(imi audit --case "$case_id")"
 if grep -ra -- "$CANARY" "$H" >/dev/null; then not_ok "subject canary still found under the home directory"
 else ok "subject canary found nowhere under the home directory"; fi

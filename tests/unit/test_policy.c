@@ -146,21 +146,24 @@ static void test_retention(void **state)
 		const char *policy;
 		int closed[3];
 		int block[3];  /* {0,0,0}: none */
+		int notice[3];
 		int del[3];
 	} cases[] = {
-		{"retention-seeds", {2026, 3, 10}, {0, 0, 0}, {2026, 9, 10}},
+		{"retention-seeds", {2026, 3, 10}, {0, 0, 0}, {2026, 8, 27}, {2026, 9, 10}},
 		/* calendar months: 31 August + 6 months is 28 February */
-		{"retention-seeds", {2026, 8, 31}, {0, 0, 0}, {2027, 2, 28}},
-		{"retention-1024-2012", {2026, 3, 10}, {2026, 9, 10}, {2029, 3, 10}},
+		{"retention-seeds", {2026, 8, 31}, {0, 0, 0}, {2027, 2, 14}, {2027, 2, 28}},
+		{"retention-1024-2012", {2026, 3, 10}, {2026, 9, 10}, {2029, 2, 10}, {2029, 3, 10}},
 	};
 
 	(void)state;
 	for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
 		struct policy *p = policy_open(cases[i].policy);
-		int64_t block, del;
+		int64_t block, notice, del;
 
 		policy_retention_times(p, utc(cases[i].closed[0], cases[i].closed[1],
-					      cases[i].closed[2]), &block, &del);
+					      cases[i].closed[2]), &block, &notice, &del);
+		check_int(cases[i].policy, notice,
+			  utc(cases[i].notice[0], cases[i].notice[1], cases[i].notice[2]));
 		check_int(cases[i].policy, block,
 			  cases[i].block[0] ? utc(cases[i].block[0], cases[i].block[1],
 						  cases[i].block[2]) : 0);

@@ -274,7 +274,11 @@ static void test_create(void **state)
 		g_free(text);
 	}
 	out = outbox_all(f);
-	check_int("outbox items", out->len, 1);
+	check_int("outbox items", out->len, 2);
+	if (!g_str_has_prefix(g_ptr_array_index(out, 1), "imi@a.fr\n") ||
+	    strstr(g_ptr_array_index(out, 1), "Reply-To: imi+") == NULL)
+		fail_msg("requester's copy: want a notice to imi@a.fr with a reply address, got\n%s",
+			 (char *)g_ptr_array_index(out, 1));
 	raw = g_ptr_array_index(out, 0);
 	if (!g_str_has_prefix(raw, "imi@b.de\n"))
 		fail_msg("request recipient: got \"%.20s\", want imi@b.de", raw);
@@ -443,15 +447,15 @@ static void test_reminder(void **state)
 	check_int("timers due now", tick(f, now, NULL), 0);
 	check_int("timers due in 8 days", tick(f, now + 8 * 86400, NULL), 1);
 	out = outbox_all(f);
-	check_int("outbox items", out->len, 2);
-	last = g_ptr_array_index(out, 1);
+	check_int("outbox items", out->len, 3);
+	last = g_ptr_array_index(out, 2);
 	if (!g_str_has_prefix(last, "imi@b.de\n") || strstr(last, "Subject: Erinnerung") == NULL)
 		fail_msg("reminder: want a German reminder to imi@b.de, got\n%s", last);
 	g_ptr_array_free(out, TRUE);
 	/* Run again at the same time: the reminder is not sent twice. */
 	check_int("timers due again in 8 days", tick(f, now + 8 * 86400, NULL), 0);
 	out = outbox_all(f);
-	check_int("outbox items after the second tick", out->len, 2);
+	check_int("outbox items after the second tick", out->len, 3);
 	g_ptr_array_free(out, TRUE);
 	g_free(id);
 }
@@ -491,8 +495,20 @@ static void test_retention(void **state)
 	check_str("retention", json_object_get_string_member(c.obj, "retention"), "deleted");
 	if (json_object_has_member(c.obj, "sealed_subject"))
 		fail_msg("case record still has sealed_subject after deletion");
+	/* What remains: the notices before and after deletion to both
+	 * parties, which name the case and nothing personal. */
 	out = outbox_all(f);
-	check_int("outbox items of the case after deletion", out->len, 0);
+	check_int("outbox items after deletion (deletion notices)", out->len, 4);
+	for (guint i = 0; i < out->len; i++) {
+		const char *m = g_ptr_array_index(out, i);
+
+		if (strstr(m, "Kanarienvogel") != NULL || strstr(m, "imi+") != NULL)
+			fail_msg("deletion notice %u carries personal data or a token:\n%s", i, m);
+	}
+	if (strstr(g_ptr_array_index(out, 3), "Subject: ") == NULL ||
+	    !g_str_has_prefix(g_ptr_array_index(out, 3), "imi@b.de\n"))
+		fail_msg("last notice: want the deletion notice to imi@b.de, got\n%s",
+			 (char *)g_ptr_array_index(out, 3));
 	g_ptr_array_free(out, TRUE);
 	/* A step on a case whose data are gone is refused. */
 	step(f, id, "de-b", "accept", NULL, &o);
