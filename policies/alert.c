@@ -1206,12 +1206,14 @@ static void hide(JsonObject *c)
 static int end_case(struct store_txn *txn, struct request_env *env, JsonObject *c,
 		    char **error_r)
 {
-	int64_t block, del;
+	int64_t block, notice, del;
 	int ret;
 
 	hide(c);
-	policy_retention_times(env->policy, rec_int(c, "closed_at"), &block, &del);
+	policy_retention_times(env->policy, rec_int(c, "closed_at"), &block, &notice, &del);
 	if (block > 0 && (ret = timer_add(txn, c, block, "retention-block", error_r)) != IMI_OK)
+		return ret;
+	if (notice > 0 && (ret = timer_add(txn, c, notice, "retention-notice", error_r)) != IMI_OK)
 		return ret;
 	return timer_add(txn, c, del, "retention-delete", error_r);
 }

@@ -1216,6 +1216,8 @@ static int retention_tell(struct store_txn *txn, struct request_env *env,
 			{NULL, NULL},
 		};
 
+		if (rec_str(c, parties[i]) == NULL)
+			continue; /* an alert has an initiator and no responder */
 		ret = store_authority_get(txn, rec_str(c, parties[i]), &a, NULL);
 		if (ret == IMI_NOTFOUND) {
 			ret = IMI_OK; /* removed from the directory: nobody to tell */

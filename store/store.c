@@ -884,6 +884,8 @@ int store_record_get(struct store_txn *txn, enum store_db db,
 	size_t len;
 	int ret;
 
+	if (key == NULL) /* a record naming no such member: nothing to find */
+		return imi_fail(error_r, IMI_NOTFOUND, "no key given");
 	ret = store_get(txn, db, key, strlen(key), flags, &value, &len, error_r);
 	if (ret != IMI_OK)
 		return ret;
