@@ -4,7 +4,7 @@
 # Two authorities (French requester, German responder) and a stranger
 # register; a request goes out in German; replies signed with DKIM (keys
 # from a key file through IMI_DKIM_KEYFILE) are fed to the inbound path with
-# `imi inject`: an unsigned one is held, a stranger is refused, the
+# `imi deliver`: an unsigned one is held, a stranger is refused, the
 # responder accepts and answers (confirmation in German, the answers to the
 # requester in French), a redelivery is a duplicate, an auto-reply is
 # ignored, a reply without token gets a confirmation request, the requester
@@ -39,21 +39,26 @@ command -v python3 >/dev/null || { not_ok "python3 is not installed"; exit 1; }
 
 H=$tmp/home
 imi() { "$IMI" --home "$H" "$@"; }
-# The decoded text of an outbox item (headers decoded, body parts decoded).
+# Mail leaves only through `imi send`, into the outbox Maildir; here that
+# Maildir lies outside the home, as the recipients' side would, so that the
+# home directory holds only what imi keeps.  The decoded text of a sent
+# message (a Maildir file): headers decoded, body parts decoded.
 decoded() {
-	imi outbox show "$1" | python3 -c '
+	python3 -c '
 import sys, email, email.policy
-m = email.message_from_binary_file(sys.stdin.buffer, policy=email.policy.default)
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
 for h in ("Subject", "To", "Reply-To", "In-Reply-To", "Message-Id", "Auto-Submitted", "X-IMI-Loop"):
     if m[h] is not None: print("%s: %s" % (h, m[h]))
 for part in m.walk():
-    if part.get_content_type() == "text/plain": print(part.get_content())'
+    if part.get_content_type() == "text/plain": print(part.get_content())' "$1"
 }
-# The outbox item of a recipient with a Message-ID kind, the newest one.
-item() { imi outbox list | awk -F'\t' -v to="$1" -v kind="$2" '$4 == to && $5 ~ "(^|\\.)" kind "[.@]" {s = $1} END {print s}'; }
+sent() { imi send >/dev/null && python3 "$IMI_SRC/tests/integration/maildir.py" list "$tmp/delivered"; }
+# The newest sent message to a recipient with a Message-ID kind.
+item() { sent | awk -F'\t' -v to="$1" -v kind="$2" '$2 == to && $3 ~ "(^|\\.)" kind "[.@]" {s = $1} END {print s}'; }
 case_field() { imi case show "$1" | sed -n "s/^  $2: //p"; }
 
 CANARY=Canarywoman7f3a
+mkdir -p "$H" && printf '[outbound]\noutbox_maildir = %s\n' "$tmp/delivered" >"$H/imi.conf"
 imi init >/dev/null || { not_ok "imi init"; exit 1; }
 
 # ---- directory --------------------------------------------------------------
@@ -111,7 +116,7 @@ wait $t1; rc1=$?
 wait $t2; rc2=$?
 expect "two ticks at once both succeed" '^0 0$' "$rc1 $rc2"
 expect "two ticks at once send the not-accepted reminder once" '^1$' \
-	"$(imi outbox list | grep -c '\.reminder@')"
+	"$(sent | grep -c '\.reminder@')"
 rem=$(item imi@aek.de reminder)
 out=$(decoded "$rem")
 expect "reminder goes to the responder in German" '^Subject: Erinnerung' "$out"
@@ -138,7 +143,7 @@ mail() {
 	} >"msg$n.eml"
 	echo "msg$n.eml"
 }
-inject() { imi inject --recipient "$2" "$1"; }
+inject() { imi deliver --report --recipient "$2" <"$1"; }
 
 # ---- unauthenticated: held --------------------------------------------------------
 f=$(echo "Q1: forged" | mail jan@aek.de "$reply_de" "AW: [$case_id]")
@@ -221,7 +226,7 @@ out=$(inject s.eml "$reply_de")
 expect "an auto-reply is ignored" '^ignored' "$out"
 f=$(echo "Q6: full" | mail jan@aek.de "imi@imi.localhost" "AW: [$case_id]" "In-Reply-To: <$case_id.1.request@imi.localhost>")
 sign "$f" aek.de >s.eml
-out=$(imi inject --recipient imi@imi.localhost s.eml)
+out=$(imi deliver --report --recipient imi@imi.localhost <s.eml)
 expect "a reply without token gets a confirmation request" '^answered.*confirmation requested' "$out"
 expect "nothing applied without the token" '^answered$' "$(case_field "$case_id" state)"
 
@@ -274,7 +279,7 @@ refute "no sealed member remains in the case" 'sealed_' "$show"
 expect "case says its data were deleted" '^  retention: deleted' "$show"
 refute "no outbox item sealed with the case key remains" "^[0-9]+[[:space:]]$case_id" "$(imi outbox list)"
 expect "both parties are told before and after: four deletion notices" '^4$' \
-	"$(imi outbox list | grep -c '^[0-9]*[[:space:]][[:space:]]*queued.*deletion\.')"
+	"$(sent | awk -F'\t' '$3 ~ /(^|[.])deletion[.@]/' | grep -c .)"
 expect "the requester is told the data were deleted, in French" "ont été définitivement effacées" \
 	"$(decoded "$(item imi@cnom.fr deletion)" | tr '\n' ' ')"
 expect "the deletion is audited" 'retention\.delete' "$(imi audit --case "$case_id")"
