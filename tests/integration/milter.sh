@@ -111,6 +111,9 @@ check "the message reached the other recipient (the sink)" \
 out=$(swaks_to "$P1" "imi@imi.localhost,friend@example.org" a1 applied)
 check "a message inbound commits gets 250" grep -qE '<- +250 .*queued as' <<<"$out"
 check "the store took it (audit names its Message-ID)" test "$(taken a1)" -ge 1
+# Naming no case, it is answered: the reply to the handler waits in the outbox.
+check "and its reply to the sender is in the outbox" \
+	test "$("$IMI" --home "$H" outbox list | grep -c 'handler@authority.example')" -ge 1
 sleep 1.5
 f=$(grep -l 'a1@authority.example' "$WORK/sink"/* 2>/dev/null | head -1)
 check "the copy for the other recipient passed on, with Authentication-Results" \
