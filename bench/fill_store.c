@@ -7,7 +7,10 @@
  *       bench-b (registered beforehand with imi authority add) through
  *       request_create, as `imi request new` does, with the clock set to
  *       WHEN (ISO-8601) so that their reminder timers fall due together;
- *       BATCH cases a transaction (default 500).
+ *       BATCH cases a transaction (default 500).  With the environment
+ *       variable FILL_REPLY_TO naming a file, writes to it one line a case:
+ *       the case id, a tab, and the reply address of bench-b for it (what
+ *       its request e-mail carries in Reply-To).
  *   fill_store HOME authorities N [BATCH]
  *       registers N authorities (bench-000001 ...) through
  *       store_authority_put.
@@ -22,6 +25,7 @@
 #include <time.h>
 
 #include "conf/conf.h"
+#include "parser/token.h"
 #include "policies/request.h"
 #include "store/store.h"
 #include "util/util.h"
@@ -32,6 +36,7 @@ struct fill {
 	struct request_env *env;
 	long from, to;      /* this transaction: [from, to) */
 	const char *what;
+	FILE *reply_to;     /* NULL: no list */
 };
 
 static const char *const areas[] = {"professional-qualifications", "services",
@@ -55,6 +60,18 @@ static int fill_txn(struct store_txn *txn, void *ctx, char **error_r)
 
 			snprintf(subject, sizeof(subject), "Dr. Bench Person %ld", i);
 			ret = request_create(txn, f->env, &in, &case_id, error_r);
+			if (ret == IMI_OK && f->reply_to != NULL) {
+				char *ref = g_ascii_strdown(case_id, -1), *addr = NULL;
+
+				ret = token_address(f->env->token_key, f->env->conf->service_local, '+',
+						    f->env->conf->service_domain, ref, "bench-b", "reply",
+						    token_day(imi_now()) + f->env->conf->token_lifetime_days,
+						    &addr, error_r);
+				if (ret == IMI_OK)
+					fprintf(f->reply_to, "%s\t%s\n", case_id, addr);
+				g_free(addr);
+				g_free(ref);
+			}
 			g_free(case_id);
 		} else {
 			char id[32], name[64], postbox[64], domain[48];
@@ -119,6 +136,11 @@ int main(int argc, char **argv)
 		imi_time_set_now(when);
 	}
 	f.what = argv[2];
+	if (cases && g_getenv("FILL_REPLY_TO") != NULL &&
+	    (f.reply_to = fopen(g_getenv("FILL_REPLY_TO"), "w")) == NULL) {
+		fprintf(stderr, "fill_store: cannot write %s\n", g_getenv("FILL_REPLY_TO"));
+		return 1;
+	}
 	if ((ret = conf_load(argv[1], &conf, &error)) != IMI_OK ||
 	    (ret = store_open(argv[1], 0, &store, &error)) != IMI_OK ||
 	    (cases && (ret = request_env_open(conf, &f.env, &error)) != IMI_OK))
@@ -136,6 +158,10 @@ out:
 	if (ret != IMI_OK)
 		fprintf(stderr, "fill_store: %s\n", error != NULL ? error : "failed");
 	g_free(error);
+	if (f.reply_to != NULL && fclose(f.reply_to) != 0 && ret == IMI_OK) {
+		fprintf(stderr, "fill_store: writing the reply addresses failed\n");
+		ret = IMI_TEMPFAIL;
+	}
 	request_env_close(&f.env);
 	store_close(&store);
 	conf_free(&conf);
