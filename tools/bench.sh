@@ -3,7 +3,9 @@
 # Builds bench/parse_bench, then runs each stage over the reply corpus
 # (/work/shared/corpora/replies, found as tests/integration/corpus.sh finds
 # it) and over the reply fixtures (tests/fixtures/replies), each for
-# BENCH_SECONDS (default 3) in one process.  About a minute in all.
+# BENCH_SECONDS (default 3) in one process (about a minute), then the
+# scale, per-message, memory and Postfix benchmarks of tools/bench/ (about
+# 15 minutes more; BENCH_ONLY=parse skips them).
 set -eu
 IMI_SRC=${IMI_SRC:-$(cd "$(dirname "$0")/.." && pwd)}
 BUILD=${BUILD:-build}
@@ -41,3 +43,24 @@ for stage in answers all; do
 	printf 'fixtures '
 	"$bench" "$stage" "$secs" --sets templates/sets --catalogs templates/catalogs "$@"
 done
+
+# The other benchmarks (docs/performance.md), each its own script, each
+# printing Markdown.  BENCH_ONLY=parse skips them; SCALE_SIZES, PERMSG_RUNS,
+# MEMORY_MB, MTA_N, MTA_ROUNDS tune them.
+[ "${BENCH_ONLY:-}" = parse ] && exit 0
+echo
+echo "## Scale (tools/bench/scale.sh)"
+tools/bench/scale.sh
+echo
+echo "## Per-message cost (tools/bench/permsg.sh)"
+tools/bench/permsg.sh
+echo
+echo "## Memory (tools/bench/memory.sh)"
+tools/bench/memory.sh
+echo
+echo "## Through Postfix (tools/bench/mta.sh)"
+if [ "$(id -u)" = 0 ] && command -v postfix >/dev/null && command -v dnsmasq >/dev/null; then
+	tools/bench/mta.sh
+else
+	echo "skipped: needs root, postfix and dnsmasq"
+fi
