@@ -11,7 +11,8 @@
 #   sign=no       delivered without a DKIM signature
 #   repeat=N      delivered N times (the last one is checked)
 #   stderr=RE     imi deliver's error output matches RE
-# Every case runs under a time bound (10 s; 60 s in the sanitizer build).
+# Every case runs under a time bound (10 s; 60 s in the sanitizer build) and
+# a memory bound (400 MB resident; 2000 MB in the sanitizer build).
 # Afterwards: no outgoing message has an injected header, recipient or
 # boundary, and no case's canary shows in another case's messages.  The
 # large cases (MIME 10,000 deep, 100,000 parts, a 10 MB header line, one
@@ -25,8 +26,9 @@ failed=0
 trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 ok() { echo "ok - hostile $*"; }
 not_ok() { echo "not ok - hostile $*"; failed=1; }
-bound=10
-case "$IMI" in *build-san*) bound=60 ;; esac
+bound=10 rss_mb=400
+case "$IMI" in *build-san*) bound=60 rss_mb=2000 ;; esac
+command -v /usr/bin/time >/dev/null || { not_ok "/usr/bin/time is not installed (package time)"; exit 1; }
 
 H=$tmp/home
 imi() { "$IMI" --home "$H" "$@"; }
@@ -117,7 +119,7 @@ PY
 		before=$(imi case show "$CASE" | grep -v '^  mail_seq:')
 		sent_before=$(newest jan@aek.de)
 		start=$(date +%s%N)
-		timeout $((bound + 5)) "$IMI" --home "$H" deliver --sender jan@aek.de --recipient "$rcpt" <s.eml >out.txt 2>err.txt
+		/usr/bin/time -f %M -o rss.txt timeout $((bound + 5)) "$IMI" --home "$H" deliver --sender jan@aek.de --recipient "$rcpt" <s.eml >out.txt 2>err.txt
 		rc=$?
 		ms=$((($(date +%s%N) - start) / 1000000))
 	done
@@ -126,6 +128,8 @@ PY
 	[ "$rc" -ge 124 ] && bad="$bad; exit got $rc (crash or hang)"
 	san_report err.txt && bad="$bad; sanitizer: $(grep -Em1 'Sanitizer|runtime error' err.txt)"
 	[ "$ms" -gt $((bound * 1000)) ] && bad="$bad; time got ${ms} ms want < ${bound} s"
+	kb=$(tail -n 1 rss.txt)
+	[ "${kb:-0}" -gt $((rss_mb * 1024)) ] && bad="$bad; memory got $((kb / 1024)) MB want < $rss_mb MB"
 	[ "$rc" = "$(want exit)" ] || bad="$bad; exit got $rc want $(want exit)"
 	ws=$(want stderr)
 	[ -z "$ws" ] || grep -Eq -- "$ws" err.txt || bad="$bad; stderr got '$(head -c 200 err.txt)' want /$ws/"
@@ -138,7 +142,7 @@ PY
 	ws=$(want sender)
 	if [ "$ws" = any ]; then [ "$got" != none ] || bad="$bad; sender got none want a reply"
 	elif [ "$got" != "$ws" ]; then bad="$bad; sender got $got want $ws"; fi
-	if [ -z "$bad" ]; then ok "$name (exit $rc, $v, changed $ch, sender $got, ${ms} ms)"
+	if [ -z "$bad" ]; then ok "$name (exit $rc, $v, changed $ch, sender $got, ${ms} ms, $((kb / 1024)) MB)"
 	else not_ok "$name: ${bad#; }"; sed 's/^/#   /' err.txt | head -n 5; fi
 done
 
