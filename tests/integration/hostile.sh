@@ -205,12 +205,17 @@ for line in open(listing):
     for c, case in canary.items():
         if c in text and case not in f[4] and case not in text:
             problems.append("canary of %s in a message of another case" % case)
-    print("%s\t%s\t%s" % (f[0], f[4], "; ".join(problems)))
+    carried = "carried" if "victim@evil.example" in text[len(raw):] else ""
+    print("%s\t%s\t%s\t%s" % (f[0], f[4], "; ".join(problems), carried))
 PY
 bad=$(awk -F'\t' '$3 != ""' outbox.check)
 n=$(wc -l <outbox.check)
 if [ "$n" -gt 0 ] && [ -z "$bad" ]; then ok "outbox: $n messages, none with an injected header, recipient or boundary, no canary out of its case"
 else not_ok "outbox: $(printf '%s' "$bad" | head -n 5 | tr '\n' '|') ($n messages)"; fi
+# The hostile text did reach outgoing messages (as text, not as headers).
+n=$(awk -F'\t' '$4 == "carried"' outbox.check | wc -l)
+if [ "$n" -gt 0 ]; then ok "outbox: $n messages carry the injected text in their body, harmlessly"
+else not_ok "outbox: no message carries the injected text (the injection check above proves nothing)"; fi
 # Attachments never land on disk under their own name, and are never inflated.
 if find "$H" -name passwd -o -name 'bomb*' | grep -q .; then not_ok "attachment names reached the file system"
 else ok "no attachment name reached the file system"; fi
