@@ -173,7 +173,8 @@ for name in mime-nested-10000 mime-100000-parts header-line-10mb; do
 	else not_ok "$name, limits raised: ${bad#; }"; sed 's/^/#   /' err.txt | head -n 5; fi
 done
 
-# ---- the outbox: no injected header, recipient or boundary; no canary out of its case
+# ---- the outbox: no injected header, recipient or boundary, no NUL byte or
+# control character in a header; no canary out of its case
 imi outbox list >outbox.txt
 python3 - "$IMI" "$H" outbox.txt "$(for c in "${!CANARY_CASE[@]}"; do echo "$c=${CANARY_CASE[$c]}"; done)" >outbox.check <<'PY'
 import email, email.policy, subprocess, sys
@@ -197,6 +198,8 @@ for line in open(listing):
     if m.is_multipart() and any(p.get_content_type() == "text/html" and b"<b>evil</b>" in p.get_payload(decode=True) for p in m.walk()):
         problems.append("a boundary from the input opened a part")
     if any(b"\r" in l.rstrip(b"\r") for l in head.split(b"\n")): problems.append("bare CR in the header")
+    if b"\0" in raw: problems.append("NUL byte")
+    if any(c < 32 and c not in (9, 10, 13) or c == 127 for c in head): problems.append("control character in the header")
     text = raw.decode("utf-8", "replace")
     for p in m.walk():
         if not p.is_multipart():
