@@ -11,6 +11,7 @@
 #   sign=no       delivered without a DKIM signature
 #   repeat=N      delivered N times (the last one is checked)
 #   stderr=RE     imi deliver's error output matches RE
+#   grow_kb=N     the home directory grows by at most N kB (nothing inflated)
 # Every case runs under a time bound (10 s; 60 s in the sanitizer build) and
 # a memory bound (400 MB resident; 2000 MB in the sanitizer build).
 # Afterwards: no outgoing message has an injected header, recipient or
@@ -118,6 +119,7 @@ PY
 	for ((i = 1; i <= repeat; i++)); do
 		before=$(imi case show "$CASE" | grep -v '^  mail_seq:')
 		sent_before=$(newest jan@aek.de)
+		du_before=$(du -sk "$H" | cut -f1)
 		start=$(date +%s%N)
 		/usr/bin/time -f %M -o rss.txt timeout $((bound + 5)) "$IMI" --home "$H" deliver --sender jan@aek.de --recipient "$rcpt" <s.eml >out.txt 2>err.txt
 		rc=$?
@@ -131,6 +133,9 @@ PY
 	kb=$(tail -n 1 rss.txt)
 	[ "${kb:-0}" -gt $((rss_mb * 1024)) ] && bad="$bad; memory got $((kb / 1024)) MB want < $rss_mb MB"
 	[ "$rc" = "$(want exit)" ] || bad="$bad; exit got $rc want $(want exit)"
+	grow=$(($(du -sk "$H" | cut -f1) - du_before))
+	wg=$(want grow_kb)
+	[ -z "$wg" ] || [ "$grow" -le "$wg" ] || bad="$bad; home grew by ${grow} kB want <= ${wg} kB"
 	ws=$(want stderr)
 	[ -z "$ws" ] || grep -Eq -- "$ws" err.txt || bad="$bad; stderr got '$(head -c 200 err.txt)' want /$ws/"
 	v=$(imi audit | awk -F'[\t ]' -v id="<$msgid>" 'index($0, id) {split($5, a, "."); s = a[2]; if (s == "reply") s = $NF} END {print (s == "" ? "none" : s)}')
@@ -142,7 +147,7 @@ PY
 	ws=$(want sender)
 	if [ "$ws" = any ]; then [ "$got" != none ] || bad="$bad; sender got none want a reply"
 	elif [ "$got" != "$ws" ]; then bad="$bad; sender got $got want $ws"; fi
-	if [ -z "$bad" ]; then ok "$name (exit $rc, $v, changed $ch, sender $got, ${ms} ms, $((kb / 1024)) MB)"
+	if [ -z "$bad" ]; then ok "$name (exit $rc, $v, changed $ch, sender $got, ${ms} ms, $((kb / 1024)) MB, home +${grow} kB)"
 	else not_ok "$name: ${bad#; }"; sed 's/^/#   /' err.txt | head -n 5; fi
 done
 
