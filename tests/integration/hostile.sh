@@ -213,6 +213,7 @@ for line in open(listing):
     for c, case in canary.items():
         if c in text and case not in f[4] and case not in text:
             problems.append("canary of %s in a message of another case" % case)
+    if "%{" in text: problems.append("a placeholder left unfilled: " + text[text.index("%{"):][:20])
     carried = "carried" if "victim@evil.example" in text[len(raw):] else ""
     print("%s\t%s\t%s\t%s" % (f[0], f[4], "; ".join(problems), carried))
 PY
