@@ -54,13 +54,21 @@ imi authority add --id fr-cnom --country FR --language fr --name 'fr=Ordre des m
 imi authority add --id de-aek --country DE --language de --name 'de=Ärztekammer' \
 	--area professional-qualifications --postbox imi@aek.de --domain aek.de >/dev/null &&
 imi user add --email anne@cnom.fr --authority fr-cnom --role handler >/dev/null &&
-imi user add --email jan@aek.de --authority de-aek --role handler >/dev/null ||
+{ { imi user add --email jan@aek.de --authority de-aek --role handler --name "Jan$INJ" >/dev/null 2>&1 &&
+	name_taken=1; } || { name_taken=0; imi user add --email jan@aek.de --authority de-aek --role handler >/dev/null; }; } ||
 	{ not_ok "registering authorities and users"; exit 1; }
 
 if imi request new --from-authority fr-cnom --to-authority de-aek --qset pq-general \
 	--subject "Dr. X$INJ" --deadline 2099-12-31 --user anne@cnom.fr >/dev/null 2>&1; then
 	ok "cli-request-subject: a subject with CR/LF was taken (the outbox check below must find no injection)"
 else ok "cli-request-subject: a subject with CR/LF is refused"; fi
+
+if imi user add --email $'eve@aek.de\r\nBcc: victim@evil.example' --authority de-aek --role handler >/dev/null 2>&1; then
+	not_ok "cli-user-email: an address with CR/LF was accepted"
+else ok "cli-user-email: an address with CR/LF is refused"; fi
+if [ "$name_taken" = 1 ]; then
+	ok "cli-user-name: a display name with CR/LF was taken (the outbox check below must find no injection)"
+else ok "cli-user-name: a display name with CR/LF is refused"; fi
 
 sign() { imi auth sign --selector s1 --domain aek.de --key "$tmp/dkim.pem" "$1"; }
 # The newest outbox item to an address: "id<TAB>message-id".
