@@ -127,6 +127,7 @@ PY
 	for ((i = 1; i <= repeat; i++)); do
 		before=$(imi case show "$CASE" | grep -v '^  mail_seq:')
 		sent_before=$(newest jan@aek.de)
+		others_before=$(imi case list | grep -v "$CASE")
 		du_before=$(du -sk "$H" | cut -f1)
 		start=$(date +%s%N)
 		/usr/bin/time -f %M -o rss.txt timeout $((bound + 5)) "$IMI" --home "$H" deliver --sender jan@aek.de --recipient "$rcpt" <s.eml >out.txt 2>err.txt
@@ -142,6 +143,7 @@ PY
 	[ "${kb:-0}" -gt $((rss_mb * 1024)) ] && bad="$bad; memory got $((kb / 1024)) MB want < $rss_mb MB"
 	[ "$rc" = "$(want exit)" ] || bad="$bad; exit got $rc want $(want exit)"
 	grow=$(($(du -sk "$H" | cut -f1) - du_before))
+	[ "$(imi case list | grep -v "$CASE")" = "$others_before" ] || bad="$bad; another case changed"
 	wg=$(want grow_kb)
 	[ -z "$wg" ] || [ "$grow" -le "$wg" ] || bad="$bad; home grew by ${grow} kB want <= ${wg} kB"
 	ws=$(want stderr)
