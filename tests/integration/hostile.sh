@@ -11,6 +11,7 @@
 #   sign=no       delivered without a DKIM signature
 #   repeat=N      delivered N times (the last one is checked)
 #   stderr=RE     imi deliver's error output matches RE
+#   reason=RE     the message's audit line matches RE
 #   grow_kb=N     the home directory grows by at most N kB (nothing inflated)
 # Every case runs under a time bound (10 s; 60 s in the sanitizer build) and
 # a memory bound (400 MB resident; 2000 MB in the sanitizer build).
@@ -150,6 +151,11 @@ PY
 	[ -z "$ws" ] || grep -Eq -- "$ws" err.txt || bad="$bad; stderr got '$(head -c 200 err.txt)' want /$ws/"
 	v=$(imi audit | awk -F'[\t ]' -v id="<$msgid>" 'index($0, id) {split($5, a, "."); s = a[2]; if (s == "reply") s = $NF} END {print (s == "" ? "none" : s)}')
 	[ "$v" = "$(want verdict)" ] || bad="$bad; verdict got $v want $(want verdict)"
+	wr=$(want reason)
+	if [ -n "$wr" ]; then
+		line=$(imi audit | grep -F "<$msgid>" | tail -n 1)
+		grep -Eq -- "$wr" <<<"$line" || bad="$bad; audit line got '$line' want /$wr/"
+	fi
 	if [ "$before" = "$after" ]; then ch=no; else ch=yes; fi
 	[ "$ch" = "$(want changed)" ] || bad="$bad; changed got $ch want $(want changed)"
 	sent_after=$(newest jan@aek.de)
