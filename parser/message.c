@@ -4,7 +4,8 @@
  * Phases of parsed_message_read:
  *   1. bounds that can be checked on the raw bytes (top header block, a
  *      rough count of multipart headers so GMime never recurses deeper than
- *      the part bound allows);
+ *      the part bound allows, and of part delimiters so it never builds
+ *      more parts than that bound);
  *   2. header block or bare body;
  *   3. GMime parse, threading headers, automatic-mail flags;
  *   4. the MIME walk (message_walk): bounds per part, body selection,
@@ -248,6 +249,60 @@ static int raw_multipart_count(const char *data, size_t len, int max)
 static int is_field_name_char(unsigned char c)
 {
 	return c > 32 && c < 127 && c != ':';
+}
+
+/* Longest boundary looked at (RFC 2046 allows 70 characters). */
+#define RAW_BOUNDARY_MAX 200
+
+/* Count of part delimiter lines ("--" and a boundary declared somewhere in
+ * the data, not the closing "--boundary--"), stopping past max: GMime builds
+ * every part before the walk can count them, so 100,000 tiny parts under
+ * one multipart header would cost seconds and hundreds of megabytes.  The
+ * boundaries are the values of "boundary=" parameters (quoted or token). */
+static int raw_delimiter_count(const char *data, size_t len, int max)
+{
+	static const char needle[] = "boundary=";
+	GHashTable *bounds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	int count = 0;
+
+	for (size_t i = 0; i + sizeof(needle) - 1 < len; i++) {
+		size_t start, end;
+
+		if ((data[i] | 0x20) != 'b' ||
+		    g_ascii_strncasecmp(data + i, needle, sizeof(needle) - 1) != 0)
+			continue;
+		start = i + sizeof(needle) - 1;
+		if (data[start] == '"') {
+			start++;
+			for (end = start; end < len && data[end] != '"' && data[end] != '\n'; end++)
+				;
+		} else {
+			for (end = start; end < len && (unsigned char)data[end] > ' ' &&
+					  data[end] != ';' && data[end] != '"'; end++)
+				;
+		}
+		if (end > start && end - start <= RAW_BOUNDARY_MAX &&
+		    g_hash_table_size(bounds) <= (guint)max)
+			g_hash_table_add(bounds, g_strndup(data + start, end - start));
+		i = end > i ? end - 1 : i;
+	}
+	for (size_t i = 0; i < len && count <= max && g_hash_table_size(bounds) > 0;) {
+		const char *nl = memchr(data + i, '\n', len - i);
+		size_t end = nl != NULL ? (size_t)(nl - data) : len, stop = end;
+
+		if (end - i >= 3 && data[i] == '-' && data[i + 1] == '-' &&
+		    end - i - 2 <= RAW_BOUNDARY_MAX + 2) {
+			while (stop > i + 2 && g_ascii_isspace(data[stop - 1]))
+				stop--;
+			char *b = g_strndup(data + i + 2, stop - i - 2);
+			if (g_hash_table_contains(bounds, b))
+				count++;
+			g_free(b);
+		}
+		i = end + 1;
+	}
+	g_hash_table_destroy(bounds);
+	return count;
 }
 
 /* Does the data open with an RFC 5322 header block?  Every line up to the
@@ -739,6 +794,10 @@ int parsed_message_read(const char *data, size_t len, const struct parse_limits 
 	if (raw_multipart_count(data, len, limits->max_mime_parts) > limits->max_mime_parts)
 		return imi_fail(error_r, IMI_TOOBIG,
 				"more than %d multipart headers (max_mime_parts)",
+				limits->max_mime_parts);
+	if (raw_delimiter_count(data, len, limits->max_mime_parts) > limits->max_mime_parts)
+		return imi_fail(error_r, IMI_TOOBIG,
+				"more than %d MIME parts (max_mime_parts)",
 				limits->max_mime_parts);
 
 	msg = g_new0(struct parsed_message, 1);

@@ -644,7 +644,7 @@ int render_notice(const struct render_notice *in, char **message_r,
 
 		for (const struct catalog_arg *a = in->args; a != NULL && a->name != NULL; a++)
 			n++;
-		bargs = g_new0(struct catalog_arg, n + 2);
+		bargs = g_new0(struct catalog_arg, n + 3);
 		bargs[0].name = "case";
 		bargs[0].value = in->case_id;
 		for (unsigned i = 0; i < n; i++) {
@@ -653,6 +653,12 @@ int render_notice(const struct render_notice *in, char **message_r,
 			bargs[i + 1].name = strcmp(in->args[i].name, "case") == 0
 						    ? "" : in->args[i].name;
 			bargs[i + 1].value = v;
+		}
+		/* %{action} without a value of its own: the notice's reply
+		 * address, the fresh token a confirmation goes to. */
+		if (in->env.reply_to != NULL) {
+			bargs[n + 1].name = "action";
+			bargs[n + 1].value = in->env.reply_to;
 		}
 		for (unsigned i = 0; in->body_keys != NULL && in->body_keys[i] != NULL; i++) {
 			char *t = catalog_format(in->catalog, lang, in->body_keys[i], bargs);

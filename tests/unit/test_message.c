@@ -99,6 +99,40 @@ static void test_message_parts_and_header_bounds(void **state)
 	g_string_free(s, TRUE);
 }
 
+/* Many parts under one multipart header are refused before GMime builds
+ * them: the delimiter lines of the declared boundary are counted on the
+ * raw bytes (quoted or not, with transport padding); lines that only look
+ * like delimiters are not. */
+static void test_message_raw_delimiter_bound(void **state)
+{
+	struct parse_limits limits;
+	struct parsed_message *msg = NULL;
+	GString *s = g_string_new("From: a@example.org\nMIME-Version: 1.0\n"
+				  "Content-Type: multipart/mixed; boundary=\"=_b 1\"\n\n");
+	char *error = NULL;
+	int ret;
+
+	(void)state;
+	g_string_append(s, "--=_b 1\n\nQ1: yes\n-- \n--=_b\n--=_b 12\n--other\n");
+	for (int i = 0; i < 5; i++)
+		g_string_append(s, "--=_b 1  \r\n\nx\n");
+	g_string_append(s, "--=_b 1--\n");
+	parse_limits_default(&limits);
+	/* 6 parts and their container: 7; a look-alike counted would make 8 */
+	limits.max_mime_parts = 7;
+	ret = read_message(s->str, s->len, &limits, &msg, &error);
+	check_int("6 parts, bound 7: status", ret, IMI_OK);
+	check_int("6 parts, bound 7: text", strstr(parsed_message_text(msg, NULL), "Q1: yes") != NULL, 1);
+	parsed_message_free(&msg);
+	g_free(error);
+	limits.max_mime_parts = 5;
+	ret = read_message(s->str, s->len, &limits, &msg, &error);
+	check_int("6 parts, bound 5: status", ret, IMI_TOOBIG);
+	check_int("error names max_mime_parts", error != NULL && strstr(error, "max_mime_parts") != NULL, 1);
+	g_free(error);
+	g_string_free(s, TRUE);
+}
+
 /* ---- headers and automatic mail ---- */
 
 static void test_message_headers(void **state)
@@ -548,6 +582,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_message_depth_bound),
 		cmocka_unit_test(test_message_parts_and_header_bounds),
+		cmocka_unit_test(test_message_raw_delimiter_bound),
 		cmocka_unit_test(test_message_headers),
 		cmocka_unit_test(test_message_automatic),
 		cmocka_unit_test(test_message_safe_names),
