@@ -36,7 +36,6 @@ static const struct command commands[] = {
 	{"held", cmd_held, "list|show|release|discard the review queue"},
 	{"alert", cmd_alert, "new|form: send an alert (check list, approval, broadcast)"},
 	{"stats", cmd_stats, "requests per quarter and area, time to accept and answer"},
-	{"inject", cmd_inject, "process one message file as if delivered (tests)"},
 };
 
 static void usage(FILE *out)
