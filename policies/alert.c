@@ -2,6 +2,7 @@
  * alert.c: alerts by e-mail (alert.h).
  */
 #include "policies/alert.h"
+#include "policies/case_record.h"
 
 #include <string.h>
 
@@ -50,25 +51,6 @@ static int digest_schedule(struct store_txn *txn, GKeyFile *kf, int64_t since,
 
 /* ---- small helpers ---- */
 
-static const char *rec_str(JsonObject *obj, const char *member)
-{
-	return obj != NULL && json_object_has_member(obj, member)
-		       ? json_object_get_string_member_with_default(obj, member, NULL)
-		       : NULL;
-}
-
-static int64_t rec_int(JsonObject *obj, const char *member)
-{
-	return json_object_get_int_member_with_default(obj, member, 0);
-}
-
-static JsonArray *rec_array(JsonObject *obj, const char *member)
-{
-	if (!json_object_has_member(obj, member))
-		json_object_set_array_member(obj, member, json_array_new());
-	return json_object_get_array_member(obj, member);
-}
-
 static int array_has(JsonArray *a, const char *s)
 {
 	for (guint i = 0; a != NULL && i < json_array_get_length(a); i++)
@@ -77,47 +59,12 @@ static int array_has(JsonArray *a, const char *s)
 	return 0;
 }
 
-static const char *lang_of(struct request_env *env, const struct authority *a)
-{
-	if (a != NULL && a->language != NULL && catalog_has_language(env->catalog, a->language))
-		return a->language;
-	return env->conf->language_default;
-}
-
-static const char *name_of(const struct authority *a, const char *lang)
-{
-	const char *name = NULL;
-
-	if (a->names != NULL) {
-		name = g_hash_table_lookup(a->names, lang);
-		if (name == NULL)
-			name = g_hash_table_lookup(a->names, "en");
-		if (name == NULL && a->language != NULL)
-			name = g_hash_table_lookup(a->names, a->language);
-	}
-	return name != NULL ? name : a->id;
-}
-
-static char *day_text(int64_t t)
-{
-	GDateTime *dt = g_date_time_new_from_unix_utc(t);
-	char *s = g_date_time_format(dt, "%Y-%m-%d");
-
-	g_date_time_unref(dt);
-	return s;
-}
-
-static char *key_id_of(const char *case_id)
-{
-	return g_strconcat("case:", case_id, NULL);
-}
-
 static int seal_json(struct store_txn *txn, JsonObject *c, const char *member,
 		     JsonObject *value, char **error_r)
 {
 	JsonNode *node = json_node_init_object(json_node_alloc(), value);
 	char *text = json_to_string(node, FALSE);
-	char *key_id = key_id_of(rec_str(c, "id"));
+	char *key_id = case_key_id(case_str(c, "id"));
 	char *sealed = NULL;
 	int ret = store_seal(txn, key_id, text, strlen(text), &sealed, error_r);
 
@@ -134,13 +81,13 @@ static int seal_json(struct store_txn *txn, JsonObject *c, const char *member,
 /* The sealed answers (code -> value), or an empty object. */
 static JsonObject *unseal_answers(struct store_txn *txn, JsonObject *c)
 {
-	const char *sealed = rec_str(c, "sealed_answers");
+	const char *sealed = case_str(c, "sealed_answers");
 	JsonObject *all = NULL;
 	void *plain = NULL;
 	size_t len;
 
 	if (sealed != NULL) {
-		char *key_id = key_id_of(rec_str(c, "id"));
+		char *key_id = case_key_id(case_str(c, "id"));
 
 		if (store_unseal(txn, key_id, sealed, &plain, &len, NULL) == IMI_OK) {
 			JsonParser *p = json_parser_new();
@@ -332,10 +279,10 @@ static int token_addr(struct request_env *env, const char *case_id,
 
 static char *next_msgid(struct request_env *env, JsonObject *c, const char *kind)
 {
-	int64_t n = rec_int(c, "mail_seq") + 1;
+	int64_t n = case_int(c, "mail_seq") + 1;
 
 	json_object_set_int_member(c, "mail_seq", n);
-	return g_strdup_printf("%s.%" G_GINT64_FORMAT ".%s@%s", rec_str(c, "id"), n, kind,
+	return g_strdup_printf("%s.%" G_GINT64_FORMAT ".%s@%s", case_str(c, "id"), n, kind,
 			       env->conf->service_domain);
 }
 
@@ -399,7 +346,7 @@ static int notice(struct store_txn *txn, struct request_env *env, JsonObject *c,
 		memset(&rn, 0, sizeof(rn));
 		envelope_set(env, &rn.env, from, to, reply, msgid, in_reply_to);
 		rn.catalog = env->catalog;
-		rn.language = lang_of(env, authority);
+		rn.language = case_language(env, authority);
 		rn.case_id = request_case_id_valid(case_id) ? case_id : NULL;
 		rn.subject_key = subject_key;
 		rn.body_keys = body_keys;
@@ -447,7 +394,7 @@ char *alert_fields_text(const struct catalog *catalog, const struct qset *qset,
 	for (unsigned i = 0; i < qset_count(qset); i++) {
 		const struct qset_question *q = qset_question(qset, i);
 		const char *code = qset_question_code(q);
-		const char *value = rec_str(answers, code);
+		const char *value = case_str(answers, code);
 
 		/* The set's marks decide what is personal: such a field is
 		 * left out whole, not blanked, of a redacted copy. */
@@ -519,8 +466,8 @@ static int send_copy(struct store_txn *txn, struct request_env *env, JsonObject 
 {
 	struct alert_copy cp;
 	char *from = service_from(env), *reply = NULL, *msgid = NULL, *raw = NULL;
-	char *today = day_text(imi_now());
-	const char *case_id = rec_str(c, "id");
+	char *today = case_day(imi_now());
+	const char *case_id = case_str(c, "id");
 	size_t len = 0;
 	int ret;
 
@@ -532,9 +479,9 @@ static int send_copy(struct store_txn *txn, struct request_env *env, JsonObject 
 	cp.catalog = env->catalog;
 	cp.qset = qset;
 	cp.answers = answers;
-	cp.language = lang_of(env, to);
+	cp.language = case_language(env, to);
 	cp.case_id = case_id;
-	cp.authority = name_of(initiator, cp.language);
+	cp.authority = case_authority_name(initiator, cp.language);
 	cp.country = initiator->country;
 	cp.date = today;
 	cp.intro_key = intro_key;
@@ -559,8 +506,8 @@ static int to_recipients(struct store_txn *txn, struct request_env *env, JsonObj
 			 int with_fields, const char *reason, const struct authority *by,
 			 char **error_r)
 {
-	JsonArray *rcpt = rec_array(c, "recipient_authorities");
-	char *today = day_text(imi_now());
+	JsonArray *rcpt = case_array(c, "recipient_authorities");
+	char *today = case_day(imi_now());
 	int ret = IMI_OK;
 
 	for (guint i = 0; ret == IMI_OK && i < json_array_get_length(rcpt); i++) {
@@ -576,15 +523,15 @@ static int to_recipients(struct store_txn *txn, struct request_env *env, JsonObj
 			const char *body[] = {key, NULL};
 			int redact = strcmp(a->country, "EU") == 0;
 			struct catalog_arg args[] = {
-				{"case", rec_str(c, "id")},
-				{"title", qset_title(qset, lang_of(env, a))},
-				{"authority", by != NULL ? name_of(by, lang_of(env, a)) : NULL},
+				{"case", case_str(c, "id")},
+				{"title", qset_title(qset, case_language(env, a))},
+				{"authority", by != NULL ? case_authority_name(by, case_language(env, a)) : NULL},
 				{"country", by != NULL ? by->country : NULL},
 				{"date", today},
 				{"reason", redact ? "" : reason},
 				{NULL, NULL},
 			};
-			ret = notice(txn, env, c, rec_str(c, "id"), a, a->postbox, "notice",
+			ret = notice(txn, env, c, case_str(c, "id"), a, a->postbox, "notice",
 				     "alert.subject", body, args, NULL, NULL, error_r);
 		}
 		authority_free(&a);
@@ -656,7 +603,7 @@ static int case_new(struct store_txn *txn, struct request_env *env,
 					  g_date_time_get_year(dt), n);
 		g_date_time_unref(dt);
 	}
-	key_id = key_id_of(case_id);
+	key_id = case_key_id(case_id);
 	ret = store_key_create(txn, key_id, error_r);
 	g_free(key_id);
 	if (ret != IMI_OK) {
@@ -690,7 +637,7 @@ static int case_new(struct store_txn *txn, struct request_env *env,
 
 static void history_add(JsonObject *c, const char *action, const char *by)
 {
-	JsonArray *h = rec_array(c, "history");
+	JsonArray *h = case_array(c, "history");
 	JsonObject *e = json_object_new();
 
 	if (json_array_get_length(h) >= REQUEST_MAX_HISTORY)
@@ -698,7 +645,7 @@ static void history_add(JsonObject *c, const char *action, const char *by)
 	json_object_set_int_member(e, "at", imi_now());
 	json_object_set_string_member(e, "action", action);
 	json_object_set_string_member(e, "by", by);
-	json_object_set_string_member(e, "state", rec_str(c, "state"));
+	json_object_set_string_member(e, "state", case_str(c, "state"));
 	json_array_add_object_element(h, e);
 }
 
@@ -735,7 +682,7 @@ static char *criteria_missing(const struct qset *qset, JsonObject *all, const ch
 		const struct qset_question *q = qset_question(qset, i);
 
 		if (qset_question_type(q) == QSET_CHECK &&
-		    g_strcmp0(rec_str(all, qset_question_code(q)), "yes") != 0)
+		    g_strcmp0(case_str(all, qset_question_code(q)), "yes") != 0)
 			g_string_append_printf(s, "%s. %s\n", qset_question_code(q),
 					       qset_question_text(q, lang));
 	}
@@ -751,7 +698,7 @@ static char *fields_missing(const struct qset *qset, JsonObject *all)
 		const struct qset_question *q = qset_question(qset, i);
 
 		if (qset_question_type(q) != QSET_CHECK && qset_question_required(q) &&
-		    rec_str(all, qset_question_code(q)) == NULL)
+		    case_str(all, qset_question_code(q)) == NULL)
 			g_string_append_printf(s, "%s%s", s->len ? ", " : "",
 					       qset_question_code(q));
 	}
@@ -771,7 +718,7 @@ static char *establishment_of(GKeyFile *kf, const struct qset *qset, JsonObject 
 	g_free(group);
 	if (field == NULL)
 		return g_strdup(fallback);
-	value = rec_str(all, field);
+	value = case_str(all, field);
 	g_free(field);
 	if (value == NULL)
 		return NULL;
@@ -836,7 +783,7 @@ static int submit(struct store_txn *txn, struct request_env *env, GKeyFile *kf,
 	json_object_set_int_member(c, "version", 1);
 	state_set(c, "awaiting-approval");
 	history_add(c, "submit", initiator->id);
-	today = day_text(imi_now());
+	today = case_day(imi_now());
 	for (guint i = 0; ret == IMI_OK && i < coords->len; i++) {
 		struct user *u = g_ptr_array_index(coords, i);
 		struct authority *ca = NULL;
@@ -844,14 +791,14 @@ static int submit(struct store_txn *txn, struct request_env *env, GKeyFile *kf,
 
 		if ((ret = store_authority_get(txn, u->authority, &ca, error_r)) != IMI_OK)
 			break;
-		if ((ret = token_addr(env, rec_str(c, "id"), ca->id, "approve", &approve,
+		if ((ret = token_addr(env, case_str(c, "id"), ca->id, "approve", &approve,
 				      error_r)) == IMI_OK) {
 			const char *body[] = {"alert.approval-request", NULL};
-			const char *clang = lang_of(env, ca);
+			const char *clang = case_language(env, ca);
 			struct catalog_arg args[] = {
-				{"case", rec_str(c, "id")},
+				{"case", case_str(c, "id")},
 				{"title", qset_title(qset, clang)},
-				{"authority", name_of(initiator, clang)},
+				{"authority", case_authority_name(initiator, clang)},
 				{"country", initiator->country},
 				{"action", approve},
 				{"date", today},
@@ -859,7 +806,7 @@ static int submit(struct store_txn *txn, struct request_env *env, GKeyFile *kf,
 			};
 
 			fields_text = alert_fields_text(env->catalog, qset, all, clang, 0);
-			ret = notice(txn, env, c, rec_str(c, "id"), ca, u->email, "approval",
+			ret = notice(txn, env, c, case_str(c, "id"), ca, u->email, "approval",
 				     "alert.subject", body, args, fields_text, NULL, error_r);
 			memset(fields_text, 0, strlen(fields_text));
 		}
@@ -870,7 +817,7 @@ static int submit(struct store_txn *txn, struct request_env *env, GKeyFile *kf,
 	if (ret == IMI_OK) {
 		char *detail = g_strdup_printf("qset=%s establishment=%s coordinators=%u",
 					       qset_id(qset), estab, coords->len);
-		ret = store_audit(txn, initiator->id, rec_str(c, "id"), "alert.submit",
+		ret = store_audit(txn, initiator->id, case_str(c, "id"), "alert.submit",
 				  detail, error_r);
 		g_free(detail);
 	}
@@ -927,7 +874,7 @@ int alert_create(struct store_txn *txn, struct request_env *env,
 	if ((ret = may_send(a, u, error_r)) != IMI_OK ||
 	    (ret = rules_load(env->conf, &kf, error_r)) != IMI_OK ||
 	    (ret = alert_qset_ensure(txn, env, in->qset_id, &qset, error_r)) != IMI_OK ||
-	    (ret = form_answers(env, qset, in->form_text, NULL, lang_of(env, a),
+	    (ret = form_answers(env, qset, in->form_text, NULL, case_language(env, a),
 				in->attachments, &answers, error_r)) != IMI_OK)
 		goto out;
 	all = answers_object(answers, NULL);
@@ -935,7 +882,7 @@ int alert_create(struct store_txn *txn, struct request_env *env,
 		goto out;
 	if (in->user != NULL)
 		json_object_set_string_member(c, "sender_user", u->id);
-	if ((ret = submit(txn, env, kf, c, qset, all, a, lang_of(env, a), &missing, &problem,
+	if ((ret = submit(txn, env, kf, c, qset, all, a, case_language(env, a), &missing, &problem,
 			  error_r)) != IMI_OK)
 		goto out;
 	if (missing != NULL) {
@@ -950,9 +897,9 @@ int alert_create(struct store_txn *txn, struct request_env *env,
 		ret = imi_fail(error_r, IMI_INVALID, "the alert cannot be sent: %s", problem);
 		goto out;
 	}
-	ret = store_record_put(txn, STORE_CASES, rec_str(c, "id"), c, STORE_PUT_NEW, error_r);
+	ret = store_record_put(txn, STORE_CASES, case_str(c, "id"), c, STORE_PUT_NEW, error_r);
 	if (ret == IMI_OK)
-		*case_id_r = g_strdup(rec_str(c, "id"));
+		*case_id_r = g_strdup(case_str(c, "id"));
 out:
 	if (c != NULL)
 		json_object_unref(c);
@@ -990,28 +937,28 @@ int alert_form_send(struct store_txn *txn, struct request_env *env,
 	    (ret = case_new(txn, env, a, qset_id, "draft", &c, error_r)) != IMI_OK)
 		goto out;
 	json_object_set_string_member(c, "sender_user", u->id);
-	if ((ret = token_addr(env, rec_str(c, "id"), a->id, "reply", &reply, error_r)) != IMI_OK)
+	if ((ret = token_addr(env, case_str(c, "id"), a->id, "reply", &reply, error_r)) != IMI_OK)
 		goto out;
 	msgid = next_msgid(env, c, "form");
 	memset(&rr, 0, sizeof(rr));
 	envelope_set(env, &rr.env, from, u->email, reply, msgid, NULL);
 	rr.qset = qset;
 	rr.catalog = env->catalog;
-	rr.language = lang_of(env, a);
-	rr.case_id = rec_str(c, "id");
-	rr.authority = name_of(a, rr.language);
+	rr.language = case_language(env, a);
+	rr.case_id = case_str(c, "id");
+	rr.authority = case_authority_name(a, rr.language);
 	rr.country = a->country;
 	if ((ret = render_request(&rr, &raw, &len, error_r)) != IMI_OK ||
-	    (ret = put_mail(txn, env, rec_str(c, "id"), u->email, msgid, raw, len,
+	    (ret = put_mail(txn, env, case_str(c, "id"), u->email, msgid, raw, len,
 			    error_r)) != IMI_OK)
 		goto out;
 	history_add(c, "form", a->id);
-	if ((ret = store_audit(txn, u->id, rec_str(c, "id"), "alert.form", qset_id,
+	if ((ret = store_audit(txn, u->id, case_str(c, "id"), "alert.form", qset_id,
 			       error_r)) != IMI_OK)
 		goto out;
-	ret = store_record_put(txn, STORE_CASES, rec_str(c, "id"), c, STORE_PUT_NEW, error_r);
+	ret = store_record_put(txn, STORE_CASES, case_str(c, "id"), c, STORE_PUT_NEW, error_r);
 	if (ret == IMI_OK)
-		*case_id_r = g_strdup(rec_str(c, "id"));
+		*case_id_r = g_strdup(case_str(c, "id"));
 out:
 	if (c != NULL)
 		json_object_unref(c);
@@ -1034,7 +981,7 @@ int alert_case_is(struct store_txn *txn, const char *case_id)
 	if (!request_case_id_valid(case_id) ||
 	    store_record_get(txn, STORE_CASES, case_id, 0, &c, NULL) != IMI_OK)
 		return 0;
-	is = g_strcmp0(rec_str(c, "kind"), "alert") == 0;
+	is = g_strcmp0(case_str(c, "kind"), "alert") == 0;
 	json_object_unref(c);
 	return is;
 }
@@ -1094,13 +1041,13 @@ static unsigned parties_of(struct store_txn *txn, JsonObject *c, const struct au
 {
 	unsigned p = 0;
 
-	if (g_strcmp0(rec_str(c, "initiator"), a->id) == 0)
+	if (g_strcmp0(case_str(c, "initiator"), a->id) == 0)
 		p |= PARTY_INITIATOR;
-	if (g_strcmp0(rec_str(c, "country"), a->country) == 0 && a->alerts)
+	if (g_strcmp0(case_str(c, "country"), a->country) == 0 && a->alerts)
 		p |= PARTY_COORDINATOR;
-	if (array_has(rec_array(c, "recipient_authorities"), a->id)) {
+	if (array_has(case_array(c, "recipient_authorities"), a->id)) {
 		p |= PARTY_RECIPIENT;
-		if (g_strcmp0(rec_str(c, "establishment"), a->country) == 0)
+		if (g_strcmp0(case_str(c, "establishment"), a->country) == 0)
 			p |= PARTY_ESTABLISHMENT;
 	}
 	(void)txn;
@@ -1150,20 +1097,20 @@ static int timer_add(struct store_txn *txn, JsonObject *c, int64_t when,
 
 	json_object_set_int_member(t, "when", when);
 	json_object_set_string_member(t, "kind", kind);
-	json_array_add_object_element(rec_array(c, "timers"), t);
-	return store_timer_set(txn, when, rec_str(c, "id"), kind, error_r);
+	json_array_add_object_element(case_array(c, "timers"), t);
+	return store_timer_set(txn, when, case_str(c, "id"), kind, error_r);
 }
 
 static int timers_clear(struct store_txn *txn, JsonObject *c, char **error_r)
 {
-	JsonArray *timers = rec_array(c, "timers");
+	JsonArray *timers = case_array(c, "timers");
 	int ret = IMI_OK;
 
 	for (guint i = json_array_get_length(timers); i-- > 0 && ret == IMI_OK;) {
 		JsonObject *t = json_array_get_object_element(timers, i);
 
-		ret = store_timer_clear(txn, rec_int(t, "when"), rec_str(c, "id"),
-					rec_str(t, "kind"), error_r);
+		ret = store_timer_clear(txn, case_int(t, "when"), case_str(c, "id"),
+					case_str(t, "kind"), error_r);
 		if (ret == IMI_NOTFOUND) {
 			g_free(*error_r);
 			*error_r = NULL;
@@ -1210,7 +1157,7 @@ static int end_case(struct store_txn *txn, struct request_env *env, JsonObject *
 	int ret;
 
 	hide(c);
-	policy_retention_times(env->policy, rec_int(c, "closed_at"), &block, &notice, &del);
+	policy_retention_times(env->policy, case_int(c, "closed_at"), &block, &notice, &del);
 	if (block > 0 && (ret = timer_add(txn, c, block, "retention-block", error_r)) != IMI_OK)
 		return ret;
 	if (notice > 0 && (ret = timer_add(txn, c, notice, "retention-notice", error_r)) != IMI_OK)
@@ -1222,8 +1169,8 @@ static int broadcast(struct store_txn *txn, struct request_env *env, GKeyFile *k
 		     JsonObject *c, const struct qset *qset, const struct authority *initiator,
 		     const char *extra_text, char **error_r)
 {
-	JsonArray *countries = rec_array(c, "recipients");
-	JsonArray *auths = rec_array(c, "recipient_authorities");
+	JsonArray *countries = case_array(c, "recipients");
+	JsonArray *auths = case_array(c, "recipient_authorities");
 	JsonObject *all = unseal_answers(txn, c);
 	char **defaults = g_key_file_get_string_list(kf, "Alerts", "DefaultRecipients", NULL, NULL);
 	GString *unreached = g_string_new("");
@@ -1231,7 +1178,7 @@ static int broadcast(struct store_txn *txn, struct request_env *env, GKeyFile *k
 
 	for (unsigned i = 0; defaults != NULL && defaults[i] != NULL; i++) {
 		const char *cc = strcmp(defaults[i], "establishment") == 0
-			? rec_str(c, "establishment") : defaults[i];
+			? case_str(c, "establishment") : defaults[i];
 
 		if (cc != NULL && !array_has(countries, cc) &&
 		    json_array_get_length(countries) < ALERT_MAX_RECIPIENTS)
@@ -1264,7 +1211,7 @@ static int broadcast(struct store_txn *txn, struct request_env *env, GKeyFile *k
 	if (ret == IMI_OK)
 		ret = digest_schedule(txn, kf, imi_now() - 1, imi_now(), 0, error_r);
 	if (ret == IMI_OK && unreached->len)
-		ret = store_audit(txn, "alert", rec_str(c, "id"), "alert.no-postbox",
+		ret = store_audit(txn, "alert", case_str(c, "id"), "alert.no-postbox",
 				  unreached->str + 1, error_r);
 	g_string_free(unreached, TRUE);
 	g_strfreev(defaults);
@@ -1278,8 +1225,8 @@ static int initiator_address(struct store_txn *txn, JsonObject *c, const struct 
 {
 	struct user *u = NULL;
 
-	if (rec_str(c, "sender_user") != NULL &&
-	    store_user_get(txn, rec_str(c, "sender_user"), &u, NULL) == IMI_OK && !u->disabled) {
+	if (case_str(c, "sender_user") != NULL &&
+	    store_user_get(txn, case_str(c, "sender_user"), &u, NULL) == IMI_OK && !u->disabled) {
 		*to_r = g_strdup(u->email);
 		user_free(&u);
 		return IMI_OK;
@@ -1342,7 +1289,7 @@ int alert_inbound(struct store_txn *txn, struct request_env *env,
 	struct decision d = {0};
 	const char *subject = parsed_message_subject(step->msg);
 	const char *rest = NULL, *action;
-	char *text = NULL, *note = NULL, *today = day_text(imi_now());
+	char *text = NULL, *note = NULL, *today = case_day(imi_now());
 	const char *state;
 	int ret;
 
@@ -1351,8 +1298,8 @@ int alert_inbound(struct store_txn *txn, struct request_env *env,
 	    (ret = store_record_get(txn, STORE_CASES, step->case_id, STORE_GET_RMW, &c,
 				    error_r)) != IMI_OK ||
 	    (ret = rules_load(env->conf, &kf, error_r)) != IMI_OK ||
-	    (ret = store_authority_get(txn, rec_str(c, "initiator"), &ini, error_r)) != IMI_OK ||
-	    (ret = alert_qset_ensure(txn, env, rec_str(c, "qset"), &qset, error_r)) != IMI_OK)
+	    (ret = store_authority_get(txn, case_str(c, "initiator"), &ini, error_r)) != IMI_OK ||
+	    (ret = alert_qset_ensure(txn, env, case_str(c, "qset"), &qset, error_r)) != IMI_OK)
 		goto out;
 	if ((ret = reply_trim_message(step->msg, REPLY_TRIM_FULL, &text, error_r)) != IMI_OK) {
 		if (ret != IMI_TOOBIG)
@@ -1364,7 +1311,7 @@ int alert_inbound(struct store_txn *txn, struct request_env *env,
 	action = command_of(subject, &rest);
 	if (strcmp(step->token_action, "approve") == 0 || strcmp(step->token_action, "close") == 0)
 		action = step->token_action;
-	state = rec_str(c, "state");
+	state = case_str(c, "state");
 	if (action == NULL && g_strcmp0(state, "draft") == 0)
 		action = "submit";
 	if (action == NULL) {
@@ -1385,7 +1332,7 @@ int alert_inbound(struct store_txn *txn, struct request_env *env,
 		JsonObject *old = unseal_answers(txn, c);
 
 		ret = form_answers(env, qset, text, parsed_message_text(step->msg, NULL),
-				   lang_of(env, sender),
+				   case_language(env, sender),
 				   parsed_message_attachment_count(step->msg), &answers, error_r);
 		if (ret == IMI_TOOBIG) {
 			g_free(*error_r);
@@ -1404,7 +1351,7 @@ int alert_inbound(struct store_txn *txn, struct request_env *env,
 	if (strcmp(action, "submit") == 0) {
 		char *missing = NULL, *problem = NULL;
 
-		ret = submit(txn, env, kf, c, qset, all, ini, lang_of(env, sender), &missing,
+		ret = submit(txn, env, kf, c, qset, all, ini, case_language(env, sender), &missing,
 			     &problem, error_r);
 		if (ret == IMI_OK && missing != NULL) {
 			const char *body[] = {"alert.checklist-missing", NULL};
@@ -1440,7 +1387,7 @@ int alert_inbound(struct store_txn *txn, struct request_env *env,
 			const char *body[] = {"alert.approved", NULL};
 			struct catalog_arg args[] = {
 				{"case", step->case_id}, {"country", sender->country},
-				{"date", today}, {"title", qset_title(qset, lang_of(env, ini))},
+				{"date", today}, {"title", qset_title(qset, case_language(env, ini))},
 				{NULL, NULL},
 			};
 			ret = notice(txn, env, c, step->case_id, ini, to, "approved",
@@ -1456,7 +1403,7 @@ int alert_inbound(struct store_txn *txn, struct request_env *env,
 			const char *body[] = {"alert.rejected", NULL};
 			struct catalog_arg args[] = {
 				{"case", step->case_id}, {"country", sender->country},
-				{"reason", note}, {"title", qset_title(qset, lang_of(env, ini))},
+				{"reason", note}, {"title", qset_title(qset, case_language(env, ini))},
 				{NULL, NULL},
 			};
 			ret = notice(txn, env, c, step->case_id, ini, to, "rejected",
@@ -1464,7 +1411,7 @@ int alert_inbound(struct store_txn *txn, struct request_env *env,
 		}
 		g_free(to);
 	} else if (strcmp(action, "rectify") == 0) {
-		json_object_set_int_member(c, "version", rec_int(c, "version") + 1);
+		json_object_set_int_member(c, "version", case_int(c, "version") + 1);
 		ret = seal_json(txn, c, "sealed_answers", all, error_r);
 		if (ret == IMI_OK)
 			ret = to_recipients(txn, env, c, qset, all, ini, "alert.rectified", 1,
@@ -1480,9 +1427,9 @@ int alert_inbound(struct store_txn *txn, struct request_env *env,
 	} else if (strcmp(action, "flag") == 0) {
 		const char *body[] = {"alert.flagged", NULL};
 		struct catalog_arg args[] = {
-			{"case", step->case_id}, {"authority", name_of(sender, lang_of(env, ini))},
+			{"case", step->case_id}, {"authority", case_authority_name(sender, case_language(env, ini))},
 			{"country", sender->country}, {"reason", note},
-			{"title", qset_title(qset, lang_of(env, ini))}, {NULL, NULL},
+			{"title", qset_title(qset, case_language(env, ini))}, {NULL, NULL},
 		};
 		ret = notice(txn, env, c, step->case_id, ini, ini->postbox, "flagged",
 			     "alert.subject", body, args, NULL, NULL, error_r);
@@ -1496,9 +1443,9 @@ int alert_inbound(struct store_txn *txn, struct request_env *env,
 			const char *body[] = {"alert.closed", NULL};
 			struct catalog_arg args[] = {
 				{"case", step->case_id},
-				{"authority", name_of(sender, lang_of(env, ini))},
+				{"authority", case_authority_name(sender, case_language(env, ini))},
 				{"country", sender->country}, {"date", today},
-				{"title", qset_title(qset, lang_of(env, ini))}, {NULL, NULL},
+				{"title", qset_title(qset, case_language(env, ini))}, {NULL, NULL},
 			};
 			ret = notice(txn, env, c, step->case_id, ini, ini->postbox, "closed",
 				     "alert.subject", body, args, NULL, NULL, error_r);
@@ -1512,15 +1459,15 @@ int alert_inbound(struct store_txn *txn, struct request_env *env,
 		if (target == NULL || store_authority_get(txn, target, &fa, NULL) != IMI_OK ||
 		    fa->disabled || g_strcmp0(fa->country, sender->country) != 0 ||
 		    strcmp(fa->id, sender->id) == 0 ||
-		    json_array_get_length(rec_array(c, "recipient_authorities")) >=
+		    json_array_get_length(case_array(c, "recipient_authorities")) >=
 			    ALERT_MAX_RECIPIENTS + ALERT_MAX_FORWARDS) {
 			ret = refuse(txn, env, c, step, sender, "unparseable",
 				     "FORWARD needs the id of another authority of your country",
 				     out, error_r);
-		} else if (!array_has(rec_array(c, "recipient_authorities"), fa->id)) {
+		} else if (!array_has(case_array(c, "recipient_authorities"), fa->id)) {
 			JsonObject *cur = unseal_answers(txn, c);
 
-			json_array_add_string_element(rec_array(c, "recipient_authorities"), fa->id);
+			json_array_add_string_element(case_array(c, "recipient_authorities"), fa->id);
 			ret = send_copy(txn, env, c, qset, cur, ini, fa, "alert.intro", NULL,
 					error_r);
 			json_object_unref(cur);
@@ -1534,7 +1481,7 @@ int alert_inbound(struct store_txn *txn, struct request_env *env,
 		goto out;
 	history_add(c, action, sender->id);
 	{
-		char *detail = g_strdup_printf("action=%s state=%s", action, rec_str(c, "state"));
+		char *detail = g_strdup_printf("action=%s state=%s", action, case_str(c, "state"));
 
 		ret = store_audit(txn, step->user->id, step->case_id, "alert.step", detail,
 				  error_r);
@@ -1545,7 +1492,7 @@ int alert_inbound(struct store_txn *txn, struct request_env *env,
 	if (ret == IMI_OK) {
 		out->applied = 1;
 		out->reason = g_strdup_printf("alert %s applied, state %s", action,
-					      rec_str(c, "state"));
+					      case_str(c, "state"));
 	}
 out:
 	g_free(d.next);
@@ -1615,15 +1562,15 @@ static void digest_add(struct digest_walk *w, const char *country, unsigned sect
 	}
 	for (guint i = 0; i < v->len; i++) {
 		e = g_ptr_array_index(v, i);
-		if (e->section == section && strcmp(e->case_id, rec_str(c, "id")) == 0)
+		if (e->section == section && strcmp(e->case_id, case_str(c, "id")) == 0)
 			return;
 	}
 	if (v->len >= DIGEST_MAX_LINES)
 		return;
 	e = g_new0(struct digest_entry, 1);
 	e->section = section;
-	e->case_id = g_strdup(rec_str(c, "id"));
-	e->qset = g_strdup(rec_str(c, "qset"));
+	e->case_id = g_strdup(case_str(c, "id"));
+	e->qset = g_strdup(case_str(c, "qset"));
 	g_ptr_array_add(v, e);
 }
 
@@ -1647,25 +1594,25 @@ static int digest_case(const void *key, size_t key_len, const void *value, size_
 		return 1;
 	if (store_record_parse(value, len, &c, NULL) != IMI_OK)
 		return 0;
-	if (g_strcmp0(rec_str(c, "kind"), "alert") != 0) {
+	if (g_strcmp0(case_str(c, "kind"), "alert") != 0) {
 		json_object_unref(c);
 		return 0;
 	}
-	if (g_strcmp0(rec_str(c, "state"), "awaiting-approval") == 0)
-		digest_add(w, rec_str(c, "country"), DIGEST_AWAITING, c);
-	h = rec_array(c, "history");
-	countries = rec_array(c, "recipients");
+	if (g_strcmp0(case_str(c, "state"), "awaiting-approval") == 0)
+		digest_add(w, case_str(c, "country"), DIGEST_AWAITING, c);
+	h = case_array(c, "history");
+	countries = case_array(c, "recipients");
 	for (guint i = 0; i < json_array_get_length(h) && i < REQUEST_MAX_HISTORY; i++) {
 		JsonObject *e = json_array_get_object_element(h, i);
-		int64_t at = rec_int(e, "at");
+		int64_t at = case_int(e, "at");
 
 		if (at <= w->since || at > w->until)
 			continue;
 		for (unsigned m = 0; m < G_N_ELEMENTS(map); m++) {
-			if (g_strcmp0(rec_str(e, "action"), map[m].action) != 0)
+			if (g_strcmp0(case_str(e, "action"), map[m].action) != 0)
 				continue;
 			/* The initiator's country and every recipient country. */
-			digest_add(w, rec_str(c, "country"), map[m].section, c);
+			digest_add(w, case_str(c, "country"), map[m].section, c);
 			for (guint k = 0; k < json_array_get_length(countries); k++)
 				digest_add(w, json_array_get_string_element(countries, k),
 					   map[m].section, c);
@@ -1726,7 +1673,7 @@ static int digest_send(struct store_txn *txn, struct request_env *env, const cha
 		       int coordinator, const char *since_day, unsigned *sent_r,
 		       char **error_r)
 {
-	const char *lang = lang_of(env, a);
+	const char *lang = case_language(env, a);
 	unsigned n = 0;
 	char *text = digest_text(txn, env, v, lang, coordinator, &n);
 	int ret = IMI_OK;
@@ -1754,7 +1701,7 @@ int alert_digest_run(struct store_txn *txn, struct request_env *env, int64_t sin
 	struct digest_walk w = {since, until,
 				g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 						      (GDestroyNotify)g_ptr_array_unref), 0};
-	char *since_day = day_text(since);
+	char *since_day = case_day(since);
 	GHashTableIter it;
 	gpointer k, val;
 	int ret;
@@ -1858,11 +1805,11 @@ static int digest_timer(struct store_txn *txn, struct request_env *env, int64_t 
 	if (ret != IMI_OK)
 		return store_record_get(txn, STORE_META, DIGEST_KEY, STORE_GET_RMW, &rec, error_r);
 	/* Only the timer the record names runs: a stale one does nothing. */
-	if (rec_int(rec, "next") != when) {
+	if (case_int(rec, "next") != when) {
 		json_object_unref(rec);
 		return IMI_OK;
 	}
-	since = rec_int(rec, "since");
+	since = case_int(rec, "since");
 	json_object_unref(rec);
 	if ((ret = rules_load(env->conf, &kf, error_r)) != IMI_OK)
 		return ret;
@@ -1879,12 +1826,12 @@ static int digest_timer(struct store_txn *txn, struct request_env *env, int64_t 
 
 static int timer_take(JsonObject *c, int64_t when, const char *kind)
 {
-	JsonArray *timers = rec_array(c, "timers");
+	JsonArray *timers = case_array(c, "timers");
 
 	for (guint i = 0; i < json_array_get_length(timers); i++) {
 		JsonObject *t = json_array_get_object_element(timers, i);
 
-		if (rec_int(t, "when") == when && g_strcmp0(rec_str(t, "kind"), kind) == 0) {
+		if (case_int(t, "when") == when && g_strcmp0(case_str(t, "kind"), kind) == 0) {
 			json_array_remove_element(timers, i);
 			return 1;
 		}
@@ -1911,14 +1858,14 @@ int alert_timer_run(struct store_txn *txn, struct request_env *env,
 	if (ret != IMI_OK)
 		return store_record_get(txn, STORE_CASES, case_id, STORE_GET_RMW, &c, error_r);
 	if (!timer_take(c, when, kind) || strcmp(kind, "alert-close-reminder") != 0 ||
-	    g_strcmp0(rec_str(c, "state"), "sent") != 0) {
+	    g_strcmp0(case_str(c, "state"), "sent") != 0) {
 		ret = store_record_put(txn, STORE_CASES, case_id, c, 0, error_r);
 		json_object_unref(c);
 		return ret;
 	}
 	if ((ret = rules_load(env->conf, &kf, error_r)) != IMI_OK)
 		goto out;
-	rcpt = rec_array(c, "recipient_authorities");
+	rcpt = case_array(c, "recipient_authorities");
 	for (guint i = 0; ret == IMI_OK && i < json_array_get_length(rcpt); i++) {
 		struct authority *a = NULL;
 		char *close = NULL;
@@ -1926,7 +1873,7 @@ int alert_timer_run(struct store_txn *txn, struct request_env *env,
 		if (store_authority_get(txn, json_array_get_string_element(rcpt, i), &a,
 					NULL) != IMI_OK)
 			continue;
-		if (g_strcmp0(a->country, rec_str(c, "establishment")) == 0 &&
+		if (g_strcmp0(a->country, case_str(c, "establishment")) == 0 &&
 		    (ret = token_addr(env, case_id, a->id, "close", &close, error_r)) == IMI_OK) {
 			const char *body[] = {"alert.close-reminder", NULL};
 			struct catalog_arg args[] = {

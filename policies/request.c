@@ -2,6 +2,7 @@
  * request.c: information requests on the store (request.h).
  */
 #include "policies/request.h"
+#include "policies/case_record.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +11,6 @@
 #include "templates/qset_store.h"
 #include "templates/render.h"
 
-#define CASE_KEY_PREFIX "case:"
 
 /* ---- environment ---- */
 
@@ -105,45 +105,7 @@ char *request_case_from_subject(const char *subject)
 	return NULL;
 }
 
-/* ---- small record helpers ---- */
-
-static const char *rec_str(JsonObject *obj, const char *member)
-{
-	return json_object_has_member(obj, member)
-		       ? json_object_get_string_member_with_default(obj, member, NULL)
-		       : NULL;
-}
-
-static int64_t rec_int(JsonObject *obj, const char *member)
-{
-	return json_object_get_int_member_with_default(obj, member, 0);
-}
-
-static const char *case_lang(struct request_env *env, const struct authority *a)
-{
-	if (a != NULL && a->language != NULL && catalog_has_language(env->catalog, a->language))
-		return a->language;
-	return env->conf->language_default;
-}
-
-static const char *authority_name(const struct authority *a, const char *lang)
-{
-	const char *name = NULL;
-
-	if (a->names != NULL) {
-		name = g_hash_table_lookup(a->names, lang);
-		if (name == NULL)
-			name = g_hash_table_lookup(a->names, "en");
-		if (name == NULL)
-			name = g_hash_table_lookup(a->names, a->language);
-	}
-	return name != NULL ? name : a->id;
-}
-
-static char *case_key_id(const char *case_id)
-{
-	return g_strconcat(CASE_KEY_PREFIX, case_id, NULL);
-}
+/* ---- case records (helpers in case_record.h) ---- */
 
 int request_get(struct store_txn *txn, const char *case_id, unsigned flags,
 		JsonObject **case_r, char **error_r)
@@ -156,16 +118,16 @@ int request_get(struct store_txn *txn, const char *case_id, unsigned flags,
 int request_qset(struct store_txn *txn, JsonObject *case_obj,
 		 struct qset **qset_r, char **error_r)
 {
-	return qset_store_get(txn, rec_str(case_obj, "qset"), qset_r, error_r);
+	return qset_store_get(txn, case_str(case_obj, "qset"), qset_r, error_r);
 }
 
 enum policy_party request_party(JsonObject *case_obj, const char *authority_id)
 {
 	if (authority_id == NULL)
 		return POLICY_PARTY_NONE;
-	if (g_strcmp0(rec_str(case_obj, "requester"), authority_id) == 0)
+	if (g_strcmp0(case_str(case_obj, "requester"), authority_id) == 0)
 		return POLICY_PARTY_REQUESTER;
-	if (g_strcmp0(rec_str(case_obj, "responder"), authority_id) == 0)
+	if (g_strcmp0(case_str(case_obj, "responder"), authority_id) == 0)
 		return POLICY_PARTY_RESPONDER;
 	return POLICY_PARTY_NONE;
 }
@@ -173,7 +135,7 @@ enum policy_party request_party(JsonObject *case_obj, const char *authority_id)
 static int seal_member(struct store_txn *txn, JsonObject *case_obj,
 		       const char *member, const char *plain, char **error_r)
 {
-	char *key_id = case_key_id(rec_str(case_obj, "id"));
+	char *key_id = case_key_id(case_str(case_obj, "id"));
 	char *sealed = NULL;
 	int ret = store_seal(txn, key_id, plain, strlen(plain), &sealed, error_r);
 
@@ -188,14 +150,14 @@ static int seal_member(struct store_txn *txn, JsonObject *case_obj,
 static char *unseal_member(struct store_txn *txn, JsonObject *case_obj,
 			   const char *member)
 {
-	const char *sealed = rec_str(case_obj, member);
+	const char *sealed = case_str(case_obj, member);
 	char *key_id, *text = NULL;
 	void *plain = NULL;
 	size_t len;
 
 	if (sealed == NULL)
 		return NULL;
-	key_id = case_key_id(rec_str(case_obj, "id"));
+	key_id = case_key_id(case_str(case_obj, "id"));
 	if (store_unseal(txn, key_id, sealed, &plain, &len, NULL) == IMI_OK) {
 		text = g_strndup(plain, len);
 		memset(plain, 0, len);
@@ -229,11 +191,11 @@ static int reply_address(struct request_env *env, const char *case_id,
 static char *next_message_id(struct request_env *env, JsonObject *case_obj,
 			     const char *kind)
 {
-	int64_t n = rec_int(case_obj, "mail_seq") + 1;
+	int64_t n = case_int(case_obj, "mail_seq") + 1;
 
 	json_object_set_int_member(case_obj, "mail_seq", n);
 	return g_strdup_printf("%s.%" G_GINT64_FORMAT ".%s@%s",
-			       rec_str(case_obj, "id"), n, kind,
+			       case_str(case_obj, "id"), n, kind,
 			       env->conf->service_domain);
 }
 
@@ -270,8 +232,8 @@ static int mail_request(struct store_txn *txn, struct request_env *env,
 			JsonObject *case_obj, const struct authority *requester,
 			const struct authority *responder, char **error_r)
 {
-	const char *case_id = rec_str(case_obj, "id");
-	const char *lang = case_lang(env, responder);
+	const char *case_id = case_str(case_obj, "id");
+	const char *lang = case_language(env, responder);
 	/* Withdrawing is the requester's step: the responder is offered
 	 * accepting and forwarding only. */
 	static const char *const offered[] = {"accept", "forward", NULL};
@@ -295,14 +257,14 @@ static int mail_request(struct store_txn *txn, struct request_env *env,
 	msgid = next_message_id(env, case_obj, "request");
 	memset(&rr, 0, sizeof(rr));
 	envelope_fill(env, &rr.env, from, responder->postbox, reply, msgid, NULL);
-	rr.env.to_name = authority_name(responder, lang);
+	rr.env.to_name = case_authority_name(responder, lang);
 	rr.qset = qset;
 	rr.catalog = env->catalog;
 	rr.language = lang;
 	rr.case_id = case_id;
-	rr.authority = authority_name(requester, lang);
+	rr.authority = case_authority_name(requester, lang);
 	rr.country = requester->country;
-	rr.deadline = rec_str(case_obj, "deadline");
+	rr.deadline = case_str(case_obj, "deadline");
 	rr.note = subject;
 	rr.actions = offered;
 	rr.action_addresses = offered_addr;
@@ -361,7 +323,7 @@ static int mail_notice(struct store_txn *txn, struct request_env *env,
 		struct catalog_arg a = args[i];
 
 		if (strcmp(a.name, "date") == 0 && a.value != NULL) {
-			char *w = lang_format_date(a.value, case_lang(env, authority));
+			char *w = lang_format_date(a.value, case_language(env, authority));
 			if (w != NULL) {
 				g_ptr_array_add(dates, w);
 				a.value = w;
@@ -374,7 +336,7 @@ static int mail_notice(struct store_txn *txn, struct request_env *env,
 		memset(&rn, 0, sizeof(rn));
 		envelope_fill(env, &rn.env, from, to, reply, msgid, in_reply_to);
 		rn.catalog = env->catalog;
-		rn.language = case_lang(env, authority);
+		rn.language = case_language(env, authority);
 		/* The case id the sender named is echoed, also to a
 		 * non-party (it is theirs); nothing else of the case is. */
 		rn.case_id = case_obj != NULL || request_case_id_valid(case_id) ? case_id : NULL;
@@ -398,15 +360,6 @@ static int mail_notice(struct store_txn *txn, struct request_env *env,
 
 /* ---- timers ---- */
 
-static char *day_text(int64_t t)
-{
-	GDateTime *dt = g_date_time_new_from_unix_utc(t);
-	char *s = g_date_time_format(dt, "%Y-%m-%d");
-
-	g_date_time_unref(dt);
-	return s;
-}
-
 static int timer_add(struct store_txn *txn, JsonObject *case_obj, int64_t when,
 		     const char *kind, char **error_r)
 {
@@ -416,7 +369,7 @@ static int timer_add(struct store_txn *txn, JsonObject *case_obj, int64_t when,
 	json_object_set_int_member(t, "when", when);
 	json_object_set_string_member(t, "kind", kind);
 	json_array_add_object_element(timers, t);
-	return store_timer_set(txn, when, rec_str(case_obj, "id"), kind, error_r);
+	return store_timer_set(txn, when, case_str(case_obj, "id"), kind, error_r);
 }
 
 /* Removes timers whose kind starts with prefix (NULL: all) from the case
@@ -429,12 +382,12 @@ static int timers_clear(struct store_txn *txn, JsonObject *case_obj,
 
 	for (guint i = json_array_get_length(timers); i-- > 0 && ret == IMI_OK;) {
 		JsonObject *t = json_array_get_object_element(timers, i);
-		const char *kind = rec_str(t, "kind");
+		const char *kind = case_str(t, "kind");
 
 		if (prefix != NULL && !g_str_has_prefix(kind, prefix))
 			continue;
-		ret = store_timer_clear(txn, rec_int(t, "when"),
-					rec_str(case_obj, "id"), kind, error_r);
+		ret = store_timer_clear(txn, case_int(t, "when"),
+					case_str(case_obj, "id"), kind, error_r);
 		json_array_remove_element(timers, i);
 	}
 	return ret;
@@ -448,7 +401,7 @@ static int timer_take(JsonObject *case_obj, int64_t when, const char *kind)
 	for (guint i = 0; timers != NULL && i < json_array_get_length(timers); i++) {
 		JsonObject *t = json_array_get_object_element(timers, i);
 
-		if (rec_int(t, "when") == when && g_strcmp0(rec_str(t, "kind"), kind) == 0) {
+		if (case_int(t, "when") == when && g_strcmp0(case_str(t, "kind"), kind) == 0) {
 			json_array_remove_element(timers, i);
 			return 1;
 		}
@@ -460,14 +413,14 @@ static int timer_take(JsonObject *case_obj, int64_t when, const char *kind)
 static int timers_schedule(struct store_txn *txn, struct request_env *env,
 			   JsonObject *case_obj, int64_t after, char **error_r)
 {
-	const char *state = rec_str(case_obj, "state");
+	const char *state = case_str(case_obj, "state");
 	struct policy_reminder_due due;
 	int ret;
 
 	if ((ret = timers_clear(txn, case_obj, "reminder:", error_r)) != IMI_OK)
 		return ret;
 	if (policy_state_closed(env->policy, state)) {
-		int64_t block, notice, del, closed = rec_int(case_obj, "closed_at");
+		int64_t block, notice, del, closed = case_int(case_obj, "closed_at");
 
 		policy_retention_times(env->policy, closed, &block, &notice, &del);
 		if (block > 0 && (ret = timer_add(txn, case_obj, block,
@@ -478,8 +431,8 @@ static int timers_schedule(struct store_txn *txn, struct request_env *env,
 			return ret;
 		return timer_add(txn, case_obj, del, "retention-delete", error_r);
 	}
-	if (policy_reminder_next(env->policy, state, rec_int(case_obj, "state_since"),
-				 rec_int(case_obj, "deadline_at"), after, &due)) {
+	if (policy_reminder_next(env->policy, state, case_int(case_obj, "state_since"),
+				 case_int(case_obj, "deadline_at"), after, &due)) {
 		char *kind = g_strconcat("reminder:", due.name, NULL);
 		ret = timer_add(txn, case_obj, due.when, kind, error_r);
 		g_free(kind);
@@ -605,7 +558,7 @@ int request_create(struct store_txn *txn, struct request_env *env,
 		deadline = g_strdup(in->deadline);
 	} else {
 		deadline_at = now + (int64_t)policy_deadline_days(env->policy) * 86400;
-		deadline = day_text(deadline_at);
+		deadline = case_day(deadline_at);
 		deadline_parse(deadline, &deadline_at);
 	}
 	if ((ret = qset_ensure(txn, env, in->qset_id, error_r)) != IMI_OK)
@@ -629,8 +582,8 @@ int request_create(struct store_txn *txn, struct request_env *env,
 	json_object_set_string_member(c, "qset", in->qset_id);
 	json_object_set_string_member(c, "requester", req->id);
 	json_object_set_string_member(c, "responder", resp->id);
-	json_object_set_string_member(c, "requester_lang", case_lang(env, req));
-	json_object_set_string_member(c, "responder_lang", case_lang(env, resp));
+	json_object_set_string_member(c, "requester_lang", case_language(env, req));
+	json_object_set_string_member(c, "responder_lang", case_language(env, resp));
 	json_object_set_string_member(c, "deadline", deadline);
 	json_object_set_int_member(c, "deadline_at", deadline_at);
 	json_object_set_int_member(c, "created", now);
@@ -644,23 +597,23 @@ int request_create(struct store_txn *txn, struct request_env *env,
 	if (in->user != NULL &&
 	    (ret = seal_member(txn, c, "sealed_requester_user", in->user, error_r)) != IMI_OK)
 		goto out;
-	history_add(c, "create", req->id, rec_str(c, "state"));
+	history_add(c, "create", req->id, case_str(c, "state"));
 	if ((ret = mail_request(txn, env, c, req, resp, error_r)) != IMI_OK)
 		goto out;
 	/* The requester learns the case id and gets a reply address for its
 	 * own steps (WITHDRAW). */
 	if (req->postbox != NULL && imi_email_valid(req->postbox)) {
 		struct qset *qset = NULL;
-		char *today = day_text(now);
+		char *today = case_day(now);
 		const char *body[] = {"status.body", NULL};
 
 		ret = request_qset(txn, c, &qset, error_r);
 		if (ret == IMI_OK) {
 			struct catalog_arg args[] = {
 				{"case", case_id},
-				{"title", qset_title(qset, case_lang(env, req))},
+				{"title", qset_title(qset, case_language(env, req))},
 				{"date", today},
-				{"status", rec_str(c, "state")},
+				{"status", case_str(c, "state")},
 				{NULL, NULL},
 			};
 			ret = mail_notice(txn, env, c, case_id, req,
@@ -727,7 +680,7 @@ static int answers_merge(struct store_txn *txn, struct request_env *env,
 			 GString *for_requester, char **error_r)
 {
 	char *old = unseal_member(txn, case_obj, "sealed_answers");
-	const char *req_lang = rec_str(case_obj, "requester_lang");
+	const char *req_lang = case_str(case_obj, "requester_lang");
 	JsonParser *parser = json_parser_new();
 	JsonObject *all = NULL;
 	char *text;
@@ -808,8 +761,8 @@ static int refuse(struct store_txn *txn, struct request_env *env,
 	for (unsigned i = 0; i < G_N_ELEMENTS(keys); i++)
 		if (strcmp(keys[i].refusal, refusal) == 0)
 			key = keys[i].key;
-	if (case_obj != NULL && rec_int(case_obj, "closed_at") > 0)
-		closed = day_text(rec_int(case_obj, "closed_at"));
+	if (case_obj != NULL && case_int(case_obj, "closed_at") > 0)
+		closed = case_day(case_int(case_obj, "closed_at"));
 	{
 		const char *body[] = {key, NULL};
 		struct catalog_arg args[] = {
@@ -822,7 +775,7 @@ static int refuse(struct store_txn *txn, struct request_env *env,
 		 * carries no token of the case. */
 		int party = case_obj != NULL &&
 			    request_party(case_obj, step->user->authority) != POLICY_PARTY_NONE &&
-			    g_strcmp0(rec_str(case_obj, "retention"), "") == 0;
+			    g_strcmp0(case_str(case_obj, "retention"), "") == 0;
 
 		ret = mail_notice(txn, env, party ? case_obj : NULL, step->case_id,
 				  sender_auth, step->user->email, "error",
@@ -841,7 +794,7 @@ static int refuse(struct store_txn *txn, struct request_env *env,
 	out->applied = 0;
 	out->refusal = g_strdup(refusal);
 	if (case_obj != NULL)
-		out->state = g_strdup(rec_str(case_obj, "state"));
+		out->state = g_strdup(case_str(case_obj, "state"));
 	return ret;
 }
 
@@ -866,7 +819,7 @@ int request_notify_sender(struct store_txn *txn, struct request_env *env,
 	/* Blocked or deleted data: the notice carries nothing of the case. */
 	if (ret == IMI_OK)
 		party = request_party(c, user->authority) != POLICY_PARTY_NONE &&
-			g_strcmp0(rec_str(c, "retention"), "") == 0;
+			g_strcmp0(case_str(c, "retention"), "") == 0;
 	else if (ret != IMI_NOTFOUND)
 		ret = request_get(txn, case_id, STORE_GET_RMW, &c, error_r);
 	if (ret == IMI_OK || ret == IMI_NOTFOUND)
@@ -909,11 +862,11 @@ int request_apply(struct store_txn *txn, struct request_env *env,
 		ret = request_get(txn, case_id, STORE_GET_RMW, &c, error_r);
 		goto out;
 	}
-	if (g_strcmp0(rec_str(c, "retention"), "") != 0) {
+	if (g_strcmp0(case_str(c, "retention"), "") != 0) {
 		ret = refuse(txn, env, c, step, sender, "closed", NULL, out, error_r);
 		goto out;
 	}
-	ret = policy_decide(env->policy, rec_str(c, "state"), step->action,
+	ret = policy_decide(env->policy, case_str(c, "state"), step->action,
 			    request_party(c, step->user->authority),
 			    (const char *const *)step->user->roles, &d, NULL);
 	if (ret == IMI_NOTFOUND) {
@@ -926,15 +879,15 @@ int request_apply(struct store_txn *txn, struct request_env *env,
 	if (!d.allowed) {
 		char *why = strcmp(d.refusal, "wrong-state") == 0
 			? g_strdup_printf("%s is not possible while the case is %s",
-					  step->action, rec_str(c, "state"))
+					  step->action, case_str(c, "state"))
 			: g_strdup_printf("%s is for the %s's %s", step->action,
 					  d.party_needed, d.role_needed);
 		ret = refuse(txn, env, c, step, sender, d.refusal, why, out, error_r);
 		g_free(why);
 		goto out;
 	}
-	if ((ret = store_authority_get(txn, rec_str(c, "requester"), &req, error_r)) != IMI_OK ||
-	    (ret = store_authority_get(txn, rec_str(c, "responder"), &resp, error_r)) != IMI_OK ||
+	if ((ret = store_authority_get(txn, case_str(c, "requester"), &req, error_r)) != IMI_OK ||
+	    (ret = store_authority_get(txn, case_str(c, "responder"), &resp, error_r)) != IMI_OK ||
 	    (ret = request_qset(txn, c, &qset, error_r)) != IMI_OK)
 		goto out;
 
@@ -950,7 +903,7 @@ int request_apply(struct store_txn *txn, struct request_env *env,
 			goto out;
 		}
 		json_object_set_string_member(c, "responder", fwd->id);
-		json_object_set_string_member(c, "responder_lang", case_lang(env, fwd));
+		json_object_set_string_member(c, "responder_lang", case_language(env, fwd));
 		if ((ret = mail_request(txn, env, c, req, fwd, error_r)) != IMI_OK)
 			goto out;
 	} else if (strcmp(step->action, "answer") == 0) {
@@ -960,7 +913,7 @@ int request_apply(struct store_txn *txn, struct request_env *env,
 			goto out;
 		}
 		if ((ret = answers_merge(txn, env, c, qset, step->answers,
-					 case_lang(env, sender), understood,
+					 case_language(env, sender), understood,
 					 invalid, missing, for_req, error_r)) != IMI_OK)
 			goto out;
 		if (understood->len == 0) {
@@ -980,12 +933,12 @@ int request_apply(struct store_txn *txn, struct request_env *env,
 		const char *body[5];
 		unsigned nb = 0;
 		char *status = g_strdup_printf("%s", d.next_state);
-		char *today = day_text(imi_now());
+		char *today = case_day(imi_now());
 		struct catalog_arg args[] = {
 			{"case", case_id},
 			{"questions", understood->str},
 			{"missing", missing->str},
-			{"title", qset_title(qset, case_lang(env, sender))},
+			{"title", qset_title(qset, case_language(env, sender))},
 			{"date", today},
 			{"status", status},
 			{NULL, NULL},
@@ -1015,7 +968,7 @@ int request_apply(struct store_txn *txn, struct request_env *env,
 			const char *sbody[] = {"status.body", NULL};
 			struct catalog_arg oargs[] = {
 				{"case", case_id},
-				{"title", qset_title(qset, case_lang(env, other))},
+				{"title", qset_title(qset, case_language(env, other))},
 				{"date", today},
 				{"status", status},
 				{NULL, NULL},
@@ -1072,37 +1025,37 @@ static int run_reminder(struct store_txn *txn, struct request_env *env,
 	int ret;
 
 	/* Which reminder of the state this is, from the rules in force. */
-	if (policy_reminder_next(env->policy, rec_str(c, "state"),
-				 rec_int(c, "state_since"), rec_int(c, "deadline_at"),
+	if (policy_reminder_next(env->policy, case_str(c, "state"),
+				 case_int(c, "state_since"), case_int(c, "deadline_at"),
 				 when - 1, &due) && strcmp(due.name, name) == 0) {
 		text_key = due.text_key;
 		party = due.to;
 	}
 	if (text_key == NULL)
 		return IMI_OK; /* the rules changed: nothing of that name now */
-	if ((ret = store_authority_get(txn, rec_str(c, "requester"), &req, error_r)) != IMI_OK ||
-	    (ret = store_authority_get(txn, rec_str(c, party == POLICY_PARTY_REQUESTER
+	if ((ret = store_authority_get(txn, case_str(c, "requester"), &req, error_r)) != IMI_OK ||
+	    (ret = store_authority_get(txn, case_str(c, party == POLICY_PARTY_REQUESTER
 						       ? "requester" : "responder"),
 				       &to, error_r)) != IMI_OK ||
 	    (ret = request_qset(txn, c, &qset, error_r)) != IMI_OK)
 		goto out;
-	sent = day_text(rec_int(c, "created"));
-	deadline = g_strdup(rec_str(c, "deadline"));
+	sent = case_day(case_int(c, "created"));
+	deadline = g_strdup(case_str(c, "deadline"));
 	if (strcmp(name, "not-answered") == 0) {
 		g_free(sent);
 		sent = g_strdup(deadline);
 	} else if (strcmp(name, "answer-not-accepted") == 0) {
 		g_free(sent);
-		sent = day_text(rec_int(c, "state_since"));
+		sent = case_day(case_int(c, "state_since"));
 	}
 	{
-		const char *lang = case_lang(env, to);
+		const char *lang = case_language(env, to);
 		const char *body[] = {text_key, NULL};
 		const struct authority *about = party == POLICY_PARTY_REQUESTER
 			? NULL : req;
 		struct authority *resp = NULL;
 		struct catalog_arg args[] = {
-			{"case", rec_str(c, "id")},
+			{"case", case_str(c, "id")},
 			{"title", qset_title(qset, lang)},
 			{"authority", NULL},
 			{"country", NULL},
@@ -1110,24 +1063,24 @@ static int run_reminder(struct store_txn *txn, struct request_env *env,
 			{NULL, NULL},
 		};
 		if (about == NULL &&
-		    store_authority_get(txn, rec_str(c, "responder"), &resp, NULL) == IMI_OK)
+		    store_authority_get(txn, case_str(c, "responder"), &resp, NULL) == IMI_OK)
 			about = resp;
 		if (about != NULL) {
-			args[2].value = authority_name(about, lang);
+			args[2].value = case_authority_name(about, lang);
 			args[3].value = about->country;
 		}
-		ret = mail_notice(txn, env, c, rec_str(c, "id"), to, to->postbox,
+		ret = mail_notice(txn, env, c, case_str(c, "id"), to, to->postbox,
 				  "reminder", "reminder.subject", body, args, NULL, NULL,
 				  error_r);
 		authority_free(&resp);
 	}
 	g_free(deadline);
 	if (ret == IMI_OK)
-		ret = store_audit(txn, "tick", rec_str(c, "id"), "request.reminder", name, error_r);
+		ret = store_audit(txn, "tick", case_str(c, "id"), "request.reminder", name, error_r);
 	/* The next one of the state, after this. */
 	if (ret == IMI_OK &&
-	    policy_reminder_next(env->policy, rec_str(c, "state"), rec_int(c, "state_since"),
-				 rec_int(c, "deadline_at"), when, &due)) {
+	    policy_reminder_next(env->policy, case_str(c, "state"), case_int(c, "state_since"),
+				 case_int(c, "deadline_at"), when, &due)) {
 		char *kind = g_strconcat("reminder:", due.name, NULL);
 		ret = timer_add(txn, c, due.when, kind, error_r);
 		g_free(kind);
@@ -1152,7 +1105,7 @@ static int forget_message(const void *key, size_t key_len, const void *value,
 	JsonObject *obj = NULL;
 
 	if (key_len == 8 && store_record_parse(value, len, &obj, NULL) == IMI_OK) {
-		if (g_strcmp0(rec_str(obj, "case"), w->case_id) == 0) {
+		if (g_strcmp0(case_str(obj, "case"), w->case_id) == 0) {
 			uint64_t seq = store_key_u64_get(key);
 			g_array_append_val(w->seqs, seq);
 		}
@@ -1165,7 +1118,7 @@ static int forget_message(const void *key, size_t key_len, const void *value,
  * stored messages and its outbox items. */
 static int retention_delete(struct store_txn *txn, JsonObject *c, char **error_r)
 {
-	const char *case_id = rec_str(c, "id");
+	const char *case_id = case_str(c, "id");
 	char *key_id = case_key_id(case_id);
 	struct forget_walk w = {case_id, g_array_new(FALSE, FALSE, sizeof(uint64_t))};
 	GList *members = json_object_get_members(c);
@@ -1204,29 +1157,29 @@ static int retention_tell(struct store_txn *txn, struct request_env *env,
 			  char **error_r)
 {
 	static const char *const parties[] = {"requester", "responder"};
-	char *day = day_text(date);
+	char *day = case_day(date);
 	int ret = IMI_OK;
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(parties) && ret == IMI_OK; i++) {
 		struct authority *a = NULL;
 		const char *body[] = {body_key, NULL};
 		struct catalog_arg args[] = {
-			{"case", rec_str(c, "id")},
+			{"case", case_str(c, "id")},
 			{"date", day},
 			{NULL, NULL},
 		};
 
-		if (rec_str(c, parties[i]) == NULL)
+		if (case_str(c, parties[i]) == NULL)
 			continue; /* an alert has an initiator and no responder */
-		ret = store_authority_get(txn, rec_str(c, parties[i]), &a, NULL);
+		ret = store_authority_get(txn, case_str(c, parties[i]), &a, NULL);
 		if (ret == IMI_NOTFOUND) {
 			ret = IMI_OK; /* removed from the directory: nobody to tell */
 			continue;
 		}
 		if (ret != IMI_OK)
-			ret = store_authority_get(txn, rec_str(c, parties[i]), &a, error_r);
+			ret = store_authority_get(txn, case_str(c, parties[i]), &a, error_r);
 		if (ret == IMI_OK && a->postbox != NULL && !a->disabled)
-			ret = mail_notice(txn, env, NULL, rec_str(c, "id"), a, a->postbox,
+			ret = mail_notice(txn, env, NULL, case_str(c, "id"), a, a->postbox,
 					  "deletion", "deletion.subject", body, args, NULL,
 					  NULL, error_r);
 		authority_free(&a);
@@ -1260,10 +1213,10 @@ int request_timer_run(struct store_txn *txn, struct request_env *env,
 		return IMI_OK;
 	}
 	if (g_str_has_prefix(kind, "reminder:")) {
-		if (!policy_state_closed(env->policy, rec_str(c, "state")))
+		if (!policy_state_closed(env->policy, case_str(c, "state")))
 			ret = run_reminder(txn, env, c, when, kind + 9, error_r);
 	} else if (strcmp(kind, "retention-block") == 0) {
-		if (g_strcmp0(rec_str(c, "retention"), "") == 0)
+		if (g_strcmp0(case_str(c, "retention"), "") == 0)
 			json_object_set_string_member(c, "retention", "blocked");
 		ret = store_audit(txn, "tick", case_id, "retention.block", NULL, error_r);
 	} else if (strcmp(kind, "retention-notice") == 0) {
@@ -1272,8 +1225,8 @@ int request_timer_run(struct store_txn *txn, struct request_env *env,
 
 		for (guint i = 0; i < json_array_get_length(timers); i++) {
 			JsonObject *t = json_array_get_object_element(timers, i);
-			if (g_strcmp0(rec_str(t, "kind"), "retention-delete") == 0)
-				del = rec_int(t, "when");
+			if (g_strcmp0(case_str(t, "kind"), "retention-delete") == 0)
+				del = case_int(t, "when");
 		}
 		if (del > 0)
 			ret = retention_tell(txn, env, c, "deletion.notice-before", del, error_r);
