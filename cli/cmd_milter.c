@@ -4,8 +4,10 @@
  */
 #include "cli/cli.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "mta-hooks/milter.h"
 
@@ -72,6 +74,19 @@ int cmd_milter(struct cli *cli, int argc, char **argv)
 	socket.spec = spec;
 	socket.group = group != NULL ? group : (getgrnam("postfix") != NULL ? "postfix" : NULL);
 	socket.mode = (int)mode;
+	/* The daemon has no result to print: its standard output goes to
+	 * /dev/null, so that a library that prints there (libytnef about a
+	 * damaged winmail.dat) writes into no log and no terminal.  What the
+	 * milter has to say goes to syslog and standard error. */
+	{
+		int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		fflush(stdout);
+		if (devnull >= 0) {
+			(void)dup2(devnull, STDOUT_FILENO);
+			close(devnull);
+		}
+	}
 	ret = milter_run(cli->store, cli->conf, &socket, &error);
 	ret = ret == IMI_OK ? 0 : cli_fail(ret, error);
 out:

@@ -10,7 +10,8 @@
  * libytnef prints (on stdout) when it meets damage; tnef_prepare hands it
  * only the well-formed part of the stream, which silences the common cases
  * (bad checksums, truncation).  Damage inside a MAPI property block can
- * still make it print: the imi command guards its standard output.
+ * still make it print: `imi parse` and `imi milter` point their standard
+ * output at /dev/null around it.
  */
 #include "parser/message.h"
 #include "parser/message_private.h"
