@@ -672,6 +672,85 @@ static const char *noise_reason(const struct imi_conf *conf,
 	return NULL;
 }
 
+/* The Message-ID of a message GMime would not read: the first
+ * "Message-ID:" line of the header (one pass, up to the empty line), its
+ * value without angle brackets, when it is printable ASCII of sane length. */
+static char *raw_message_id(const char *raw, size_t len)
+{
+	static const char name[] = "message-id:";
+	const char *p = raw, *end = raw + len;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *le = eol != NULL ? eol : end;
+
+		if (le == p || (le - p == 1 && *p == '\r'))
+			return NULL; /* the end of the header */
+		if ((size_t)(le - p) > sizeof(name) - 1 &&
+		    g_ascii_strncasecmp(p, name, sizeof(name) - 1) == 0) {
+			const char *v = p + sizeof(name) - 1, *ve = le;
+
+			while (v < ve && (*v == ' ' || *v == '\t' || *v == '<'))
+				v++;
+			while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t' ||
+					  ve[-1] == '>'))
+				ve--;
+			if (ve == v || ve - v > 250)
+				return NULL;
+			for (const char *c = v; c < ve; c++)
+				if (*c <= ' ' || *c > '~')
+					return NULL;
+			return g_strndup(v, (gsize)(ve - v));
+		}
+		if (eol == NULL)
+			break;
+		p = eol + 1;
+	}
+	return NULL;
+}
+
+/* A message within max_message_bytes whose structure is over a bound
+ * (MIME depth, parts, header bytes), after the MTA accepted it (imi
+ * deliver, imi fetch): it can be stored, so it is kept for review, unread
+ * and unanswered, and identified by its bytes.  `imi held release` runs it
+ * again, e.g. under raised [limits]. */
+static int inbound_hold_unread(struct store *store, const char *raw, size_t len,
+			       struct inbound_result *result, char **error_r)
+{
+	struct inbound_run run;
+	unsigned char h[crypto_generichash_BYTES];
+	char hex[2 * sizeof(h) + 1], *dedup, *why = *error_r;
+	int ret;
+
+	*error_r = NULL;
+	dedup = raw_message_id(raw, len);
+	if (dedup == NULL) {
+		crypto_generichash(h, sizeof(h), (const unsigned char *)raw, len, NULL, 0);
+		sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+		dedup = g_strconcat("hash:", hex, NULL);
+	}
+	memset(&run, 0, sizeof(run));
+	run.raw = raw;
+	run.len = len;
+	run.dedup_key = dedup;
+	run.hold = 1;
+	run.hold_reason = "structure-over-bounds";
+	ret = store_transact(store, inbound_txn, &run, error_r);
+	if (ret != IMI_OK) {
+		result->verdict = INBOUND_TEMPFAIL;
+		result->reason = g_strdup(*error_r != NULL ? *error_r : "temporary failure");
+		ret = IMI_TEMPFAIL;
+	} else {
+		result->verdict = run.verdict;
+		result->reason = run.verdict == INBOUND_HELD
+			? g_strdup_printf("held unread: %s", why) : g_strdup(run.reason);
+	}
+	run_reset(&run);
+	g_free(dedup);
+	g_free(why);
+	return ret;
+}
+
 int inbound_process(struct store *store, const struct imi_conf *conf,
 		    const void *raw, size_t len,
 		    const struct inbound_envelope *envelope,
@@ -701,12 +780,16 @@ int inbound_process(struct store *store, const struct imi_conf *conf,
 	limits.max_mime_parts = conf->max_mime_parts;
 	limits.max_header_bytes = (size_t)conf->max_header_bytes;
 	ret = parsed_message_read(raw, len, &limits, &msg, error_r);
-	if (ret == IMI_TOOBIG) {
+	if (ret == IMI_TOOBIG && envelope->path == INBOUND_MILTER) {
+		/* Inside the SMTP session: refused (552), the sender's own MTA
+		 * tells its user. */
 		result->verdict = INBOUND_TOOBIG;
 		result->reason = *error_r;
 		*error_r = NULL;
 		return IMI_OK;
 	}
+	if (ret == IMI_TOOBIG)
+		return inbound_hold_unread(store, raw, len, result, error_r);
 	if (ret != IMI_OK)
 		return ret;
 

@@ -44,7 +44,8 @@ enum inbound_verdict {
 	INBOUND_IGNORED,   /* auto-reply or bounce: recorded, never answered */
 	INBOUND_REJECT,    /* milter only: authentication failed, refuse in SMTP */
 	INBOUND_TEMPFAIL,  /* nothing committed; try again later */
-	INBOUND_TOOBIG,    /* over max_message_bytes: cannot be stored at all */
+	INBOUND_TOOBIG,    /* over max_message_bytes (cannot be stored at all), or, in the
+			      milter, over a structural bound: refused */
 };
 
 struct inbound_result {
