@@ -346,6 +346,43 @@ static void test_too_big(void **state)
 	g_free(msg);
 }
 
+/* Within the size limit, over a structural bound: the milter refuses it in
+ * the session; after the MTA accepted it, it is held unread under its
+ * Message-ID, and a second delivery is a duplicate. */
+static void test_structure_over_bounds(void **state)
+{
+	static const struct {
+		enum inbound_path path;
+		enum inbound_verdict want;
+	} rows[] = {
+		{INBOUND_MILTER, INBOUND_TOOBIG},
+		{INBOUND_DELIVER, INBOUND_HELD},
+		{INBOUND_DELIVER, INBOUND_DUPLICATE},
+	};
+	struct fixture *f = *state;
+	int64_t saved = f->conf->max_header_bytes;
+
+	f->conf->max_header_bytes = 64;
+	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+		struct inbound_envelope env = {rows[i].path, "h@b.de", NULL, NULL, NULL};
+		struct inbound_result res = {0};
+		char *error = NULL, *msg = message(f, "h@b.de", "AW:", "deep@b.de", "", "Q2: 1\n", 0);
+
+		check_int("status", inbound_process(f->store, f->conf, msg, strlen(msg), &env,
+						    &res, &error), IMI_OK);
+		if (res.verdict != rows[i].want)
+			fail_msg("row %zu: verdict got %d, wanted %d (%s)", i, res.verdict,
+				 rows[i].want, res.reason != NULL ? res.reason : "");
+		if (rows[i].want == INBOUND_HELD &&
+		    (res.reason == NULL || strstr(res.reason, "max_header_bytes") == NULL))
+			fail_msg("row %zu: reason got \"%s\", want it to name max_header_bytes", i,
+				 res.reason);
+		inbound_result_clear(&res);
+		g_free(msg);
+	}
+	f->conf->max_header_bytes = saved;
+}
+
 static void test_dns_down(void **state)
 {
 	struct fixture *f = *state;
@@ -372,6 +409,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_held_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_big, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_structure_over_bounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dns_down, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("inbound", tests, NULL, NULL);
