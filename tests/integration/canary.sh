@@ -353,6 +353,13 @@ EOF
 else
 	echo "# db5.3_dump (db5.3-util) is missing: the wrapped keys are not looked for"
 fi
+# A hot backup taken now holds the keys that the deletion will destroy
+# (docs/deletion.md says what a backup must do about it).
+if command -v db5.3_hotbackup >/dev/null && [ -n "$keyhex" ]; then
+	db5.3_hotbackup -h "$H/db" -b "$tmp/backup-before" >/dev/null 2>&1
+	out=$(python3 "$SCAN" "${keyargs[@]}" "$tmp/backup-before")
+	expect "a hot backup taken before the deletion holds the case keys" ' hits [1-9]' "$(summary "$out")"
+fi
 views >"$tmp/views-before.txt"
 expect "before deletion imi held show shows the held reply" "	$HELD_TEXT	" "$(scan "$tmp/views-before.txt")"
 
@@ -373,6 +380,13 @@ if [ -n "$keyhex" ]; then
 	else not_ok "a destroyed key survives:"; printf '%s\n' "$out" | sed 's/^/#   /' | head -n 20; fi
 fi
 expect "the held copy of the reply went with the case" '^0$' "$(imi held list | grep -c .)"
+if command -v db5.3_hotbackup >/dev/null && [ -n "$keyhex" ]; then
+	db5.3_hotbackup -h "$H/db" -b "$tmp/backup-after" >/dev/null 2>&1
+	out=$(python3 "$SCAN" "${keyargs[@]}" --canaries "$tmp/canaries" "$tmp/backup-after")
+	expect "a hot backup taken after the deletion was made" ' files [1-9]' "$(summary "$out")"
+	if [ "$(hits "$out")" = 0 ]; then ok "a hot backup taken after the deletion holds no key and no canary ($(summary "$out"))"
+	else not_ok "a hot backup taken after the deletion holds deleted data:"; printf '%s\n' "$out" | sed 's/^/#   /' | head -n 10; fi
+fi
 views >"$tmp/logs/views.txt"
 # Syslog: where the machine keeps one, the lines of this run are scanned too.
 syslog=none
