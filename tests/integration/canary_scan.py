@@ -3,6 +3,7 @@
 
   canary_scan.py [--quiet] --canary TEXT [--canary TEXT ...] PATH...
   canary_scan.py [--quiet] --canaries FILE PATH...      (one canary a line)
+  canary_scan.py [--quiet] --canary-hex HEX PATH...     (bytes, e.g. a key)
   canary_scan.py --self-test
 
 Every regular file under each PATH is read as bytes and searched for each
@@ -63,17 +64,25 @@ def b64_core(data, align):
 
 
 class Canary:
-    def __init__(self, text):
-        self.text = text
-        self.lower = text.casefold()
-        raw = text.encode("utf-8")
+    """A text canary, or (raw given) a binary one such as a key: that one
+    is searched as bytes, quoted-printable and base64 at each alignment."""
+    def __init__(self, text, raw=None):
+        self.text = text if raw is None else "hex:" + raw.hex()
+        self.binary = raw is not None
+        if raw is None:
+            raw = text.encode("utf-8")
+        self.lower = text.casefold() if not self.binary else None
         self.plain = raw.lower()
-        self.utf16 = {"utf-16le": text.lower().encode("utf-16-le"),
-                      "utf-16be": text.lower().encode("utf-16-be")}
+        self.utf16 = {} if self.binary else {
+            "utf-16le": text.lower().encode("utf-16-le"),
+            "utf-16be": text.lower().encode("utf-16-be")}
         self.b64 = {}
         for name, codec in FORMS:
+            if self.binary and name != "utf8":
+                continue
+            data = raw if self.binary else text.encode(codec)
             for a in B64_ALIGNMENTS:
-                self.b64["b64-%s-a%d" % (name, a)] = b64_core(text.encode(codec), a).encode("ascii")
+                self.b64["b64-%s-a%d" % (name, a)] = b64_core(data, a).encode("ascii")
 
 
 def encodings_tried():
@@ -181,7 +190,7 @@ def scan_bytes(data, canaries, prefix=""):
                 hits.append((c.text, prefix + name))
         if c.plain in qp:
             hits.append((c.text, prefix + "qp"))
-        if any(c.lower in t.casefold() for t in words):
+        if c.lower is not None and any(c.lower in t.casefold() for t in words):
             hits.append((c.text, prefix + "rfc2047"))
         for name, pat in c.b64.items():
             if pat in b64:
@@ -198,7 +207,7 @@ def scan_file_data(data, canaries):
             texts, blobs = [], []
         folded = [t.casefold() for t in texts]
         for c in canaries:
-            if any(c.lower in t for t in folded):
+            if c.lower is not None and any(c.lower in t for t in folded):
                 hits.append((c.text, "mime"))
         for blob in blobs:
             hits += scan_bytes(blob, canaries, "mime+")
@@ -328,6 +337,23 @@ def self_test():
             print("not ok - negative: %s gave hits %s" % (name, got))
         else:
             print("ok - negative: %s gives no hit" % name)
+    # A binary canary (a wrapped key) as raw bytes and in base64.
+    key = bytes(rng.randrange(256) for _ in range(72))
+    kc = [Canary(None, key)]
+    for name, data, want in [("binary raw", b"\0\1" + key + b"\xff", "plain"),
+                             ("binary in base64", base64.b64encode(b"x" + key), "b64-utf8-a1")]:
+        got = {enc for _, enc in scan_file_data(data, kc)}
+        if want in got:
+            print("ok - %s found as %s" % (name, ", ".join(sorted(got))))
+        else:
+            failures += 1
+            print("not ok - %s: wanted %s, got %s" % (name, want, sorted(got)))
+    other_key = bytes(rng.randrange(256) for _ in range(72))
+    if scan_file_data(other_key + base64.b64encode(other_key), kc):
+        failures += 1
+        print("not ok - negative: another key matched")
+    else:
+        print("ok - negative: another key gives no hit")
     untested = set(encodings_tried()) - tried
     if untested:
         failures += 1
@@ -339,7 +365,7 @@ def self_test():
 def main(argv):
     args = argv[1:]
     quiet = False
-    canaries, paths = [], []
+    canaries, binaries, paths = [], [], []
     i = 0
     while i < len(args):
         a = args[i]
@@ -350,6 +376,9 @@ def main(argv):
         elif a == "--canary" and i + 1 < len(args):
             i += 1
             canaries.append(args[i])
+        elif a == "--canary-hex" and i + 1 < len(args):
+            i += 1
+            binaries.append(bytes.fromhex(args[i]))
         elif a == "--canaries" and i + 1 < len(args):
             i += 1
             with open(args[i], encoding="utf-8") as f:
@@ -360,10 +389,10 @@ def main(argv):
         else:
             paths.append(a)
         i += 1
-    if not canaries or not paths:
+    if not (canaries or binaries) or not paths:
         print(__doc__, file=sys.stderr)
         return 2
-    cs = [Canary(c) for c in canaries]
+    cs = [Canary(c) for c in canaries] + [Canary(None, b) for b in binaries]
     nfiles, nhits = scan(paths, cs, sys.stdout, quiet)
     print("canaries %d files %d encodings %d hits %d" % (len(cs), nfiles, len(encodings_tried()), nhits))
     return 1 if nhits else 0
