@@ -43,6 +43,9 @@ expect() {
 command -v openssl >/dev/null || { not_ok "openssl is not installed (tools/deps.sh check)"; exit 1; }
 command -v python3 >/dev/null || { not_ok "python3 is not installed"; exit 1; }
 SCAN=$IMI_SRC/tests/integration/canary_scan.py
+out=$(python3 "$SCAN" --self-test)
+expect "the scanner finds a canary in every encoding, and nothing else (self-test)" \
+	'^self-test: [0-9]+ encodings, 0 failures$' "$out"
 
 H=$tmp/home
 LOG=$tmp/logs/imi-stderr.log
