@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "store/store_int.h" /* the master key, to write a key as old homes did */
 
 static struct store *open_store(const char *home)
 {
@@ -333,6 +334,58 @@ static void test_seal_destroy_purge(void **state)
 	testutil_rmdir(home);
 }
 
+/* A home made before key slots holds its wrapped keys in keys.db itself:
+ * they still open, and are destroyed without a trace. */
+static int old_key_put(struct store_txn *txn, void *ctx, char **error_r)
+{
+	struct sealing *s = ctx;
+	unsigned char key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
+	unsigned char *wrapped = g_malloc(STORE_WRAPPED_KEY_BYTES);
+	size_t nonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+
+	randombytes_buf(key, sizeof(key));
+	randombytes_buf(wrapped, nonce);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(
+		wrapped + nonce, NULL, key, sizeof(key), (const unsigned char *)s->key_id,
+		strlen(s->key_id), NULL, wrapped, txn->store->master);
+	s->wrapped = wrapped;
+	s->wrapped_len = STORE_WRAPPED_KEY_BYTES;
+	return store_put(txn, STORE_KEYS, s->key_id, strlen(s->key_id), wrapped,
+			 STORE_WRAPPED_KEY_BYTES, STORE_PUT_NEW, error_r);
+}
+
+static int old_key_seal(struct store_txn *txn, void *ctx, char **error_r)
+{
+	struct sealing *s = ctx;
+	return store_seal(txn, s->key_id, s->plain, strlen(s->plain), &s->sealed, error_r);
+}
+
+static void test_seal_old_home_key(void **state)
+{
+	char *home = testutil_tmpdir("store-oldkey");
+	struct store *store = open_store(home);
+	struct sealing s = {"case:IMI-2025-000009", "Old Canary Mv3Rt", NULL, NULL, NULL, 0};
+	char *error = NULL, *where;
+
+	(void)state;
+	check_int("old key", store_transact(store, old_key_put, &s, &error), IMI_OK);
+	check_int("seal with it", store_transact(store, old_key_seal, &s, &error), IMI_OK);
+	check_int("unseal", store_transact(store, open_it, &s, &error), IMI_OK);
+	check_str("round trip", s.opened, s.plain);
+	g_clear_pointer(&s.opened, g_free);
+	check_int("destroy", store_transact(store, destroy_it, &s, &error), IMI_OK);
+	check_int("purge logs", store_purge_logs(store, &error), IMI_OK);
+	check_int("unseal after destroy", store_transact(store, open_it, &s, &error), IMI_NOTFOUND);
+	g_clear_pointer(&error, g_free);
+	store_close(&store);
+	where = find_bytes(home, s.wrapped, s.wrapped_len);
+	if (where != NULL)
+		fail_msg("destroyed old key still in %s", where);
+	g_free(s.sealed);
+	g_free(s.wrapped);
+	testutil_rmdir(home);
+}
+
 /* Several writer processes, one killed with SIGKILL mid-run. */
 #define WRITERS 4
 #define WRITER_COMMITS 150
@@ -481,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_users_email_index),
 		cmocka_unit_test(test_timers_due),
 		cmocka_unit_test(test_seal_destroy_purge),
+		cmocka_unit_test(test_seal_old_home_key),
 		cmocka_unit_test(test_crash_writers),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
