@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mta-hooks/sender.h"
 #include "policies/alert.h"
 #include "policies/request.h"
 
@@ -80,6 +81,7 @@ int cmd_tick(struct cli *cli, int argc, char **argv)
 	struct tick tk = {0};
 	GOptionContext *ctx = g_option_context_new("- run everything that is due");
 	unsigned done = 0, failed = 0;
+	GPtrArray *deleted = g_ptr_array_new_with_free_func(g_free);
 	int ret, purge = 0;
 
 	g_option_context_set_description(ctx,
@@ -124,7 +126,23 @@ int cmd_tick(struct cli *cli, int argc, char **argv)
 		}
 		log_info(tk.current->case_id, "timer %s done", tk.current->kind);
 		purge |= tk.purge;
+		if (tk.purge)
+			g_ptr_array_add(deleted, g_strdup(tk.current->case_id));
 		done++;
+	}
+	/* Copies of the deleted cases' mail that imi send wrote into the
+	 * outbox Maildir go too. */
+	for (guint i = 0; i < deleted->len; i++) {
+		unsigned removed = 0;
+
+		if (sender_maildir_forget(cli->conf, deleted->pdata[i], &removed, &error) != IMI_OK) {
+			log_error(deleted->pdata[i], "outbox Maildir: %s", error);
+			g_free(error);
+			error = NULL;
+			failed++;
+		} else if (removed > 0)
+			log_info(deleted->pdata[i], "%u message(s) removed from the outbox Maildir",
+				 removed);
 	}
 	/* A destroyed case key may still lie in a log file. */
 	if (purge && (ret = store_purge_logs(cli->store, &error)) != IMI_OK) {
@@ -136,6 +154,7 @@ int cmd_tick(struct cli *cli, int argc, char **argv)
 out:
 	if (tk.due != NULL)
 		g_array_free(tk.due, TRUE);
+	g_ptr_array_free(deleted, TRUE);
 	request_env_close(&tk.env);
 	g_free(now_text);
 	return ret;

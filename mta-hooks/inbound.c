@@ -290,6 +290,38 @@ static const char *verdict_name(enum inbound_verdict v)
 	}
 }
 
+/* The case a held message names, unverified: the reference of a reply token
+ * in its addresses, its thread, or its subject tag.  Recorded so that the
+ * deletion of that case's personal data takes the held copy too. */
+static char *held_names_case(const struct inbound_run *r)
+{
+	GPtrArray *addrs = inbound_addresses(r->msg, r->envelope);
+	const char *const *refs = parsed_message_references(r->msg);
+	char *found = NULL;
+
+	for (guint i = 0; i < addrs->len && found == NULL; i++) {
+		char *text = NULL;
+
+		if (token_parse_address(g_ptr_array_index(addrs, i), r->conf->service_local,
+					"+", &text, NULL) == IMI_OK) {
+			char *ref = g_ascii_strup(text, strcspn(text, "."));
+			if (request_case_id_valid(ref))
+				found = ref;
+			else
+				g_free(ref);
+		}
+		g_free(text);
+	}
+	g_ptr_array_free(addrs, TRUE);
+	if (found == NULL)
+		found = request_case_from_message_id(r->conf, parsed_message_in_reply_to(r->msg));
+	for (unsigned i = 0; found == NULL && refs != NULL && refs[i] != NULL; i++)
+		found = request_case_from_message_id(r->conf, refs[i]);
+	if (found == NULL)
+		found = request_case_from_subject(parsed_message_subject(r->msg));
+	return found;
+}
+
 /* Keeps the raw message sealed: with the case's key when it has one, else
  * with a key of its own ("held:N"). */
 static int message_keep(struct store_txn *txn, struct inbound_run *r,
@@ -322,6 +354,12 @@ static int message_keep(struct store_txn *txn, struct inbound_run *r,
 	json_object_set_string_member(obj, "message_id", r->dedup_key);
 	if (r->hold_reason != NULL)
 		json_object_set_string_member(obj, "reason", r->hold_reason);
+	if (case_id == NULL) {
+		char *named = held_names_case(r);
+		if (named != NULL)
+			json_object_set_string_member(obj, "names_case", named);
+		g_free(named);
+	}
 	json_object_set_string_member(obj, "sealed_raw", sealed);
 	store_key_u64(seq, key);
 	text = store_record_text(obj, &tlen);

@@ -40,6 +40,7 @@
 #define SENDER_RETRY_MAX (6 * 3600)    /* never wait longer than 6 hours */
 #define SENDER_MAX_ATTEMPTS 40         /* then failed: about 8 days of tries */
 #define SENDER_SMTP_TIMEOUT 120        /* seconds for each relay reply */
+#define SENDER_MAX_MAILDIR_FILES 1000000 /* entries looked at per Maildir folder */
 
 struct sender_stats {
 	unsigned sent;
@@ -50,6 +51,13 @@ struct sender_stats {
 /* Drains what is due at now. */
 int sender_drain(struct store *store, const struct imi_conf *conf, int64_t now,
 		 struct sender_stats *stats, char **error_r);
+
+/* The deletion of a case's personal data reaches the outbox Maildir: every
+ * message written there for case_id (new/, cur/ or tmp/) is overwritten
+ * with zeros and removed.  Waits for a running Maildir drain.  *removed_r:
+ * how many.  A Maildir that does not exist holds nothing: IMI_OK. */
+int sender_maildir_forget(const struct imi_conf *conf, const char *case_id,
+			  unsigned *removed_r, char **error_r);
 
 /* Delay before attempt number attempts+1. */
 int64_t sender_backoff(int attempts);

@@ -1096,8 +1096,11 @@ out:
 struct forget_walk {
 	const char *case_id;
 	GArray *seqs;
+	GPtrArray *keys;  /* a held message's own key ("held:N"), else NULL */
 };
 
+/* A message of the case, or a held one that names it (unverified: deleting
+ * a forger's message with the case loses nothing). */
 static int forget_message(const void *key, size_t key_len, const void *value,
 			  size_t len, void *ctx)
 {
@@ -1105,9 +1108,14 @@ static int forget_message(const void *key, size_t key_len, const void *value,
 	JsonObject *obj = NULL;
 
 	if (key_len == 8 && store_record_parse(value, len, &obj, NULL) == IMI_OK) {
-		if (g_strcmp0(case_str(obj, "case"), w->case_id) == 0) {
+		if (g_strcmp0(case_str(obj, "case"), w->case_id) == 0 ||
+		    g_strcmp0(case_str(obj, "names_case"), w->case_id) == 0) {
 			uint64_t seq = store_key_u64_get(key);
+			const char *k = case_str(obj, "key");
+
 			g_array_append_val(w->seqs, seq);
+			g_ptr_array_add(w->keys, g_str_has_prefix(k != NULL ? k : "", "held:")
+							 ? g_strdup(k) : NULL);
 		}
 		json_object_unref(obj);
 	}
@@ -1115,12 +1123,13 @@ static int forget_message(const void *key, size_t key_len, const void *value,
 }
 
 /* Deletes the personal data of a case: its key, its sealed members, its
- * stored messages and its outbox items. */
+ * stored messages (and the keys of held ones) and its outbox items. */
 static int retention_delete(struct store_txn *txn, JsonObject *c, char **error_r)
 {
 	const char *case_id = case_str(c, "id");
 	char *key_id = case_key_id(case_id);
-	struct forget_walk w = {case_id, g_array_new(FALSE, FALSE, sizeof(uint64_t))};
+	struct forget_walk w = {case_id, g_array_new(FALSE, FALSE, sizeof(uint64_t)),
+				g_ptr_array_new_with_free_func(g_free)};
 	GList *members = json_object_get_members(c);
 	int ret;
 
@@ -1140,10 +1149,16 @@ static int retention_delete(struct store_txn *txn, JsonObject *c, char **error_r
 
 		store_key_u64(g_array_index(w.seqs, uint64_t, i), k);
 		ret = store_del(txn, STORE_MESSAGES, k, sizeof(k), error_r);
-		if (ret == IMI_NOTFOUND)
+		if (ret == IMI_OK && w.keys->pdata[i] != NULL)
+			ret = store_key_destroy(txn, w.keys->pdata[i], error_r);
+		if (ret == IMI_NOTFOUND) {
+			g_free(*error_r);
+			*error_r = NULL;
 			ret = IMI_OK;
+		}
 	}
 	g_array_free(w.seqs, TRUE);
+	g_ptr_array_free(w.keys, TRUE);
 	g_free(key_id);
 	return ret;
 }

@@ -1,14 +1,24 @@
 /*
  * seal.c: personal data encrypted at rest with a key per case.
  *
- * A case key is 32 random bytes, stored in keys.db wrapped (XChaCha20-
- * Poly1305) by the master key, with the key id as associated data so a
- * wrapped key cannot be moved to another case.  Sealed data is base64 of
- * nonce + ciphertext, again with the key id as associated data.
+ * A case key is 32 random bytes, wrapped (XChaCha20-Poly1305) by the master
+ * key with the key id as associated data, so a wrapped key cannot be moved
+ * to another case.  Sealed data is base64 of nonce + ciphertext, again with
+ * the key id as associated data.
  *
- * Destruction: the wrapped key is first overwritten in place with zeros of
- * the same length (so the database page no longer holds it), then deleted.
- * The log records of its creation and of the overwrite still hold it until
+ * Where the wrapped key lies: in a slot of keyslots.db, a Queue database of
+ * fixed-length records, and keys.db maps the key id to the slot number.
+ * A Queue record stays at its place on its page for ever.  A B-tree does
+ * not: deleting or adding an item moves its neighbours on the page and
+ * leaves the old bytes in the page's free space, so a key kept in a B-tree
+ * could outlive its destruction as a stale copy made when another key was
+ * deleted next to it.  keys.db now holds only slot numbers, which are no
+ * secret.  (Homes made before key slots hold wrapped keys in keys.db
+ * itself; they are read and destroyed as before.)
+ *
+ * Destruction: the slot is overwritten in place with zeros and stays (a
+ * slot is never reused), and the key id goes from keys.db.  The log
+ * records of the key's creation and of the overwrite still hold it until
  * store_purge_logs has moved the log to a new file, checkpointed, and
  * removed every file recovery no longer needs.
  */
@@ -19,12 +29,59 @@
 #define SEAL_KEY crypto_aead_xchacha20poly1305_ietf_KEYBYTES
 #define SEAL_NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define SEAL_TAG crypto_aead_xchacha20poly1305_ietf_ABYTES
-#define SEAL_WRAPPED (SEAL_NONCE + SEAL_KEY + SEAL_TAG)
+#define SEAL_WRAPPED STORE_WRAPPED_KEY_BYTES
+#define SEAL_SLOT_BYTES 4 /* a slot number in keys.db, big-endian */
+
+static int seal_slot_put(struct store_txn *txn, db_recno_t *slot,
+			 const unsigned char wrapped[SEAL_WRAPPED], int append,
+			 char **error_r)
+{
+	DB *db = txn->store->dbs[STORE_KEYSLOTS];
+	DBT k, v;
+	int err;
+
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	k.data = slot;
+	k.size = sizeof(*slot);
+	k.ulen = sizeof(*slot);
+	k.flags = DB_DBT_USERMEM;
+	v.data = (void *)wrapped;
+	v.size = SEAL_WRAPPED;
+	err = db->put(db, txn->txn, &k, &v, append ? DB_APPEND : 0);
+	return err == 0 ? IMI_OK : store_db_fail(txn, err, error_r, "keyslots.db");
+}
+
+static int seal_slot_get(struct store_txn *txn, db_recno_t slot,
+			 unsigned char wrapped[SEAL_WRAPPED], char **error_r)
+{
+	DB *db = txn->store->dbs[STORE_KEYSLOTS];
+	DBT k, v;
+	int err;
+
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	k.data = &slot;
+	k.size = sizeof(slot);
+	v.data = wrapped;
+	v.ulen = SEAL_WRAPPED;
+	v.flags = DB_DBT_USERMEM;
+	err = db->get(db, txn->txn, &k, &v, 0);
+	if (err == 0 && v.size != SEAL_WRAPPED)
+		return imi_fail(error_r, IMI_ERROR, "key slot %u is damaged", (unsigned)slot);
+	return err == 0 ? IMI_OK : store_db_fail(txn, err, error_r, "keyslots.db");
+}
+
+static db_recno_t seal_slot_number(const unsigned char *p)
+{
+	return (db_recno_t)p[0] << 24 | (db_recno_t)p[1] << 16 | (db_recno_t)p[2] << 8 | p[3];
+}
 
 int store_key_create(struct store_txn *txn, const char *key_id,
 		     char **error_r)
 {
-	unsigned char key[SEAL_KEY], wrapped[SEAL_WRAPPED];
+	unsigned char key[SEAL_KEY], wrapped[SEAL_WRAPPED], number[SEAL_SLOT_BYTES];
+	db_recno_t slot = 0;
 	int ret;
 
 	randombytes_buf(key, sizeof(key));
@@ -34,19 +91,30 @@ int store_key_create(struct store_txn *txn, const char *key_id,
 		(const unsigned char *)key_id, strlen(key_id), NULL, wrapped,
 		txn->store->master);
 	sodium_memzero(key, sizeof(key));
-	ret = store_put(txn, STORE_KEYS, key_id, strlen(key_id), wrapped,
-			sizeof(wrapped), STORE_PUT_NEW, error_r);
-	return ret;
+	ret = seal_slot_put(txn, &slot, wrapped, 1, error_r);
+	sodium_memzero(wrapped, sizeof(wrapped));
+	if (ret != IMI_OK)
+		return ret;
+	number[0] = (unsigned char)(slot >> 24);
+	number[1] = (unsigned char)(slot >> 16);
+	number[2] = (unsigned char)(slot >> 8);
+	number[3] = (unsigned char)slot;
+	return store_put(txn, STORE_KEYS, key_id, strlen(key_id), number,
+			 sizeof(number), STORE_PUT_NEW, error_r);
 }
 
-static int seal_key_get(struct store_txn *txn, const char *key_id,
-			unsigned char key[SEAL_KEY], char **error_r)
+/* The wrapped key of key_id, from its slot (or, in an old home, keys.db). */
+static int seal_wrapped_get(struct store_txn *txn, const char *key_id,
+			    unsigned flags, unsigned char wrapped[SEAL_WRAPPED],
+			    db_recno_t *slot_r, char **error_r)
 {
-	void *wrapped = NULL;
+	static const unsigned char zeros[SEAL_WRAPPED];
+	void *value = NULL;
 	size_t len;
 	int ret;
 
-	ret = store_get(txn, STORE_KEYS, key_id, strlen(key_id), 0, &wrapped,
+	*slot_r = 0;
+	ret = store_get(txn, STORE_KEYS, key_id, strlen(key_id), flags, &value,
 			&len, error_r);
 	if (ret == IMI_NOTFOUND)
 		return imi_fail(error_r, IMI_NOTFOUND,
@@ -54,18 +122,37 @@ static int seal_key_get(struct store_txn *txn, const char *key_id,
 				key_id);
 	if (ret != IMI_OK)
 		return ret;
-	if (len != SEAL_WRAPPED ||
-	    crypto_aead_xchacha20poly1305_ietf_decrypt(
-		    key, NULL, NULL, (unsigned char *)wrapped + SEAL_NONCE,
-		    SEAL_KEY + SEAL_TAG, (const unsigned char *)key_id,
-		    strlen(key_id), wrapped, txn->store->master) != 0) {
-		g_free(wrapped);
-		return imi_fail(error_r, IMI_ERROR,
-				"the key of %s does not open with the master key",
-				key_id);
-	}
-	g_free(wrapped);
-	return IMI_OK;
+	if (len == SEAL_SLOT_BYTES) {
+		*slot_r = seal_slot_number(value);
+		ret = seal_slot_get(txn, *slot_r, wrapped, error_r);
+		if (ret == IMI_OK && sodium_memcmp(wrapped, zeros, SEAL_WRAPPED) == 0)
+			ret = imi_fail(error_r, IMI_NOTFOUND,
+				       "no key for %s: its personal data was deleted", key_id);
+	} else if (len == SEAL_WRAPPED)
+		memcpy(wrapped, value, SEAL_WRAPPED);
+	else
+		ret = imi_fail(error_r, IMI_ERROR, "the key record of %s is damaged", key_id);
+	g_free(value);
+	return ret;
+}
+
+static int seal_key_get(struct store_txn *txn, const char *key_id,
+			unsigned char key[SEAL_KEY], char **error_r)
+{
+	unsigned char wrapped[SEAL_WRAPPED];
+	db_recno_t slot;
+	int ret;
+
+	if ((ret = seal_wrapped_get(txn, key_id, 0, wrapped, &slot, error_r)) != IMI_OK)
+		return ret;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+		    key, NULL, NULL, wrapped + SEAL_NONCE, SEAL_KEY + SEAL_TAG,
+		    (const unsigned char *)key_id, strlen(key_id), wrapped,
+		    txn->store->master) != 0)
+		ret = imi_fail(error_r, IMI_ERROR,
+			       "the key of %s does not open with the master key", key_id);
+	sodium_memzero(wrapped, sizeof(wrapped));
+	return ret;
 }
 
 int store_seal(struct store_txn *txn, const char *key_id, const void *plain,
@@ -130,19 +217,28 @@ int store_unseal(struct store_txn *txn, const char *key_id,
 int store_key_destroy(struct store_txn *txn, const char *key_id,
 		      char **error_r)
 {
-	unsigned char zeros[SEAL_WRAPPED] = {0};
-	void *old = NULL;
-	size_t len;
+	unsigned char zeros[SEAL_WRAPPED] = {0}, wrapped[SEAL_WRAPPED];
+	db_recno_t slot;
 	int ret;
 
-	ret = store_get(txn, STORE_KEYS, key_id, strlen(key_id), STORE_GET_RMW,
-			&old, &len, error_r);
+	ret = seal_wrapped_get(txn, key_id, STORE_GET_RMW, wrapped, &slot, error_r);
+	sodium_memzero(wrapped, sizeof(wrapped));
+	if (ret == IMI_NOTFOUND && slot != 0) {
+		/* Slot already zeroed: only the index entry is left. */
+		g_free(*error_r);
+		*error_r = NULL;
+		ret = IMI_OK;
+	}
 	if (ret != IMI_OK)
 		return ret;
-	g_free(old);
-	/* Same length: Berkeley DB replaces the item in place on its page. */
-	ret = store_put(txn, STORE_KEYS, key_id, strlen(key_id), zeros,
-			sizeof(zeros), 0, error_r);
+	if (slot != 0)
+		/* A Queue record is overwritten where it lies. */
+		ret = seal_slot_put(txn, &slot, zeros, 0, error_r);
+	else
+		/* A key of an old home, in keys.db itself: same length, so
+		 * Berkeley DB replaces the item in place on its page. */
+		ret = store_put(txn, STORE_KEYS, key_id, strlen(key_id), zeros,
+				sizeof(zeros), 0, error_r);
 	if (ret == IMI_OK)
 		ret = store_del(txn, STORE_KEYS, key_id, strlen(key_id), error_r);
 	return ret;

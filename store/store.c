@@ -85,6 +85,7 @@
 static const struct {
 	const char *file;
 	DBTYPE type;
+	u_int32_t re_len; /* record length of a Queue */
 } store_files[STORE_N_DBS] = {
 	[STORE_AUTHORITIES] = {"authorities.db", DB_BTREE},
 	[STORE_USERS] = {"users.db", DB_BTREE},
@@ -98,6 +99,7 @@ static const struct {
 	[STORE_AUDIT] = {"audit.db", DB_RECNO},
 	[STORE_KEYS] = {"keys.db", DB_BTREE},
 	[STORE_META] = {"meta.db", DB_BTREE},
+	[STORE_KEYSLOTS] = {"keyslots.db", DB_QUEUE, STORE_WRAPPED_KEY_BYTES},
 };
 
 int store_db_fail(struct store_txn *txn, int dberr, char **error_r,
@@ -392,6 +394,9 @@ static int store_env_open(struct store *store, char **error_r)
 		if ((err = db_create(&db, env, 0)) != 0)
 			goto fail;
 		store->dbs[i] = db;
+		if (store_files[i].re_len != 0 &&
+		    (err = db->set_re_len(db, store_files[i].re_len)) != 0)
+			goto fail;
 		if ((err = env->txn_begin(env, NULL, &txn, 0)) != 0)
 			goto fail;
 		err = db->open(db, txn, store_files[i].file, NULL,

@@ -52,8 +52,12 @@ enum store_db {
 	STORE_DUE,         /* 8-byte BE time + case id + NUL + kind -> timer */
 	STORE_OUTBOX,      /* 8-byte BE sequence -> outgoing message */
 	STORE_AUDIT,       /* record number (append only) -> audit entry */
-	STORE_KEYS,        /* key id ("case:ID", "held:N") -> wrapped key */
+	STORE_KEYS,        /* key id ("case:ID", "held:N") -> slot in keyslots.db
+			    * (4 bytes; a wrapped key of 72 bytes in homes
+			    * made before key slots) */
 	STORE_META,        /* counters, schema version */
+	STORE_KEYSLOTS,    /* Queue: slot number -> wrapped key, fixed length,
+			    * never moved by Berkeley DB (seal.c) */
 	STORE_N_DBS
 };
 

@@ -9,6 +9,12 @@
 
 #include "store/store.h"
 
+/* A case key wrapped by the master key: nonce, key, tag (seal.c). */
+#define STORE_WRAPPED_KEY_BYTES                                                \
+	(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +                        \
+	 crypto_aead_xchacha20poly1305_ietf_KEYBYTES +                         \
+	 crypto_aead_xchacha20poly1305_ietf_ABYTES)
+
 struct store {
 	DB_ENV *env;
 	DB *dbs[STORE_N_DBS];

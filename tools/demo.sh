@@ -175,12 +175,12 @@ $MAIL show "$OUT" imi@ec.example.eu alert 22
 say "Six months after closure: the personal data of $CASE are deleted"
 run tick --now "$(date -u -d '+6 months +2 days' +%Y-%m-%dT%H:%M:%S)"
 run case show "$CASE" | grep -E "^  (state|retention|deleted_at|sealed)" || true
-# The sent copies in the outbox Maildir left the system already; the
+# The case's copies in the outbox Maildir go too (docs/deletion.md); the
 # deletion notice asks recipients to delete theirs.
-if grep -rqa "NRW-2014-55731" "$H/db" "$H/keys"; then
-	note "!! the registration number is still in the store"
+if grep -rqa "NRW-2014-55731" "$H/db" "$H/keys" "$OUT"; then
+	note "!! the registration number is still in the store or the outbox Maildir"
 else
-	note "the registration number NRW-2014-55731 is found nowhere in the store or its logs"
+	note "the registration number NRW-2014-55731 is found nowhere in the store, its logs or the outbox Maildir"
 fi
 
 say "The audit trail (no personal data in it)"

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "store/store_int.h" /* the master key, to write a key as old homes did */
 
 static struct store *open_store(const char *home)
 {
@@ -212,6 +213,26 @@ struct sealing {
 	size_t wrapped_len;
 };
 
+/* The wrapped key as it lies on disk: keys.db names its slot (4 bytes,
+ * big-endian), keyslots.db holds it. */
+static int wrapped_get(struct store_txn *txn, struct sealing *s, char **error_r)
+{
+	unsigned char *number = NULL;
+	size_t len = 0;
+	uint32_t slot;
+	int ret = store_get(txn, STORE_KEYS, s->key_id, strlen(s->key_id), 0,
+			    (void **)&number, &len, error_r);
+
+	if (ret != IMI_OK)
+		return ret;
+	check_int("slot number length", (int)len, 4);
+	slot = (uint32_t)number[0] << 24 | (uint32_t)number[1] << 16 |
+	       (uint32_t)number[2] << 8 | number[3];
+	g_free(number);
+	return store_get(txn, STORE_KEYSLOTS, &slot, sizeof(slot), 0, &s->wrapped,
+			 &s->wrapped_len, error_r);
+}
+
 static int seal_it(struct store_txn *txn, void *ctx, char **error_r)
 {
 	struct sealing *s = ctx;
@@ -221,8 +242,7 @@ static int seal_it(struct store_txn *txn, void *ctx, char **error_r)
 		ret = store_seal(txn, s->key_id, s->plain, strlen(s->plain),
 				 &s->sealed, error_r);
 	if (ret == IMI_OK)
-		ret = store_get(txn, STORE_KEYS, s->key_id, strlen(s->key_id), 0,
-				&s->wrapped, &s->wrapped_len, error_r);
+		ret = wrapped_get(txn, s, error_r);
 	return ret;
 }
 
@@ -263,34 +283,104 @@ static char *find_bytes(const char *dir, const void *needle, size_t len)
 	return found;
 }
 
+/* Two keys side by side, destroyed one after the other: neither may survive
+ * anywhere (a B-tree would keep a stale copy of the second, moved on its
+ * page when the first was deleted). */
 static void test_seal_destroy_purge(void **state)
 {
 	char *home = testutil_tmpdir("store-seal");
 	struct store *store = open_store(home);
-	struct sealing s = {"case:IMI-2026-000001", "Dr. Canary Zq7Vw, born 1970-01-02", NULL, NULL, NULL, 0};
+	struct sealing s[] = {
+		{"case:IMI-2026-000001", "Dr. Canary Zq7Vw, born 1970-01-02", NULL, NULL, NULL, 0},
+		{"held:7", "Held Canary Xk2Pq", NULL, NULL, NULL, 0},
+	};
 	char *error = NULL, *where;
 
-	check_int("seal", store_transact(store, seal_it, &s, &error), IMI_OK);
-	if (strstr(s.sealed, "Canary") != NULL)
-		fail_msg("sealed text holds the plaintext");
+	(void)state;
+	for (unsigned i = 0; i < G_N_ELEMENTS(s); i++) {
+		check_int("seal", store_transact(store, seal_it, &s[i], &error), IMI_OK);
+		if (strstr(s[i].sealed, "Canary") != NULL)
+			fail_msg("sealed text of %s holds the plaintext", s[i].key_id);
+		check_int("unseal", store_transact(store, open_it, &s[i], &error), IMI_OK);
+		check_str("round trip", s[i].opened, s[i].plain);
+		g_clear_pointer(&s[i].opened, g_free);
+		check_int("wrapped key length", (int)s[i].wrapped_len, 72);
+		where = find_bytes(home, s[i].wrapped, s[i].wrapped_len);
+		if (where == NULL)
+			fail_msg("the wrapped key of %s should be on disk before deletion",
+				 s[i].key_id);
+		g_free(where);
+	}
+	for (unsigned i = 0; i < G_N_ELEMENTS(s); i++) {
+		check_int("destroy", store_transact(store, destroy_it, &s[i], &error), IMI_OK);
+		check_int("destroy again", store_transact(store, destroy_it, &s[i], &error),
+			  IMI_NOTFOUND);
+		g_clear_pointer(&error, g_free);
+	}
+	check_int("purge logs", store_purge_logs(store, &error), IMI_OK);
+	for (unsigned i = 0; i < G_N_ELEMENTS(s); i++) {
+		check_int("unseal after destroy", store_transact(store, open_it, &s[i], &error),
+			  IMI_NOTFOUND);
+		g_clear_pointer(&error, g_free);
+	}
+	store_close(&store);
+	for (unsigned i = 0; i < G_N_ELEMENTS(s); i++) {
+		where = find_bytes(home, s[i].wrapped, s[i].wrapped_len);
+		if (where != NULL)
+			fail_msg("destroyed key %s still in %s", s[i].key_id, where);
+		g_free(s[i].sealed);
+		g_free(s[i].wrapped);
+	}
+	testutil_rmdir(home);
+}
+
+/* A home made before key slots holds its wrapped keys in keys.db itself:
+ * they still open, and are destroyed without a trace. */
+static int old_key_put(struct store_txn *txn, void *ctx, char **error_r)
+{
+	struct sealing *s = ctx;
+	unsigned char key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
+	unsigned char *wrapped = g_malloc(STORE_WRAPPED_KEY_BYTES);
+	size_t nonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+
+	randombytes_buf(key, sizeof(key));
+	randombytes_buf(wrapped, nonce);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(
+		wrapped + nonce, NULL, key, sizeof(key), (const unsigned char *)s->key_id,
+		strlen(s->key_id), NULL, wrapped, txn->store->master);
+	s->wrapped = wrapped;
+	s->wrapped_len = STORE_WRAPPED_KEY_BYTES;
+	return store_put(txn, STORE_KEYS, s->key_id, strlen(s->key_id), wrapped,
+			 STORE_WRAPPED_KEY_BYTES, STORE_PUT_NEW, error_r);
+}
+
+static int old_key_seal(struct store_txn *txn, void *ctx, char **error_r)
+{
+	struct sealing *s = ctx;
+	return store_seal(txn, s->key_id, s->plain, strlen(s->plain), &s->sealed, error_r);
+}
+
+static void test_seal_old_home_key(void **state)
+{
+	char *home = testutil_tmpdir("store-oldkey");
+	struct store *store = open_store(home);
+	struct sealing s = {"case:IMI-2025-000009", "Old Canary Mv3Rt", NULL, NULL, NULL, 0};
+	char *error = NULL, *where;
+
+	(void)state;
+	check_int("old key", store_transact(store, old_key_put, &s, &error), IMI_OK);
+	check_int("seal with it", store_transact(store, old_key_seal, &s, &error), IMI_OK);
 	check_int("unseal", store_transact(store, open_it, &s, &error), IMI_OK);
 	check_str("round trip", s.opened, s.plain);
-	g_free(s.opened);
-	s.opened = NULL;
-	where = find_bytes(home, s.wrapped, s.wrapped_len);
-	if (where == NULL)
-		fail_msg("the wrapped key should be on disk before deletion");
-	g_free(where);
-
+	g_clear_pointer(&s.opened, g_free);
 	check_int("destroy", store_transact(store, destroy_it, &s, &error), IMI_OK);
 	check_int("purge logs", store_purge_logs(store, &error), IMI_OK);
-	check_int("unseal after destroy", store_transact(store, open_it, &s, &error),
-		  IMI_NOTFOUND);
+	check_int("unseal after destroy", store_transact(store, open_it, &s, &error), IMI_NOTFOUND);
 	g_clear_pointer(&error, g_free);
 	store_close(&store);
 	where = find_bytes(home, s.wrapped, s.wrapped_len);
 	if (where != NULL)
-		fail_msg("destroyed key still in %s", where);
+		fail_msg("destroyed old key still in %s", where);
 	g_free(s.sealed);
 	g_free(s.wrapped);
 	testutil_rmdir(home);
@@ -444,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_users_email_index),
 		cmocka_unit_test(test_timers_due),
 		cmocka_unit_test(test_seal_destroy_purge),
+		cmocka_unit_test(test_seal_old_home_key),
 		cmocka_unit_test(test_crash_writers),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
