@@ -340,7 +340,7 @@ static int reply(struct run *r, const char *const *body_keys, const struct reply
 	rn.env.service_domain = conf->service_domain;
 	rn.catalog = r->env->catalog;
 	rn.language = r->lang;
-	rn.case_id = case_id;
+	rn.case_id = case_id != NULL ? case_id : a->case_id; /* %{case}, and the tag */
 	rn.subject_key = "mailcmd.subject";
 	rn.body_keys = body_keys;
 	rn.args = args;
