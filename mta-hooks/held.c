@@ -58,8 +58,10 @@ int held_read(struct store_txn *txn, uint64_t seq, JsonObject **obj_r, void **ra
 	ret = store_get(txn, STORE_MESSAGES, key, sizeof(key), STORE_GET_RMW, &value, &len,
 			error_r);
 	if (ret == IMI_NOTFOUND) {
-		g_free(*error_r);
-		*error_r = NULL;
+		if (error_r != NULL) {
+			g_free(*error_r);
+			*error_r = NULL;
+		}
 		return imi_fail(error_r, IMI_NOTFOUND, "no held message %" G_GUINT64_FORMAT
 				" (imi held list shows them)", seq);
 	}

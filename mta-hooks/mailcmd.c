@@ -584,6 +584,10 @@ static int help_request(struct run *r, const char *set, const char *responder, c
 	}
 	if (responder != NULL) {
 		ret = store_authority_get(r->txn, responder, &to, NULL);
+		if (ret != IMI_OK && ret != IMI_NOTFOUND && ret != IMI_INVALID) {
+			qset_free(&q);
+			return store_authority_get(r->txn, responder, &to, error_r);
+		}
 		if (ret != IMI_OK || to->disabled) {
 			authority_free(&to);
 			qset_free(&q);
