@@ -105,6 +105,14 @@ static char **line_words(const char *line)
 	return (char **)g_ptr_array_free(v, FALSE);
 }
 
+static int line_blank(const char *line)
+{
+	for (const char *p = line; *p != '\0'; p++)
+		if (!g_ascii_isspace(*p))
+			return 0;
+	return 1;
+}
+
 /* The command a line starts with; *used_r: words it takes. */
 static enum mailcmd_verb line_command(char **w, unsigned *entry_r, unsigned *used_r)
 {
@@ -183,7 +191,7 @@ void mailcmd_parse(const char *subject, const char *body, struct mailcmd **cmd_r
 	if (cmd->verb == MAILCMD_NONE) {
 		/* The body's first non-empty line. */
 		while (lines[first] != NULL && first < MAILCMD_MAX_LINES &&
-		       g_strstrip(g_strdup(lines[first]))[0] == '\0')
+		       line_blank(lines[first]))
 			first++;
 		g_strfreev(w);
 		w = line_words(lines[first] != NULL ? lines[first] : "");
