@@ -1367,6 +1367,7 @@ int mailcmd_form_reply(struct store_txn *txn, struct request_env *env, const cha
 	JsonObject *c = NULL;
 	struct qset *q = NULL;
 	char *new_text = NULL, *to = NULL, *about = NULL, *deadline = NULL, *created = NULL;
+	char *key_id;
 	const char *full = parsed_message_text(msg, NULL);
 	int ret;
 
@@ -1441,7 +1442,15 @@ int mailcmd_form_reply(struct store_txn *txn, struct request_env *env, const cha
 			goto out;
 		}
 	}
+	/* The form is done: earlier incomplete replies were sealed with its
+	 * key, which goes now (the request has its own). */
+	key_id = case_key_id(case_id);
+	ret = store_key_destroy(txn, key_id, error_r);
+	g_free(key_id);
+	if (ret != IMI_OK)
+		goto out;
 	json_object_set_string_member(c, "state", "used");
+	json_object_set_string_member(c, "retention", "deleted");
 	json_object_set_string_member(c, "request", created);
 	if ((ret = store_record_put(txn, STORE_CASES, case_id, c, 0, error_r)) != IMI_OK)
 		goto out;

@@ -20,7 +20,8 @@
  *   SPF-ALIGNED authority on|off, HELD LIST|RELEASE n|DISCARD n.
  * A request form is a case of kind "request-form" (state "draft", its own
  * case key); the reply to it (token path of inbound.c) creates the
- * request through request_create, and the form is then "used".
+ * request through request_create, and the form is then "used" and its key
+ * destroyed (replies kept before, sealed with it, become unreadable).
  *
  * How it fails: a refusal (unknown command, not a coordinator, another
  * country, unknown authority, user or message, malformed arguments) is not

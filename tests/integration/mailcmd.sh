@@ -292,6 +292,8 @@ expect "the released message ran again: the sender's STATUS is answered in Frenc
 	'^Subject: Réponse à votre commande STATUS' "$r"
 expect "the release is audited" 'held\.release' "$(imi audit)"
 
+# ---- the store afterwards ------------------------------------------------------------
+expect "the store is consistent (forms, held mail, timers)" '^store is consistent' "$(imi check 2>&1)"
 # ---- nothing else left: every reply went to the sender only ------------------------
 expect "no command reply went to anyone but its sender" '^0$' \
 	"$(sent | awk -F'\t' '$3 ~ /^mailcmd\./ && $2 ~ /,/' | grep -c .)"
