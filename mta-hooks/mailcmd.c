@@ -65,6 +65,7 @@ struct mailcmd {
 	unsigned entry;          /* index in mailcmd_table (a group's first when malformed) */
 	GPtrArray *words;        /* after the command words; NULL-terminated */
 	GPtrArray *keys, *values;
+	char *group_usage;       /* MAILCMD_MALFORMED: the group's syntax */
 };
 
 /* ---- parsing ---- */
@@ -175,6 +176,18 @@ static void body_arguments(struct mailcmd *cmd, char **lines, unsigned from)
 	}
 }
 
+/* A group's usages, for a command word without its second word. */
+static char *usage_of_group(unsigned e)
+{
+	GString *s = g_string_new("");
+
+	for (unsigned i = e; i < G_N_ELEMENTS(mailcmd_table); i++)
+		if (strcmp(mailcmd_table[i].word, mailcmd_table[e].word) == 0)
+			g_string_append_printf(s, "%s%s", s->len ? "\n\n" : "",
+					       mailcmd_table[i].usage);
+	return g_string_free(s, FALSE);
+}
+
 void mailcmd_parse(const char *subject, const char *body, struct mailcmd **cmd_r)
 {
 	struct mailcmd *cmd = g_new0(struct mailcmd, 1);
@@ -199,6 +212,8 @@ void mailcmd_parse(const char *subject, const char *body, struct mailcmd **cmd_r
 		if (lines[first] != NULL)
 			first++;
 	}
+	if (cmd->verb == MAILCMD_MALFORMED)
+		cmd->group_usage = usage_of_group(cmd->entry);
 	if (cmd->verb != MAILCMD_NONE) {
 		for (unsigned i = used; w[i] != NULL; i++)
 			g_ptr_array_add(cmd->words, g_strdup(w[i]));
@@ -217,6 +232,7 @@ void mailcmd_free(struct mailcmd **cmd)
 	g_ptr_array_free((*cmd)->words, TRUE);
 	g_ptr_array_free((*cmd)->keys, TRUE);
 	g_ptr_array_free((*cmd)->values, TRUE);
+	g_free((*cmd)->group_usage);
 	g_free(*cmd);
 	*cmd = NULL;
 }
@@ -237,22 +253,9 @@ const char *mailcmd_name(const struct mailcmd *cmd)
 
 const char *mailcmd_usage(const struct mailcmd *cmd)
 {
-	static GString *group_usage[G_N_ELEMENTS(mailcmd_table)];
-	unsigned e = cmd->entry;
-
-	if (cmd->verb != MAILCMD_MALFORMED)
-		return mailcmd_table[e].usage;
-	/* A group's usages, built once (the table is constant). */
-	if (group_usage[e] == NULL) {
-		GString *s = g_string_new("");
-
-		for (unsigned i = e; i < G_N_ELEMENTS(mailcmd_table); i++)
-			if (strcmp(mailcmd_table[i].word, mailcmd_table[e].word) == 0)
-				g_string_append_printf(s, "%s%s", s->len ? "\n\n" : "",
-						       mailcmd_table[i].usage);
-		group_usage[e] = s;
-	}
-	return group_usage[e]->str;
+	if (cmd->verb == MAILCMD_NONE)
+		return "";
+	return cmd->verb == MAILCMD_MALFORMED ? cmd->group_usage : mailcmd_table[cmd->entry].usage;
 }
 
 const char *const *mailcmd_words(const struct mailcmd *cmd)
