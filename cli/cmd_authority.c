@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "store/directory_change.h"
+
 /* Options shared by authority add and update. */
 struct authority_opts {
 	char *id, *country, *language, *postbox;
@@ -26,149 +28,24 @@ static void authority_opts_free(struct authority_opts *o)
 	g_strfreev(o->domains);
 }
 
-/* "a,b" and repeated options both give a list. */
-static char **split_list(char **v)
+/* The options as a change of the directory (directory_change.h). */
+static struct directory_change authority_change(const struct authority_opts *o)
 {
-	GPtrArray *out = g_ptr_array_new();
+	struct directory_change c = DIRECTORY_CHANGE_INIT;
 
-	for (; v != NULL && *v != NULL; v++) {
-		char **parts = g_strsplit(*v, ",", -1);
-		for (char **p = parts; *p != NULL; p++) {
-			char *s = g_strstrip(g_strdup(*p));
-			if (*s != '\0')
-				g_ptr_array_add(out, s);
-			else
-				g_free(s);
-		}
-		g_strfreev(parts);
-	}
-	g_ptr_array_add(out, NULL);
-	return (char **)g_ptr_array_free(out, FALSE);
-}
-
-/* Applies the options to a (new or existing) authority; checks each value. */
-static int authority_apply(struct authority *a, struct authority_opts *o,
-			   char **error_r)
-{
-	if (o->country != NULL) {
-		char *c = g_ascii_strup(o->country, -1);
-		if (!directory_country_valid(c)) {
-			int r = imi_fail(error_r, IMI_INVALID,
-					 "unknown country code '%s': use the two-letter "
-					 "ISO 3166-1 code of an EU/EEA state (GR for "
-					 "Greece), or EU for the Commission",
-					 o->country);
-			g_free(c);
-			return r;
-		}
-		g_free(a->country);
-		a->country = c;
-	}
-	if (o->language != NULL) {
-		if (!directory_language_valid(o->language))
-			return imi_fail(error_r, IMI_INVALID,
-					"unknown language '%s': use the two-letter code "
-					"of an official EU language (bg cs da de el en es "
-					"et fi fr ga hr hu it lt lv mt nl pl pt ro sk sl sv)",
-					o->language);
-		g_free(a->language);
-		a->language = g_strdup(o->language);
-	}
-	for (char **n = o->names; n != NULL && *n != NULL; n++) {
-		const char *eq = strchr(*n, '=');
-		char *lang;
-		if (eq == NULL || eq == *n || eq[1] == '\0')
-			return imi_fail(error_r, IMI_INVALID,
-					"--name wants LANG=NAME, e.g. --name "
-					"'fr=Ordre des médecins', not '%s'", *n);
-		lang = g_strndup(*n, (gsize)(eq - *n));
-		if (!directory_language_valid(lang)) {
-			int r = imi_fail(error_r, IMI_INVALID,
-					 "--name %s: unknown language '%s'", *n, lang);
-			g_free(lang);
-			return r;
-		}
-		if (!g_utf8_validate(eq + 1, -1, NULL) || strpbrk(eq + 1, "\r\n") != NULL) {
-			g_free(lang);
-			return imi_fail(error_r, IMI_INVALID,
-					"--name %s: not one line of UTF-8 text", *n);
-		}
-		g_hash_table_replace(a->names, lang, g_strdup(eq + 1));
-	}
-	if (o->areas != NULL) {
-		char **areas = split_list(o->areas);
-		for (char **p = areas; *p != NULL; p++)
-			if (!directory_id_valid(*p)) {
-				int r = imi_fail(error_r, IMI_INVALID,
-						 "legislative area '%s': use a lower-case id "
-						 "such as professional-qualifications or services",
-						 *p);
-				g_strfreev(areas);
-				return r;
-			}
-		g_strfreev(a->areas);
-		a->areas = areas;
-	}
-	if (o->postbox != NULL) {
-		if (!imi_email_valid(o->postbox))
-			return imi_fail(error_r, IMI_INVALID,
-					"malformed post-box address '%s'", o->postbox);
-		g_free(a->postbox);
-		a->postbox = imi_email_normalize(o->postbox);
-	}
-	if (o->domains != NULL) {
-		char **domains = split_list(o->domains);
-		for (char **p = domains; *p != NULL; p++) {
-			char *probe = g_strconcat("x@", *p, NULL);
-			int ok = imi_email_valid(probe);
-			g_free(probe);
-			if (!ok) {
-				int r = imi_fail(error_r, IMI_INVALID,
-						 "malformed mail domain '%s'", *p);
-				g_strfreev(domains);
-				return r;
-			}
-			char *l = g_ascii_strdown(*p, -1);
-			g_free(*p);
-			*p = l;
-		}
-		g_strfreev(a->domains);
-		a->domains = domains;
-	}
+	c.country = o->country;
+	c.language = o->language;
+	c.postbox = o->postbox;
+	c.names = (const char *const *)o->names;
+	c.areas = (const char *const *)o->areas;
+	c.domains = (const char *const *)o->domains;
 	if (o->alerts || o->no_alerts)
-		a->alerts = o->alerts;
+		c.alerts = o->alerts;
 	if (o->alert_postbox || o->no_alert_postbox)
-		a->alert_postbox = o->alert_postbox;
+		c.alert_postbox = o->alert_postbox;
 	if (o->spf_aligned || o->no_spf_aligned)
-		a->spf_aligned = o->spf_aligned;
-	/* The post-box's own domain is registered unless others were named. */
-	if ((a->domains == NULL || a->domains[0] == NULL) && a->postbox != NULL &&
-	    *a->postbox != '\0') {
-		g_strfreev(a->domains);
-		a->domains = g_new0(char *, 2);
-		a->domains[0] = g_strdup(imi_email_domain(a->postbox));
-	}
-	return IMI_OK;
-}
-
-static int authority_complete(const struct authority *a, char **error_r)
-{
-	if (a->country == NULL || *a->country == '\0')
-		return imi_fail(error_r, IMI_INVALID, "--country is required");
-	if (a->postbox == NULL || *a->postbox == '\0')
-		return imi_fail(error_r, IMI_INVALID, "--postbox is required");
-	if (g_hash_table_size(a->names) == 0)
-		return imi_fail(error_r, IMI_INVALID,
-				"at least one --name LANG=NAME is required");
-	if (a->areas == NULL || a->areas[0] == NULL)
-		return imi_fail(error_r, IMI_INVALID,
-				"at least one --area is required");
-	if (!directory_domain_registered(a, a->postbox))
-		return imi_fail(error_r, IMI_INVALID,
-				"the post-box %s is not in a registered domain (%s)",
-				a->postbox, a->domains != NULL && a->domains[0] != NULL
-				? a->domains[0] : "none");
-	return IMI_OK;
+		c.spf_aligned = o->spf_aligned;
+	return c;
 }
 
 static void authority_add_options(GOptionContext *ctx, struct authority_opts *o,
@@ -203,27 +80,9 @@ struct authority_write {
 static int authority_write_txn(struct store_txn *txn, void *ctx, char **error_r)
 {
 	struct authority_write *w = ctx;
-	struct authority *a = NULL;
-	int ret;
+	struct directory_change c = authority_change(w->opts);
 
-	if (w->create) {
-		a = g_new0(struct authority, 1);
-		a->id = g_strdup(w->id);
-		a->language = g_strdup("en");
-		a->names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-		a->created = imi_now();
-	} else if ((ret = store_authority_get(txn, w->id, &a, error_r)) != IMI_OK) {
-		return ret;
-	}
-	if ((ret = authority_apply(a, w->opts, error_r)) == IMI_OK &&
-	    (ret = authority_complete(a, error_r)) == IMI_OK &&
-	    (ret = store_authority_put(txn, a, w->create ? STORE_PUT_NEW : 0,
-				       error_r)) == IMI_OK)
-		ret = store_audit(txn, "operator", NULL,
-				  w->create ? "authority.add" : "authority.update",
-				  a->id, error_r);
-	authority_free(&a);
-	return ret;
+	return directory_authority_write(txn, w->id, w->create, &c, "operator", error_r);
 }
 
 static int authority_add_or_update(struct cli *cli, int argc, char **argv,
@@ -336,10 +195,8 @@ static int authority_show_txn(struct store_txn *txn, void *ctx, char **error_r)
 	if (ret != IMI_OK)
 		return ret;
 	if (o->disable) {
-		a->disabled = 1;
-		if ((ret = store_authority_put(txn, a, 0, error_r)) == IMI_OK)
-			ret = store_audit(txn, "operator", NULL, "authority.disable",
-					  a->id, error_r);
+		authority_free(&a);
+		return directory_authority_disable(txn, o->id, "operator", error_r);
 	} else {
 		authority_print(a, 1);
 	}
@@ -420,38 +277,10 @@ struct user_opts {
 static int user_add_txn(struct store_txn *txn, void *ctx, char **error_r)
 {
 	struct user_opts *o = ctx;
-	struct authority *a = NULL;
-	struct user *u;
-	int ret;
+	struct directory_user_new in = {o->email, o->authority,
+					(const char *const *)o->roles, o->name, o->id};
 
-	if ((ret = store_authority_get(txn, o->authority, &a, error_r)) != IMI_OK)
-		return ret;
-	if (a->disabled) {
-		authority_free(&a);
-		return imi_fail(error_r, IMI_INVALID, "authority %s is disabled",
-				o->authority);
-	}
-	if (!directory_domain_registered(a, o->email)) {
-		ret = imi_fail(error_r, IMI_INVALID,
-			       "%s is not in a domain registered for %s; add the "
-			       "domain first (imi authority update %s --domain ...)",
-			       o->email, a->id, a->id);
-		authority_free(&a);
-		return ret;
-	}
-	authority_free(&a);
-	u = g_new0(struct user, 1);
-	u->email = imi_email_normalize(o->email);
-	u->id = g_strdup(o->id != NULL ? o->id : u->email);
-	u->authority = g_strdup(o->authority);
-	u->name = g_strdup(o->name != NULL ? o->name : "");
-	u->roles = split_list(o->roles);
-	u->created = imi_now();
-	ret = store_user_put(txn, u, STORE_PUT_NEW, error_r);
-	if (ret == IMI_OK)
-		ret = store_audit(txn, "operator", NULL, "user.add", u->id, error_r);
-	user_free(&u);
-	return ret;
+	return directory_user_add(txn, &in, "operator", error_r);
 }
 
 static int user_list_step(const void *key, size_t len, const void *value,
@@ -485,19 +314,8 @@ static int user_list_txn(struct store_txn *txn, void *ctx, char **error_r)
 static int user_disable_txn(struct store_txn *txn, void *ctx, char **error_r)
 {
 	struct user_opts *o = ctx;
-	struct user *u = NULL;
-	int ret;
 
-	ret = strchr(o->id, '@') != NULL
-		      ? store_user_get_by_email(txn, o->id, &u, error_r)
-		      : store_user_get(txn, o->id, &u, error_r);
-	if (ret != IMI_OK)
-		return ret;
-	u->disabled = 1;
-	if ((ret = store_user_put(txn, u, 0, error_r)) == IMI_OK)
-		ret = store_audit(txn, "operator", NULL, "user.disable", u->id, error_r);
-	user_free(&u);
-	return ret;
+	return directory_user_disable(txn, o->id, "operator", error_r);
 }
 
 int cmd_user(struct cli *cli, int argc, char **argv)
@@ -534,7 +352,7 @@ int cmd_user(struct cli *cli, int argc, char **argv)
 			goto out;
 		}
 		{
-			char **roles = split_list(o.roles);
+			char **roles = directory_split_list((const char *const *)o.roles);
 			for (char **r = roles; *r != NULL; r++)
 				if (!directory_role_valid(*r)) {
 					ret = cli_fail(IMI_INVALID, g_strdup_printf(

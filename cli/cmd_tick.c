@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mta-hooks/held.h"
 #include "mta-hooks/sender.h"
 #include "policies/alert.h"
 #include "policies/request.h"
@@ -115,7 +116,16 @@ int cmd_tick(struct cli *cli, int argc, char **argv)
 	}
 	for (guint i = 0; i < tk.due->len; i++) {
 		tk.current = &g_array_index(tk.due, struct tick_timer, i);
-		ret = store_transact(cli->store, tick_run_txn, &tk, &error);
+		if (g_str_has_prefix(tk.current->kind, HELD_TIMER_PREFIX)) { /* mailcmd.h */
+			struct inbound_result res = {0};
+
+			tk.purge = 1;
+			ret = held_release_due(cli->store, cli->conf, tk.current->when,
+					       tk.current->kind, &res, &error);
+			inbound_result_clear(&res);
+		} else {
+			ret = store_transact(cli->store, tick_run_txn, &tk, &error);
+		}
 		if (ret != IMI_OK) {
 			log_error(tk.current->case_id, "timer %s: %s", tk.current->kind,
 				  error ? error : imi_status_name(ret));

@@ -20,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "mta-hooks/mailcmd.h"
 #include "parser/align.h"
 #include "parser/answers.h"
 #include "parser/dkim.h"
@@ -477,6 +478,18 @@ static int inbound_step(struct store_txn *txn, struct inbound_run *r,
 						     error_r);
 		}
 		action = token_action(tok.action);
+		if (mailcmd_form_is(txn, r->case_id)) { /* request forms: mailcmd.h */
+			struct mailcmd_outcome mo = {0};
+
+			ret = mailcmd_form_reply(txn, r->env, r->case_id, msg, user, &mo, error_r);
+			r->verdict = mo.applied ? INBOUND_APPLIED : INBOUND_ANSWERED;
+			if (mo.case_id != NULL) {
+				g_free(r->case_id);
+				r->case_id = mo.case_id;
+			}
+			r->reason = mo.reason;
+			return ret;
+		}
 		if (alert_case_is(txn, r->case_id)) { /* alerts: policies/alert.h */
 			struct alert_step as = {r->case_id, tok.action, user, msg, msgid};
 			struct alert_outcome ao = {0};
@@ -526,6 +539,17 @@ static int inbound_step(struct store_txn *txn, struct inbound_run *r,
 			return request_notify_sender(txn, r->env, case_id, user,
 						     "error.needs-confirmation", NULL, msgid,
 						     error_r);
+		}
+		{ /* A command by mail (mailcmd.h)? */
+			struct mailcmd_outcome mo = {0};
+
+			ret = mailcmd_inbound(txn, r->env, msg, user, &mo, error_r);
+			if (ret != IMI_NOTFOUND) {
+				r->verdict = mo.applied ? INBOUND_APPLIED : INBOUND_ANSWERED;
+				r->case_id = mo.case_id;
+				r->reason = mo.reason;
+				return ret;
+			}
 		}
 		r->reason = g_strdup("no case named: the sender was told");
 		return request_notify_sender(txn, r->env, "", user, "error.unknown-case",
