@@ -65,6 +65,9 @@ static int tick_run_txn(struct store_txn *txn, void *ctx, char **error_r)
 	struct tick *tk = ctx;
 
 	tk->purge = 0;
+	if (g_str_has_prefix(tk->current->kind, HELD_EXPIRE_PREFIX))
+		return held_expire_due(txn, tk->current->when, tk->current->kind,
+				       &tk->purge, error_r);
 	if (g_str_has_prefix(tk->current->kind, "alert-"))
 		return alert_timer_run(txn, tk->env, tk->current->when,
 				       tk->current->case_id, tk->current->kind, error_r);
@@ -136,7 +139,7 @@ int cmd_tick(struct cli *cli, int argc, char **argv)
 		}
 		log_info(tk.current->case_id, "timer %s done", tk.current->kind);
 		purge |= tk.purge;
-		if (tk.purge)
+		if (tk.purge && *tk.current->case_id != '\0')
 			g_ptr_array_add(deleted, g_strdup(tk.current->case_id));
 		done++;
 	}

@@ -252,3 +252,40 @@ int held_release_due(struct store *store, const struct imi_conf *conf, int64_t w
 	}
 	return ret;
 }
+
+int held_expire_schedule(struct store_txn *txn, uint64_t seq, int64_t when,
+			 char **error_r)
+{
+	char *kind = g_strdup_printf(HELD_EXPIRE_PREFIX "%" G_GUINT64_FORMAT, seq);
+	int ret = store_timer_set(txn, when, "", kind, error_r);
+
+	g_free(kind);
+	return ret;
+}
+
+int held_expire_due(struct store_txn *txn, int64_t when, const char *kind,
+		    int *deleted_r, char **error_r)
+{
+	char *end = NULL;
+	uint64_t seq;
+	int ret;
+
+	*deleted_r = 0;
+	if (!g_str_has_prefix(kind, HELD_EXPIRE_PREFIX))
+		return imi_fail(error_r, IMI_INVALID, "timer %s is not a held message's expiry",
+				kind);
+	if ((ret = store_timer_clear(txn, when, "", kind, error_r)) != IMI_OK)
+		return ret;
+	seq = g_ascii_strtoull(kind + strlen(HELD_EXPIRE_PREFIX), &end, 10);
+	if (end == NULL || *end != '\0' || seq == 0)
+		return IMI_OK; /* a damaged timer: gone */
+	ret = held_remove(txn, seq, "retention", "held.expired", 1, error_r);
+	if (ret == IMI_NOTFOUND) { /* released or discarded meanwhile */
+		g_free(*error_r);
+		*error_r = NULL;
+		return IMI_OK;
+	}
+	if (ret == IMI_OK)
+		*deleted_r = 1;
+	return ret;
+}

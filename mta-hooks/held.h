@@ -27,6 +27,7 @@
 
 #define HELD_MAX_LIST 100000         /* held messages listed at most */
 #define HELD_TIMER_PREFIX "held-release:"
+#define HELD_EXPIRE_PREFIX "held-expire:"
 
 struct held_info {
 	uint64_t seq;            /* the number imi held list shows */
@@ -56,5 +57,15 @@ int held_release_schedule(struct store_txn *txn, uint64_t seq, char **error_r);
 /* For a due timer of kind "held-release:N": clears it and releases N. */
 int held_release_due(struct store *store, const struct imi_conf *conf, int64_t when,
 		     const char *kind, struct inbound_result *result, char **error_r);
+
+/* The deletion of held message seq at when ([Retention] Held), as a timer
+ * "held-expire:N" (in the caller's transaction). */
+int held_expire_schedule(struct store_txn *txn, uint64_t seq, int64_t when,
+			 char **error_r);
+/* For a due timer of kind "held-expire:N" (in the caller's transaction):
+ * clears it and deletes N, audited as "held.expired", when it is still
+ * held.  *deleted_r: 1 when a key was destroyed (the caller purges logs). */
+int held_expire_due(struct store_txn *txn, int64_t when, const char *kind,
+		    int *deleted_r, char **error_r);
 
 #endif

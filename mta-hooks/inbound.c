@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "mta-hooks/mailcmd.h"
+#include "mta-hooks/held.h"
 #include "parser/align.h"
 #include "parser/answers.h"
 #include "parser/dkim.h"
@@ -639,6 +640,7 @@ static int inbound_txn(struct store_txn *txn, void *ctx, char **error_r)
 	JsonObject *seen = NULL, *c = NULL;
 	char *detail;
 	uint64_t seq = 0;
+	int64_t expiry;
 	int ret;
 
 	run_reset(r);
@@ -665,6 +667,12 @@ static int inbound_txn(struct store_txn *txn, void *ctx, char **error_r)
 		r->verdict = INBOUND_HELD;
 		r->reason = g_strdup(r->hold_reason);
 		if ((ret = message_keep(txn, r, NULL, "held", &seq, error_r)) != IMI_OK)
+			return ret;
+		/* Nobody released or discarded it within the policy's period:
+		 * it goes like case data. */
+		if (r->env != NULL &&
+		    (expiry = policy_held_expiry(r->env->policy, imi_now())) != 0 &&
+		    (ret = held_expire_schedule(txn, seq, expiry, error_r)) != IMI_OK)
 			return ret;
 		detail = g_strdup_printf("<%s> %s", r->dedup_key, r->hold_reason);
 		ret = store_audit(txn, "inbound", NULL, "inbound.held", detail, error_r);
@@ -776,8 +784,9 @@ static char *raw_message_id(const char *raw, size_t len)
  * deliver, imi fetch): it can be stored, so it is kept for review, unread
  * and unanswered, and identified by its bytes.  `imi held release` runs it
  * again, e.g. under raised [limits]. */
-static int inbound_hold_unread(struct store *store, const char *raw, size_t len,
-			       struct inbound_result *result, char **error_r)
+static int inbound_hold_unread(struct store *store, const struct imi_conf *conf,
+			       const char *raw, size_t len, struct inbound_result *result,
+			       char **error_r)
 {
 	struct inbound_run run;
 	unsigned char h[crypto_generichash_BYTES];
@@ -797,7 +806,10 @@ static int inbound_hold_unread(struct store *store, const char *raw, size_t len,
 	run.dedup_key = dedup;
 	run.hold = 1;
 	run.hold_reason = "structure-over-bounds";
-	ret = store_transact(store, inbound_txn, &run, error_r);
+	run.conf = conf;
+	ret = request_env_open(conf, &run.env, error_r);
+	if (ret == IMI_OK)
+		ret = store_transact(store, inbound_txn, &run, error_r);
 	if (ret != IMI_OK) {
 		result->verdict = INBOUND_TEMPFAIL;
 		result->reason = g_strdup(*error_r != NULL ? *error_r : "temporary failure");
@@ -808,6 +820,7 @@ static int inbound_hold_unread(struct store *store, const char *raw, size_t len,
 			? g_strdup_printf("held unread: %s", why) : g_strdup(run.reason);
 	}
 	run_reset(&run);
+	request_env_close(&run.env);
 	g_free(dedup);
 	g_free(why);
 	return ret;
@@ -851,7 +864,7 @@ int inbound_process(struct store *store, const struct imi_conf *conf,
 		return IMI_OK;
 	}
 	if (ret == IMI_TOOBIG)
-		return inbound_hold_unread(store, raw, len, result, error_r);
+		return inbound_hold_unread(store, conf, raw, len, result, error_r);
 	if (ret != IMI_OK)
 		return ret;
 

@@ -33,6 +33,7 @@ struct policy {
 	char *block;          /* period after closure, or NULL */
 	char *delete;         /* period after closure */
 	char *notice;         /* period before deletion for the notice, or NULL */
+	char *held;           /* period a held message is kept, or NULL */
 };
 
 const char *policy_party_name(enum policy_party party)
@@ -85,6 +86,7 @@ void policy_free(struct policy **policy)
 	g_free(p->block);
 	g_free(p->delete);
 	g_free(p->notice);
+	g_free(p->held);
 	g_free(p);
 	*policy = NULL;
 }
@@ -398,12 +400,14 @@ int policy_load(const char *rules_dir, const char *retention,
 	p->block = kf_string(kf, "Retention", "Block");
 	p->delete = kf_string(kf, "Retention", "Delete");
 	p->notice = kf_string(kf, "Retention", "Notice");
+	p->held = kf_string(kf, "Retention", "Held");
 	g_key_file_free(kf);
 	if (p->delete == NULL)
 		ret = imi_fail(error_r, IMI_INVALID,
 			       "policy: %s: [Retention] Delete missing", file);
 	else if ((ret = period_check(p->delete, file, error_r)) == IMI_OK &&
-		 (ret = period_check(p->notice, file, error_r)) == IMI_OK)
+		 (ret = period_check(p->notice, file, error_r)) == IMI_OK &&
+		 (ret = period_check(p->held, file, error_r)) == IMI_OK)
 		ret = period_check(p->block, file, error_r);
 	g_free(file);
 	if (ret != IMI_OK) {
@@ -550,4 +554,14 @@ void policy_retention_times(const struct policy *policy, int64_t closed_at,
 	    policy_period_sub(policy->notice, *delete_r, notice_r, NULL) == IMI_OK &&
 	    *notice_r <= closed_at)
 		*notice_r = 0;
+}
+
+int64_t policy_held_expiry(const struct policy *policy, int64_t received)
+{
+	int64_t t = 0;
+
+	if (policy->held == NULL ||
+	    policy_period_add(policy->held, received, &t, NULL) != IMI_OK)
+		return 0;
+	return t;
 }

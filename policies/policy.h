@@ -99,6 +99,10 @@ int policy_reminder_next(const struct policy *policy, const char *state,
 void policy_retention_times(const struct policy *policy, int64_t closed_at,
 			    int64_t *block_r, int64_t *notice_r, int64_t *delete_r);
 
+/* When a message held for review at received is deleted unless released
+ * or discarded before ([Retention] Held); 0: kept until then. */
+int64_t policy_held_expiry(const struct policy *policy, int64_t received);
+
 /* A period ("14d", "2w", "6m", "3y") added to t (UTC calendar).  IMI_INVALID
  * for a malformed period. */
 int policy_period_add(const char *period, int64_t t, int64_t *result_r,
