@@ -55,6 +55,7 @@ static const struct {
 	{"WITHDRAW", "withdraw"},
 	{"FORWARD", "forward"},
 	{"CLOSE", "close"},
+	{"DELETE", "delete"},
 };
 
 /* The subject without reply and forward prefixes ("Re:", "AW:", "Fwd:"). */
@@ -98,7 +99,8 @@ static const char *subject_command(const char *subject, const char **rest_r)
 static const char *token_action(const char *action)
 {
 	if (strcmp(action, "accept") == 0 || strcmp(action, "withdraw") == 0 ||
-	    strcmp(action, "forward") == 0)
+	    strcmp(action, "forward") == 0 || strcmp(action, "delete") == 0 ||
+	    strcmp(action, "agree") == 0)
 		return action;
 	return NULL; /* "reply": the subject or the body says */
 }
@@ -264,6 +266,7 @@ struct inbound_run {
 	enum inbound_verdict verdict;
 	char *case_id;
 	char *reason;
+	int purge;                /* a case key was destroyed: purge the logs */
 };
 
 static void run_reset(struct inbound_run *r)
@@ -272,6 +275,7 @@ static void run_reset(struct inbound_run *r)
 	g_free(r->reason);
 	r->case_id = NULL;
 	r->reason = NULL;
+	r->purge = 0;
 }
 
 static const char *verdict_name(enum inbound_verdict v)
@@ -558,6 +562,7 @@ static int inbound_step(struct store_txn *txn, struct inbound_run *r,
 			r->reason = out.applied
 				? g_strdup_printf("%s applied, state %s", action, out.state)
 				: g_strdup_printf("%s refused: %s", action, out.refusal);
+			r->purge = out.purge;
 		}
 		request_outcome_clear(&out);
 	step_out:
@@ -773,6 +778,20 @@ int inbound_process(struct store *store, const struct imi_conf *conf,
 	ret = store_transact(store, inbound_txn, &run, error_r);
 	if (ret != IMI_OK)
 		goto tempfail;
+	/* An early deletion destroyed a case key that may still lie in a log
+	 * file.  The step is committed: a failure here is reported, and the
+	 * next purge (tick, another deletion) removes it. */
+	if (run.purge) {
+		char *perr = NULL;
+
+		if (store_purge_logs(store, &perr) != IMI_OK) {
+			char *why = g_strdup_printf("%s; log purge failed: %s", run.reason,
+						    perr != NULL ? perr : "");
+			g_free(run.reason);
+			run.reason = why;
+		}
+		g_free(perr);
+	}
 	result->verdict = run.verdict;
 	result->case_id = run.case_id;
 	result->reason = run.reason;

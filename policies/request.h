@@ -6,7 +6,9 @@
  * members named "sealed_*", an audit entry, the reminder timer and the
  * request e-mail to the responding authority in its registered language),
  * applies the steps of policies/rules/requests.ini taken by e-mail (accept,
- * forward, answer, further-questions, accept-answer, close, withdraw), and
+ * forward, answer, further-questions, accept-answer, close, withdraw; and,
+ * once a case is closed, "delete": one party asks for early deletion of its
+ * personal data, the other agrees by "delete" or "agree"), and
  * runs the timers of a case (reminders; retention: blocking, then deletion
  * of the personal data).  Every e-mail a step causes (the confirmation to
  * the sender saying what was understood and what is missing, the answer to
@@ -92,6 +94,8 @@ struct request_outcome {
 	 * "closed", "wrong-state", "unparseable", "unknown-forward"; NULL
 	 * when applied. */
 	char *refusal;
+	int purge;          /* 1: a case key was destroyed; after commit the
+			     * caller runs store_purge_logs */
 };
 void request_outcome_clear(struct request_outcome *out);
 
@@ -108,6 +112,17 @@ int request_notify_sender(struct store_txn *txn, struct request_env *env,
 			  const char *case_id, const struct user *user,
 			  const char *body_key, const char *reason,
 			  const char *in_reply_to, char **error_r);
+
+/* A state in words in lang (catalog key "state.NAME"), else its name. */
+const char *request_state_word(const struct request_env *env, const char *lang,
+			       const char *state);
+
+/* Whether one more automatic reply may go to address now under [Limits]
+ * RepliesPerHour (a fixed one-hour window per address, counted in
+ * STORE_META "reply-rate:ADDRESS"); counts it when it may.  Confirmations
+ * and error notices of this module pass through it. */
+int request_reply_allowed(struct store_txn *txn, struct request_env *env,
+			  const char *address, int *allowed_r, char **error_r);
 
 /* The case record (json_object_unref) and its question set (qset_free). */
 int request_get(struct store_txn *txn, const char *case_id, unsigned flags,
