@@ -1510,3 +1510,262 @@ out:
 	authority_free(&other);
 	return ret;
 }
+
+/* ---- coordinators ---- */
+
+struct coordinator_find {
+	struct store_txn *txn;
+	const char *country;
+	GPtrArray *users;   /* struct user * */
+	unsigned seen;
+};
+
+static int coordinator_match(const void *key, size_t key_len, const void *value,
+			     size_t len, void *ctx)
+{
+	struct coordinator_find *f = ctx;
+	JsonObject *obj = NULL;
+	struct user *u = NULL;
+	struct authority *a = NULL;
+
+	(void)key;
+	(void)key_len;
+	if (++f->seen > REQUEST_MAX_USERS)
+		return 1;
+	if (store_record_parse(value, len, &obj, NULL) != IMI_OK)
+		return 0;
+	if (user_from_json(obj, &u, NULL) == IMI_OK && !u->disabled &&
+	    user_has_role(u, "coordinator") &&
+	    store_authority_get(f->txn, u->authority, &a, NULL) == IMI_OK &&
+	    !a->disabled && g_strcmp0(a->country, f->country) == 0) {
+		g_ptr_array_add(f->users, u);
+		u = NULL;
+	}
+	authority_free(&a);
+	user_free(&u);
+	json_object_unref(obj);
+	return 0;
+}
+
+static void user_ptr_free(gpointer p)
+{
+	struct user *u = p;
+
+	user_free(&u);
+}
+
+int request_coordinators(struct store_txn *txn, const char *country,
+			 GPtrArray **users_r, char **error_r)
+{
+	struct coordinator_find f = {txn, country, g_ptr_array_new_with_free_func(user_ptr_free), 0};
+	int ret = store_each(txn, STORE_USERS, NULL, 0, coordinator_match, &f, error_r);
+
+	if (ret < 0) {
+		g_ptr_array_free(f.users, TRUE);
+		return ret;
+	}
+	*users_r = f.users;
+	return IMI_OK;
+}
+
+/* ---- urgency lists ---- */
+
+#define URGENCY_KEY "urgency-list" /* STORE_META record: {"v","next"} */
+
+struct urgency_walk {
+	struct request_env *env;
+	struct store_txn *txn;
+	int64_t opened_before;  /* a request created before this is late */
+	GHashTable *by_country; /* country -> GPtrArray of JsonObject * (cases) */
+	unsigned seen;
+	int ret;
+	char **error_r;
+};
+
+static void urgency_add(struct urgency_walk *w, const char *country, JsonObject *c)
+{
+	GPtrArray *v = g_hash_table_lookup(w->by_country, country);
+
+	if (v == NULL) {
+		v = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
+		g_hash_table_insert(w->by_country, g_strdup(country), v);
+	}
+	if (v->len < REQUEST_MAX_URGENT)
+		g_ptr_array_add(v, json_object_ref(c));
+}
+
+static int urgency_case(const void *key, size_t key_len, const void *value, size_t len,
+			void *ctx)
+{
+	struct urgency_walk *w = ctx;
+	JsonObject *c = NULL;
+	static const char *const parties[] = {"requester", "responder"};
+	char *countries[2] = {NULL, NULL};
+
+	(void)key;
+	(void)key_len;
+	if (++w->seen > REQUEST_MAX_CASES)
+		return 1;
+	if (store_record_parse(value, len, &c, NULL) != IMI_OK)
+		return 0;
+	if (g_strcmp0(case_str(c, "kind"), "request") != 0 ||
+	    policy_state_closed(w->env->policy, case_str(c, "state")) ||
+	    g_strcmp0(case_str(c, "retention"), "") != 0 ||
+	    case_int(c, "created") > w->opened_before) {
+		json_object_unref(c);
+		return 0;
+	}
+	for (unsigned i = 0; i < G_N_ELEMENTS(parties); i++) {
+		struct authority *a = NULL;
+
+		if (store_authority_get(w->txn, case_str(c, parties[i]), &a, NULL) == IMI_OK)
+			countries[i] = g_strdup(a->country);
+		authority_free(&a);
+	}
+	for (unsigned i = 0; i < G_N_ELEMENTS(parties); i++)
+		if (countries[i] != NULL && (i == 0 || g_strcmp0(countries[0], countries[1]) != 0))
+			urgency_add(w, countries[i], c);
+	g_free(countries[0]);
+	g_free(countries[1]);
+	json_object_unref(c);
+	return 0;
+}
+
+/* One line per late request, in lang. */
+static int urgency_text(struct store_txn *txn, struct request_env *env, GPtrArray *cases,
+			const char *lang, GString *text, char **error_r)
+{
+	for (guint i = 0; i < cases->len; i++) {
+		JsonObject *c = g_ptr_array_index(cases, i);
+		struct authority *req = NULL, *resp = NULL;
+		struct qset *qset = NULL;
+		char *day = case_day(case_int(c, "created")), *date, *names, *countries, *line;
+		int ret;
+
+		if ((ret = store_authority_get(txn, case_str(c, "requester"), &req, error_r)) != IMI_OK ||
+		    (ret = store_authority_get(txn, case_str(c, "responder"), &resp, error_r)) != IMI_OK ||
+		    (ret = request_qset(txn, c, &qset, error_r)) != IMI_OK) {
+			authority_free(&req);
+			authority_free(&resp);
+			g_free(day);
+			return ret;
+		}
+		date = lang_format_date(day, lang);
+		names = g_strdup_printf("%s → %s", case_authority_name(req, lang),
+					case_authority_name(resp, lang));
+		countries = g_strdup_printf("%s → %s", req->country, resp->country);
+		{
+			struct catalog_arg args[] = {
+				{"case", case_str(c, "id")},
+				{"title", qset_title(qset, lang)},
+				{"authority", names},
+				{"country", countries},
+				{"status", request_state_word(env, lang, case_str(c, "state"))},
+				{"date", date != NULL ? date : day},
+				{NULL, NULL},
+			};
+			line = catalog_format(env->catalog, lang, "urgency.line", args);
+		}
+		g_string_append_printf(text, "- %s\n", line);
+		g_free(line);
+		g_free(names);
+		g_free(countries);
+		g_free(date);
+		g_free(day);
+		qset_free(&qset);
+		authority_free(&req);
+		authority_free(&resp);
+	}
+	return IMI_OK;
+}
+
+int request_urgency_run(struct store_txn *txn, struct request_env *env, int64_t now,
+			unsigned *sent_r, char **error_r)
+{
+	const char *period = policy_urgency_period(env->policy);
+	const char *after = policy_urgency_after(env->policy);
+	JsonObject *rec = NULL;
+	struct urgency_walk w = {env, txn, 0, NULL, 0, IMI_OK, error_r};
+	GHashTableIter it;
+	gpointer k, v;
+	int64_t next;
+	int ret;
+
+	*sent_r = 0;
+	if (period == NULL || after == NULL)
+		return IMI_OK;
+	/* The record names the next list; under its write lock two ticks at
+	 * once send one list. */
+	ret = store_record_get(txn, STORE_META, URGENCY_KEY, STORE_GET_RMW, &rec, NULL);
+	if (ret == IMI_OK) {
+		next = case_int(rec, "next");
+		json_object_unref(rec);
+		if (now < next)
+			return IMI_OK;
+	} else if (ret != IMI_NOTFOUND) {
+		return store_record_get(txn, STORE_META, URGENCY_KEY, STORE_GET_RMW, &rec, error_r);
+	}
+	if ((ret = policy_period_sub(after, now, &w.opened_before, error_r)) != IMI_OK)
+		return ret;
+	w.by_country = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					     (GDestroyNotify)g_ptr_array_unref);
+	ret = store_each(txn, STORE_CASES, NULL, 0, urgency_case, &w, error_r);
+	ret = ret < 0 ? ret : IMI_OK;
+	g_hash_table_iter_init(&it, w.by_country);
+	while (ret == IMI_OK && g_hash_table_iter_next(&it, &k, &v)) {
+		const char *country = k;
+		GPtrArray *cases = v, *coords = NULL;
+		char *count = g_strdup_printf("%u", cases->len);
+
+		ret = request_coordinators(txn, country, &coords, error_r);
+		for (guint i = 0; ret == IMI_OK && i < coords->len; i++) {
+			struct user *u = g_ptr_array_index(coords, i);
+			struct authority *a = NULL;
+			GString *text = g_string_new("");
+			const char *lang;
+
+			if ((ret = store_authority_get(txn, u->authority, &a, error_r)) != IMI_OK) {
+				g_string_free(text, TRUE);
+				break;
+			}
+			lang = case_language(env, a);
+			ret = urgency_text(txn, env, cases, lang, text, error_r);
+			if (ret == IMI_OK) {
+				const char *body[] = {"urgency.intro", NULL};
+				struct catalog_arg args[] = {
+					{"country", country},
+					{"count", count},
+					{NULL, NULL},
+				};
+				ret = mail_notice(txn, env, NULL, "", a, u->email, "urgency",
+						  "urgency.subject", body, args, text->str, NULL,
+						  error_r);
+			}
+			if (ret == IMI_OK) {
+				char *detail = g_strdup_printf("country=%s requests=%u", country,
+							       cases->len);
+				ret = store_audit(txn, u->id, NULL, "request.urgency-list", detail,
+						  error_r);
+				g_free(detail);
+				(*sent_r)++;
+			}
+			g_string_free(text, TRUE);
+			authority_free(&a);
+		}
+		if (coords != NULL)
+			g_ptr_array_free(coords, TRUE);
+		g_free(count);
+	}
+	g_hash_table_destroy(w.by_country);
+	if (ret != IMI_OK)
+		return ret;
+	/* The next list a period from now: a late tick owes no backlog. */
+	if ((ret = policy_period_add(period, now, &next, error_r)) != IMI_OK)
+		return ret;
+	rec = json_object_new();
+	json_object_set_int_member(rec, "v", STORE_SCHEMA_VERSION);
+	json_object_set_int_member(rec, "next", next);
+	ret = store_record_put(txn, STORE_META, URGENCY_KEY, rec, 0, error_r);
+	json_object_unref(rec);
+	return ret;
+}

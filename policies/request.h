@@ -46,6 +46,9 @@
 #include "templates/catalog.h"
 
 #define REQUEST_MAX_HISTORY 1000 /* steps kept in a case record */
+#define REQUEST_MAX_USERS 100000 /* user records looked at for coordinators */
+#define REQUEST_MAX_CASES 10000000 /* case records looked at for a list */
+#define REQUEST_MAX_URGENT 1000  /* requests on one country's urgency list */
 
 /* What the engine needs, loaded once per process. */
 struct request_env {
@@ -145,5 +148,19 @@ int request_case_id_valid(const char *id);
 int request_timer_run(struct store_txn *txn, struct request_env *env,
 		      int64_t when, const char *case_id, const char *kind,
 		      int *purge_r, char **error_r);
+
+/* The national coordinators (role "coordinator", active user of an active
+ * authority) of a country: a GPtrArray of struct user * (g_ptr_array_free). */
+int request_coordinators(struct store_txn *txn, const char *country,
+			 GPtrArray **users_r, char **error_r);
+
+/* The urgency lists ([Urgency] of requests.ini), when due: each country's
+ * coordinators get, in their authority's language, the list of requests
+ * with an authority of their country as requester or responder that are
+ * still open OpenLongerThan after they were sent.  A country with none
+ * gets no list.  The next list is due Period after now (STORE_META
+ * "urgency-list"); nothing happens before it.  *sent_r: lists queued. */
+int request_urgency_run(struct store_txn *txn, struct request_env *env, int64_t now,
+			unsigned *sent_r, char **error_r);
 
 #endif

@@ -259,4 +259,32 @@ out=$(echo "Q1: late" | send jan@aek.de "$reply_c2" "AW: [$c2] late")
 expect "a message over the cap is still processed and recorded" '^answered.*answer refused' "$out"
 mails "and not answered" ""
 expect "the unanswered replies are audited" 'request\.rate-limited.*to=jan@aek.de' "$(imi audit)"
+# ---- urgency lists ---------------------------------------------------------------------
+# requests.ini: every 7d, requests open longer than 60d.  The ticks above
+# (seven months on) already set the next list; the clock goes on from there.
+imi user add --email claire@cnom.fr --authority fr-cnom --role coordinator >/dev/null &&
+imi user add --email hans@lak.de --authority de-lak --role coordinator >/dev/null ||
+	not_ok "registering coordinators"
+c3=$(imi request new --from-authority fr-cnom --to-authority de-aek --qset pq-general \
+	--subject "Late person" --deadline 2099-12-31 --user anne@cnom.fr)
+mails "a third request goes out" "anne@cnom.fr status,imi@aek.de request"
+out=$(imi tick --now "$(date -u -d '+8 months' +%Y-%m-%dT%H:%M:%S)")
+expect "tick reports the urgency lists" '2 urgency list\(s\) sent' "$out"
+mails "each country's coordinator gets the list (besides: a reminder, the withdrawn case's deletion)" \
+	"claire@cnom.fr urgency,hans@lak.de urgency,imi@aek.de deletion,imi@aek.de deletion,imi@aek.de reminder,imi@cnom.fr deletion,imi@cnom.fr deletion"
+fr=$(body claire@cnom.fr urgency)
+expect "the French coordinator's list is in French" "^Subject: Liste d'urgence" "$fr"
+expect "the list names the late request with its state in French" "$c3 : .*Ordre des médecins → Ärztekammer \\(FR → DE\\) ; état : envoyée ; ouvert depuis le [0-9]+ [a-zéû]+ [0-9]{4}" "$fr"
+refute "closed, withdrawn and deleted requests are not listed" "$c1|$c2" "$fr"
+refute "the list carries no personal data" 'Late person' "$fr"
+de=$(body hans@lak.de urgency)
+expect "the German coordinator's list is in German" '^Subject: Dringlichkeitsliste' "$de"
+expect "the German list names the request (the responder is German)" "$c3: .*Stand: versandt; offen seit" "$de"
+expect "the lists are audited" 'request\.urgency-list.*country=DE requests=1' "$(imi audit)"
+out=$(imi tick --now "$(date -u -d '+8 months +1 day' +%Y-%m-%dT%H:%M:%S)")
+refute "a day later no list" 'urgency' "$out"
+mails "a day later only the reminder that catches up is sent" "imi@aek.de reminder"
+out=$(imi tick --now "$(date -u -d '+8 months +8 days' +%Y-%m-%dT%H:%M:%S)")
+expect "a period later the list comes again" '2 urgency list\(s\) sent' "$out"
+
 exit $failed
