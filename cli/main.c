@@ -36,6 +36,7 @@ static const struct command commands[] = {
 	{"held", cmd_held, "list|show|release|discard the review queue"},
 	{"alert", cmd_alert, "new|form: send an alert (check list, approval, broadcast)"},
 	{"stats", cmd_stats, "requests per quarter and area, time to accept and answer"},
+	{"subject-access", cmd_subject_access, "what is still held about a data subject"},
 };
 
 static void usage(FILE *out)

@@ -202,6 +202,23 @@ expect "the closing confirmation offers early deletion (French)" "effacement ant
 expect "the other side is offered early deletion (German)" "vorzeitige Löschung.*imi\\+imi-[0-9-]+\\.delete\\." "$(body post@lak.de status | tr '\n' ' ')"
 agree_base=$(body post@lak.de status | grep -Eo 'imi\+[^ ]*\.delete\.[^ ]*@[a-z.]+' | head -n 1)
 
+# ---- subject access ----------------------------------------------------------------
+sa=$(imi subject-access "$(printf '%s' "$CANARY" | tr 'A-Z' 'a-z')")
+expect "subject-access finds the case by the subject's name (any letter case)" "^case $c1 \\(request, closed, personal data held\\)" "$sa"
+expect "subject-access shows the field that holds it" "^  subject: Dr\\. $CANARY" "$sa"
+expect "subject-access shows the answers that hold it" "^  answers: .*$CANARY" "$sa"
+expect "subject-access lists the stored message that holds it" '^  message <m[0-9]+\.[0-9]+@lak\.de> received [0-9-]+ \(applied\)' "$sa"
+refute "subject-access does not list the other cases" "IMI-[0-9]+-[0-9]+ .*" "$(printf '%s\n' "$sa" | grep '^case' | grep -v "$c1")"
+js=$(imi subject-access --json --by "DPO file 2026/17" 777)
+expect "--json: the case found by an id number in an answer" "\"id\" : \"$c1\"" "$js"
+expect "--json is valid JSON with the answers field" '^ok$' "$(printf '%s' "$js" | python3 -c 'import sys, json; d = json.load(sys.stdin); print("ok" if "777" in d["cases"][0]["fields"]["answers"] else "no")')"
+au=$(imi audit | grep subject-access)
+expect "each search is audited with who asked" 'subject-access.*DPO file 2026/17' "$au"
+refute "the audit holds neither the query nor what was found" "$CANARY|777|forwardperson" "$au"
+expect "a user of the directory is found by e-mail address" '^user .*<eva@lak.de> of de-lak' "$(imi subject-access eva@lak.de)"
+out=$(imi subject-access ab 2>&1); rc=$?
+expect "a query shorter than 3 characters is refused" '^64 .*at least 3' "$rc $out"
+
 # ---- early deletion by e-mail -------------------------------------------------------
 out=$(echo "" | send eva@lak.de "$reply_lak" "DELETE [$c1]")
 expect "the responder asks for early deletion by DELETE on its reply address" '^applied' "$out"
@@ -222,6 +239,7 @@ show=$(imi case show "$c1")
 refute "no sealed member remains after early deletion" 'sealed_' "$show"
 expect "the case says deleted" '^  retention: deleted' "$show"
 expect "the early deletion is audited as retention deletion" 'retention\.delete.*early: asked by de-lak, agreed by fr-cnom' "$(imi audit --case "$c1")"
+expect "after deletion subject-access finds nothing" '^nothing held$' "$(imi subject-access "$CANARY")"
 if grep -ra -- "$CANARY" "$H" >/dev/null; then not_ok "the subject of the early-deleted case is still under the home directory"
 else ok "the subject of the early-deleted case is found nowhere under the home directory"; fi
 out=$(imi tick --now "$(date -u -d '+7 months' +%Y-%m-%dT%H:%M:%S)")
