@@ -49,7 +49,7 @@ static void usage(FILE *out)
 		"\n"
 		"Commands:\n");
 	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
-		fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-15s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\n'imi COMMAND --help' describes a command; see also imi(8) and imi.conf(5).\n");
 }
 
