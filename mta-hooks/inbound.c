@@ -24,6 +24,7 @@
 #include "parser/answers.h"
 #include "parser/dkim.h"
 #include "parser/dns.h"
+#include "parser/dsn.h"
 #include "parser/message.h"
 #include "parser/spf.h"
 #include "parser/token.h"
@@ -267,6 +268,8 @@ struct inbound_run {
 	char *case_id;
 	char *reason;
 	int purge;                /* a case key was destroyed: purge the logs */
+	int bounce;               /* noise that may be a bounce of our mail */
+	const char *noise;        /* why it is noise */
 };
 
 static void run_reset(struct inbound_run *r)
@@ -640,14 +643,61 @@ static int inbound_txn(struct store_txn *txn, void *ctx, char **error_r)
 	return ret;
 }
 
+/* A bounce of one of our messages (its returned Message-ID is ours) marks
+ * each failed recipient's address failing (policies/request.h); anybody
+ * else's bounce, or one that names no failed recipient, only is recorded.
+ * r->reason says what was done. */
+static int inbound_bounce(struct store_txn *txn, struct inbound_run *r, char **error_r)
+{
+	struct dsn *dsn = NULL;
+	const char *at;
+	unsigned marked = 0;
+	char *why;
+	int ret = IMI_OK;
+
+	if (dsn_read(r->raw, r->len, &dsn, NULL) != IMI_OK)
+		return IMI_OK;
+	at = dsn->original_message_id != NULL ? strrchr(dsn->original_message_id, '@') : NULL;
+	if (at == NULL || g_ascii_strcasecmp(at + 1, r->conf->service_domain) != 0) {
+		why = g_strdup_printf("%s; not a bounce of our mail", r->reason);
+	} else {
+		for (unsigned i = 0; i < dsn->failed_count && ret == IMI_OK; i++) {
+			const struct dsn_recipient *f = &dsn->failed[i];
+			char *reason = g_strdup_printf("%s%s%s", f->status,
+						       *f->status && *f->diagnostic ? " " : "",
+						       f->diagnostic);
+			unsigned n = 0;
+
+			ret = request_address_failing(txn, r->env, f->address, reason, "bounce",
+						      &n, error_r);
+			marked += n;
+			g_free(reason);
+		}
+		why = g_strdup_printf("%s; bounce of <%s>: %u of %u failed address(es) newly "
+				      "marked failing", r->reason, dsn->original_message_id,
+				      marked, dsn->failed_count);
+	}
+	g_free(r->reason);
+	r->reason = why;
+	dsn_free(&dsn);
+	return ret;
+}
+
 /* Noise is recorded, never answered. */
 static int inbound_ignore_txn(struct store_txn *txn, void *ctx, char **error_r)
 {
 	struct inbound_run *r = ctx;
-	char *detail = g_strdup_printf("<%s> %s", r->dedup_key != NULL ? r->dedup_key : "",
-				       r->reason);
-	int ret = store_audit(txn, "inbound", NULL, "inbound.ignored", detail, error_r);
+	char *detail;
+	int ret = IMI_OK;
 
+	/* A retried transaction starts again from the noise reason. */
+	g_free(r->reason);
+	r->reason = g_strdup(r->noise);
+	if (r->bounce && (ret = inbound_bounce(txn, r, error_r)) != IMI_OK)
+		return ret;
+	detail = g_strdup_printf("<%s> %s", r->dedup_key != NULL ? r->dedup_key : "",
+				 r->reason);
+	ret = store_audit(txn, "inbound", NULL, "inbound.ignored", detail, error_r);
 	g_free(detail);
 	return ret;
 }
@@ -736,7 +786,11 @@ int inbound_process(struct store *store, const struct imi_conf *conf,
 
 	/* Noise: recorded, never answered, never applied. */
 	if ((noise = noise_reason(conf, msg, envelope)) != NULL) {
-		run.reason = g_strdup(noise);
+		run.noise = noise;
+		run.bounce = (envelope->sender != NULL && *envelope->sender == '\0') ||
+			     parsed_message_is_report(msg);
+		if (run.bounce && (ret = request_env_open(conf, &run.env, error_r)) != IMI_OK)
+			goto tempfail;
 		ret = store_transact(store, inbound_ignore_txn, &run, error_r);
 		if (ret != IMI_OK)
 			goto tempfail;

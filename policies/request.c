@@ -1769,3 +1769,119 @@ int request_urgency_run(struct store_txn *txn, struct request_env *env, int64_t 
 	json_object_unref(rec);
 	return ret;
 }
+
+/* ---- failing addresses ---- */
+
+struct postbox_find {
+	const char *address;
+	GPtrArray *ids; /* authority ids whose post-box it is */
+};
+
+static int postbox_match(struct authority *a, void *ctx)
+{
+	struct postbox_find *f = ctx;
+
+	if (a->postbox != NULL && g_ascii_strcasecmp(a->postbox, f->address) == 0 &&
+	    f->ids->len < REQUEST_MAX_URGENT)
+		g_ptr_array_add(f->ids, g_strdup(a->id));
+	return 0;
+}
+
+/* Tells the coordinators of the authority's country, in their language. */
+static int failing_tell(struct store_txn *txn, struct request_env *env,
+			const struct authority *a, const char *address, const char *reason,
+			char **error_r)
+{
+	GPtrArray *coords = NULL;
+	int ret = request_coordinators(txn, a->country, &coords, error_r);
+
+	for (guint i = 0; ret == IMI_OK && i < coords->len; i++) {
+		struct user *u = g_ptr_array_index(coords, i);
+		struct authority *ca = NULL;
+
+		/* The failing address itself would only bounce again. */
+		if (g_ascii_strcasecmp(u->email, address) == 0)
+			continue;
+		if ((ret = store_authority_get(txn, u->authority, &ca, error_r)) == IMI_OK) {
+			const char *lang = case_language(env, ca);
+			const char *body[] = {"bounce.notice", NULL};
+			struct catalog_arg args[] = {
+				{"authority", case_authority_name(a, lang)},
+				{"country", a->country},
+				{"reason", reason},
+				{NULL, NULL},
+			};
+			ret = mail_notice(txn, env, NULL, "", ca, u->email, "bounce",
+					  "bounce.subject", body, args, NULL, NULL, error_r);
+		}
+		authority_free(&ca);
+	}
+	if (coords != NULL)
+		g_ptr_array_free(coords, TRUE);
+	return ret;
+}
+
+int request_address_failing(struct store_txn *txn, struct request_env *env,
+			    const char *address, const char *reason, const char *source,
+			    unsigned *marked_r, char **error_r)
+{
+	char *email = imi_email_normalize(address);
+	char *day = case_day(imi_now());
+	char *mark = g_strdup_printf("%s: %s", day, reason != NULL && *reason ? reason : source);
+	char *why = g_strdup_printf("%s: %s", email, reason != NULL && *reason ? reason : source);
+	struct postbox_find f = {email, g_ptr_array_new_with_free_func(g_free)};
+	struct user *u = NULL;
+	int ret;
+
+	*marked_r = 0;
+	/* A user's own address. */
+	ret = store_user_get_by_email(txn, email, &u, NULL);
+	if (ret == IMI_OK && u->failing == NULL) {
+		struct authority *a = NULL;
+
+		u->failing = g_strdup(mark);
+		ret = store_user_put(txn, u, 0, error_r);
+		if (ret == IMI_OK)
+			ret = store_audit(txn, source, NULL, "address.failing", why, error_r);
+		if (ret == IMI_OK && store_authority_get(txn, u->authority, &a, NULL) == IMI_OK)
+			ret = failing_tell(txn, env, a, email, why, error_r);
+		authority_free(&a);
+		if (ret == IMI_OK)
+			(*marked_r)++;
+	} else if (ret == IMI_NOTFOUND || ret == IMI_OK) {
+		ret = IMI_OK;
+	} else {
+		ret = store_user_get_by_email(txn, email, &u, error_r);
+	}
+	/* An authority's post-box. */
+	if (ret == IMI_OK) {
+		int walked = directory_each(txn, postbox_match, &f, error_r);
+
+		if (walked < 0)
+			ret = walked;
+	}
+	for (guint i = 0; ret == IMI_OK && i < f.ids->len; i++) {
+		struct authority *a = NULL;
+
+		if ((ret = store_authority_get(txn, g_ptr_array_index(f.ids, i), &a, error_r)) != IMI_OK)
+			break;
+		if (a->failing == NULL) {
+			a->failing = g_strdup(mark);
+			ret = store_authority_put(txn, a, 0, error_r);
+			if (ret == IMI_OK)
+				ret = store_audit(txn, source, NULL, "address.failing", why, error_r);
+			if (ret == IMI_OK)
+				ret = failing_tell(txn, env, a, email, why, error_r);
+			if (ret == IMI_OK)
+				(*marked_r)++;
+		}
+		authority_free(&a);
+	}
+	g_ptr_array_free(f.ids, TRUE);
+	user_free(&u);
+	g_free(why);
+	g_free(mark);
+	g_free(day);
+	g_free(email);
+	return ret;
+}

@@ -154,6 +154,18 @@ int request_timer_run(struct store_txn *txn, struct request_env *env,
 int request_coordinators(struct store_txn *txn, const char *country,
 			 GPtrArray **users_r, char **error_r);
 
+/* Mail to address fails for good (source "bounce": a DSN of one of our
+ * messages; "send": the relay refused it with 5xx): the user with that
+ * address and every authority whose post-box it is are marked failing
+ * ("YYYY-MM-DD: reason", shown by imi user list / authority show), with an
+ * audit entry "address.failing", and the coordinators of the authority's
+ * country are told in their language (bounce.subject, bounce.notice).  An
+ * address already marked is left as it is, and nobody is told again.
+ * *marked_r: records newly marked (0: unknown or already failing). */
+int request_address_failing(struct store_txn *txn, struct request_env *env,
+			    const char *address, const char *reason, const char *source,
+			    unsigned *marked_r, char **error_r);
+
 /* The urgency lists ([Urgency] of requests.ini), when due: each country's
  * coordinators get, in their authority's language, the list of requests
  * with an authority of their country as requester or responder that are
