@@ -4,7 +4,8 @@
  *
  * Opens the personal data of every case not yet deleted (the sealed
  * members, blocked ones included: blocked data are still held), the stored
- * messages (of cases, and the held ones with keys of their own) and the
+ * messages (of cases, and the held ones with keys of their own; bytes,
+ * decoded subject and text), the outbox (waiting or failed) and the
  * directory's users, and prints those in which the query occurs (letter
  * case ignored): the case with the matching fields, the messages with
  * their Message-ID and date.  The answer to an access request is built
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "parser/message.h"
 #include "policies/case_record.h"
 
 #define SUBJECT_MIN_QUERY 3       /* characters of a query */
@@ -31,9 +33,36 @@ struct subject_search {
 	JsonArray *cases;    /* what was found */
 	JsonArray *held;     /* messages of no case */
 	JsonArray *users;
+	JsonArray *outbox;   /* messages waiting to be sent, or failed */
 	GHashTable *by_case; /* case id -> JsonObject in cases (borrowed) */
 	unsigned found;
 };
+
+static int subject_match(const struct subject_search *s, const char *text, size_t len);
+
+/* A stored message holds the query in its bytes, or in its decoded
+ * subject or text (a base64 or quoted-printable body hides it from the
+ * bytes). */
+static int subject_match_message(const struct subject_search *s, const char *raw, size_t len)
+{
+	struct parsed_message *msg = NULL;
+	const char *subject, *text;
+	size_t tlen = 0;
+	int hit = 0;
+
+	if (raw == NULL)
+		return 0;
+	if (subject_match(s, raw, len))
+		return 1;
+	if (parsed_message_read(raw, len, NULL, &msg, NULL) != IMI_OK)
+		return 0;
+	subject = parsed_message_subject(msg);
+	text = parsed_message_text(msg, &tlen);
+	hit = (subject != NULL && subject_match(s, subject, strlen(subject))) ||
+	      (text != NULL && subject_match(s, text, tlen));
+	parsed_message_free(&msg);
+	return hit;
+}
 
 static int subject_match(const struct subject_search *s, const char *text, size_t len)
 {
@@ -149,7 +178,7 @@ static int subject_message_step(const void *key, size_t key_len, const void *val
 	key_id = case_str(m, "key");
 	text = key_id != NULL ? subject_unseal(s->txn, key_id, case_str(m, "sealed_raw"), &tlen)
 			      : NULL;
-	if (text != NULL && subject_match(s, text, tlen)) {
+	if (subject_match_message(s, text, tlen)) {
 		JsonObject *r = json_object_new();
 		char *received = case_day(case_int(m, "received"));
 
@@ -180,6 +209,54 @@ static int subject_message_step(const void *key, size_t key_len, const void *val
 	g_free(text);
 	json_object_unref(m);
 	return 0;
+}
+
+static int subject_outbox_seq(const void *key, size_t key_len, const void *value,
+			      size_t len, void *ctx)
+{
+	GArray *seqs = ctx;
+
+	(void)value;
+	(void)len;
+	if (key_len == 8) {
+		uint64_t seq = store_key_u64_get(key);
+		g_array_append_val(seqs, seq);
+	}
+	return seqs->len >= SUBJECT_MAX_RESULTS * 100 ? 1 : 0;
+}
+
+/* What waits in the outbox (or failed there), opened. */
+static int subject_outbox(struct subject_search *s, char **error_r)
+{
+	GArray *seqs = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	int ret = store_each(s->txn, STORE_OUTBOX, NULL, 0, subject_outbox_seq, seqs, error_r);
+
+	for (guint i = 0; ret >= 0 && i < seqs->len && s->found < SUBJECT_MAX_RESULTS; i++) {
+		struct outbox_item *item = NULL;
+		void *raw = NULL;
+		size_t len = 0;
+
+		if (outbox_read(s->txn, g_array_index(seqs, uint64_t, i), &item, &raw, &len,
+				NULL) != IMI_OK)
+			continue;
+		if (subject_match_message(s, raw, len)) {
+			JsonObject *r = json_object_new();
+			char *to = g_strjoinv(",", item->to);
+
+			json_object_set_string_member(r, "message_id", item->message_id);
+			json_object_set_string_member(r, "to", to);
+			json_object_set_string_member(r, "case", item->case_id ? item->case_id : "");
+			json_object_set_string_member(r, "state", item->state ? item->state : "");
+			json_array_add_object_element(s->outbox, r);
+			s->found++;
+			g_free(to);
+		}
+		memset(raw, 0, len);
+		g_free(raw);
+		outbox_item_free(&item);
+	}
+	g_array_free(seqs, TRUE);
+	return ret < 0 ? ret : IMI_OK;
 }
 
 static int subject_user_step(const void *key, size_t key_len, const void *value, size_t len,
@@ -222,16 +299,20 @@ static int subject_txn(struct store_txn *txn, void *ctx, char **error_r)
 		json_array_unref(s->cases);
 		json_array_unref(s->held);
 		json_array_unref(s->users);
+		json_array_unref(s->outbox);
 		g_hash_table_remove_all(s->by_case);
 	}
 	s->cases = json_array_new();
 	s->held = json_array_new();
 	s->users = json_array_new();
+	s->outbox = json_array_new();
 	s->found = 0;
 	s->txn = txn;
 	ret = store_each(txn, STORE_CASES, NULL, 0, subject_case_step, s, error_r);
 	if (ret >= 0)
 		ret = store_each(txn, STORE_MESSAGES, NULL, 0, subject_message_step, s, error_r);
+	if (ret >= 0)
+		ret = subject_outbox(s, error_r);
 	if (ret >= 0)
 		ret = store_each(txn, STORE_USERS, NULL, 0, subject_user_step, s, error_r);
 	return ret < 0 ? ret : IMI_OK;
@@ -273,6 +354,12 @@ static void subject_print_text(const struct subject_search *s)
 		printf("message of no case <%s> received %s (%s)\n", case_str(m, "message_id"),
 		       case_str(m, "received"), case_str(m, "outcome"));
 	}
+	for (guint i = 0; i < json_array_get_length(s->outbox); i++) {
+		JsonObject *m = json_array_get_object_element(s->outbox, i);
+		printf("outgoing message <%s> to %s (%s%s%s)\n", case_str(m, "message_id"),
+		       case_str(m, "to"), case_str(m, "state"), *case_str(m, "case") ? ", case " : "",
+		       case_str(m, "case"));
+	}
 	for (guint i = 0; i < json_array_get_length(s->users); i++) {
 		JsonObject *u = json_array_get_object_element(s->users, i);
 		printf("user %s <%s> of %s\n", case_str(u, "name"), case_str(u, "email"),
@@ -290,6 +377,7 @@ static void subject_print_json(const struct subject_search *s)
 
 	json_object_set_array_member(root, "cases", json_array_ref(s->cases));
 	json_object_set_array_member(root, "messages_of_no_case", json_array_ref(s->held));
+	json_object_set_array_member(root, "outbox", json_array_ref(s->outbox));
 	json_object_set_array_member(root, "users", json_array_ref(s->users));
 	node = json_node_init_object(json_node_alloc(), root);
 	text = json_to_string(node, TRUE);
@@ -316,7 +404,8 @@ int cmd_subject_access(struct cli *cli, int argc, char **argv)
 
 	g_option_context_set_description(ctx,
 		"Searches the personal data still held (every case not yet deleted,\n"
-		"blocked ones included; the stored messages; the directory's users)\n"
+		"blocked ones included; the stored messages; the outbox; the\n"
+		"directory's users)\n"
 		"for QUERY, a name, an id number or an e-mail address, letter case\n"
 		"ignored, and prints the cases with the matching fields and the\n"
 		"messages held.  The audit log records who searched (--by), never the\n"
@@ -357,6 +446,7 @@ out:
 		json_array_unref(s.cases);
 		json_array_unref(s.held);
 		json_array_unref(s.users);
+		json_array_unref(s.outbox);
 	}
 	if (s.by_case != NULL)
 		g_hash_table_destroy(s.by_case);

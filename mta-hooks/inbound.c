@@ -1,7 +1,9 @@
 /*
  * inbound.c: the inbound path of one message (inbound.h).
  *
- * Phases: bounds and parsing; noise (auto-replies, reports, our own mail);
+ * Phases: bounds and parsing; noise (auto-replies, reports, our own mail;
+ * a bounce of our mail marks the failed address failing, parser/dsn.h and
+ * request_address_failing, and is never answered);
  * authentication (DKIM, SPF, alignment, the sender's user record); then one
  * store transaction: deduplication by Message-ID, the reply token, the step
  * (a command by token or subject, or answers read against the case's
