@@ -1782,7 +1782,7 @@ static int postbox_match(struct authority *a, void *ctx)
 	struct postbox_find *f = ctx;
 
 	if (a->postbox != NULL && g_ascii_strcasecmp(a->postbox, f->address) == 0 &&
-	    f->ids->len < REQUEST_MAX_URGENT)
+	    f->ids->len < REQUEST_MAX_POSTBOXES)
 		g_ptr_array_add(f->ids, g_strdup(a->id));
 	return 0;
 }

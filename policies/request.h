@@ -49,6 +49,7 @@
 #define REQUEST_MAX_USERS 100000 /* user records looked at for coordinators */
 #define REQUEST_MAX_CASES 10000000 /* case records looked at for a list */
 #define REQUEST_MAX_URGENT 1000  /* requests on one country's urgency list */
+#define REQUEST_MAX_POSTBOXES 100 /* authorities sharing one failing post-box */
 
 /* What the engine needs, loaded once per process. */
 struct request_env {
