@@ -165,12 +165,16 @@ out=$(echo "Merci. Quelle est la date de la dernière inscription ?" |
 expect "further questions by the requester" '^applied.*state accepted' "$out"
 mails "further questions: confirmation to the requester, the questions to the responder" \
 	"anne@cnom.fr confirm,post@lak.de status"
+expect "the requester's confirmation is French" "^Subject: Dossier \\[?$c1" "$(body anne@cnom.fr confirm)"
+expect "the requester's confirmation says acceptée" ': acceptée\.' "$(body anne@cnom.fr confirm)"
+expect "the responder's notice is German" '^Subject: Vorgang' "$(body post@lak.de status)"
 expect "the responder gets the requester's own words" 'dernière inscription' "$(body post@lak.de status)"
 expect "the responder sees the state in German" ": angenommen\\." "$(body post@lak.de status)"
 out=$(echo "Q3: 5.6.2012" | send eva@lak.de "$reply_lak" "AW: [$c1]")
 expect "the further answer is applied" '^applied.*state answered' "$out"
 mails "the further answer: confirmation, answers to the requester" \
 	"eva@lak.de confirm,imi@cnom.fr status"
+expect "the further answer's confirmation is German and lists Q3" '^Q3: 2012-06-05' "$(body eva@lak.de confirm)"
 st=$(body imi@cnom.fr status)
 expect "the corrected date reaches the requester" '2012' "$st"
 expect "the earlier answers are kept" '^ +777$' "$st"
@@ -192,6 +196,7 @@ expect "the case is still answered" '^answered$' "$(case_field "$c1" state)"
 out=$(echo "" | send anne@cnom.fr "$reply_fr" "ACCEPT-ANSWER [$c1]")
 expect "the requester accepts the answer" '^applied.*state answer-accepted' "$out"
 mails "accept-answer: confirmation and status" "anne@cnom.fr confirm,post@lak.de status"
+expect "the requester's confirmation says 'réponse acceptée'" ': réponse acceptée\.' "$(body anne@cnom.fr confirm)"
 expect "the responder reads 'Antwort angenommen'" ': Antwort angenommen\.' "$(body post@lak.de status)"
 out=$(echo "" | send anne@cnom.fr "$reply_fr" "CLOSE [$c1]")
 expect "the requester closes" '^applied.*state closed' "$out"
@@ -260,6 +265,7 @@ expect "the requester's confirmation says retirée" ": retirée\\." "$(body anne
 out=$(printf 'Q1: x\n' | send jan@aek.de "$(replyto imi@aek.de status)" "AW: [$c2]")
 expect "an answer to a withdrawn request is refused" '^answered.*refused' "$out"
 mails "only the sender is told" "jan@aek.de error"
+expect "the refusal of an answer to a withdrawn request is German" 'Vorgang .*'"$c2" "$(body jan@aek.de error)"
 
 # ---- reply rate limit ----------------------------------------------------------------
 # requests.ini allows 30 automatic replies per address and hour; what jan
