@@ -62,5 +62,6 @@ int cmd_outbox(struct cli *cli, int argc, char **argv);
 int cmd_held(struct cli *cli, int argc, char **argv);
 int cmd_alert(struct cli *cli, int argc, char **argv);
 int cmd_stats(struct cli *cli, int argc, char **argv);
+int cmd_subject_access(struct cli *cli, int argc, char **argv);
 
 #endif

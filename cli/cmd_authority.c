@@ -139,11 +139,13 @@ static void authority_print(const struct authority *a, int verbose)
 {
 	GList *langs, *l;
 
-	printf("%s\t%s\t%s\t%s%s%s\n", a->id, a->country, a->postbox,
+	printf("%s\t%s\t%s\t%s%s%s%s\n", a->id, a->country, a->postbox,
 	       a->disabled ? "disabled" : "active", a->alerts ? ",alerts" : "",
-	       a->alert_postbox ? ",alert-postbox" : "");
+	       a->alert_postbox ? ",alert-postbox" : "", a->failing ? ",failing" : "");
 	if (!verbose)
 		return;
+	if (a->failing != NULL)
+		printf("  failing: %s\n", a->failing);
 	printf("  language: %s\n", a->language);
 	langs = g_list_sort(g_hash_table_get_keys(a->names), (GCompareFunc)strcmp);
 	for (l = langs; l != NULL; l = l->next)
@@ -296,8 +298,9 @@ static int user_list_step(const void *key, size_t len, const void *value,
 	if (user_from_json(obj, &u, NULL) == IMI_OK) {
 		if (o->filter == NULL || strcmp(o->filter, u->authority) == 0) {
 			roles = g_strjoinv(",", u->roles);
-			printf("%s\t%s\t%s\t%s\n", u->email, u->authority, roles,
-			       u->disabled ? "disabled" : "active");
+			printf("%s\t%s\t%s\t%s%s%s\n", u->email, u->authority, roles,
+			       u->disabled ? "disabled" : "active",
+			       u->failing ? "\tfailing: " : "", u->failing ? u->failing : "");
 			g_free(roles);
 		}
 		user_free(&u);

@@ -30,6 +30,7 @@ struct tick {
 	int64_t now;
 	const struct tick_timer *current;
 	int purge;
+	unsigned urgency_sent; /* urgency lists queued */
 };
 
 static void tick_timer_clear(gpointer p)
@@ -58,6 +59,13 @@ static int tick_list_txn(struct store_txn *txn, void *ctx, char **error_r)
 	g_array_set_size(tk->due, 0);
 	ret = store_timer_each_due(txn, tk->now, tick_collect, tk, error_r);
 	return ret == 1 ? IMI_OK : ret;
+}
+
+static int tick_urgency_txn(struct store_txn *txn, void *ctx, char **error_r)
+{
+	struct tick *tk = ctx;
+
+	return request_urgency_run(txn, tk->env, tk->now, &tk->urgency_sent, error_r);
 }
 
 static int tick_run_txn(struct store_txn *txn, void *ctx, char **error_r)
@@ -89,7 +97,8 @@ int cmd_tick(struct cli *cli, int argc, char **argv)
 	int ret, purge = 0;
 
 	g_option_context_set_description(ctx,
-		"Sends the reminders that are due and blocks or deletes the personal\n"
+		"Sends the reminders that are due, the coordinators' urgency lists\n"
+		"when their period has come, and blocks or deletes the personal\n"
 		"data of closed cases whose retention period is over (policies/rules).\n"
 		"Safe to run twice or at once: each timer runs once.\n");
 	g_option_context_add_main_entries(ctx, e, NULL);
@@ -110,6 +119,15 @@ int cmd_tick(struct cli *cli, int argc, char **argv)
 	if ((ret = request_env_open(cli->conf, &tk.env, &error)) != IMI_OK) {
 		ret = cli_fail(ret, error);
 		goto out;
+	}
+	/* The coordinators' urgency lists, when their period has come. */
+	if ((ret = store_transact(cli->store, tick_urgency_txn, &tk, &error)) != IMI_OK) {
+		log_error(NULL, "urgency lists: %s", error ? error : imi_status_name(ret));
+		g_free(error);
+		error = NULL;
+		failed++;
+	} else if (tk.urgency_sent > 0) {
+		printf("imi: %u urgency list(s) sent\n", tk.urgency_sent);
 	}
 	tk.due = g_array_new(FALSE, TRUE, sizeof(struct tick_timer));
 	g_array_set_clear_func(tk.due, tick_timer_clear);

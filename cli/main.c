@@ -36,6 +36,7 @@ static const struct command commands[] = {
 	{"held", cmd_held, "list|show|release|discard the review queue"},
 	{"alert", cmd_alert, "new|form: send an alert (check list, approval, broadcast)"},
 	{"stats", cmd_stats, "requests per quarter and area, time to accept and answer"},
+	{"subject-access", cmd_subject_access, "what is still held about a data subject"},
 };
 
 static void usage(FILE *out)
@@ -48,7 +49,7 @@ static void usage(FILE *out)
 		"\n"
 		"Commands:\n");
 	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
-		fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-15s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\n'imi COMMAND --help' describes a command; see also imi(8) and imi.conf(5).\n");
 }
 

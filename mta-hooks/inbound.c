@@ -1,7 +1,9 @@
 /*
  * inbound.c: the inbound path of one message (inbound.h).
  *
- * Phases: bounds and parsing; noise (auto-replies, reports, our own mail);
+ * Phases: bounds and parsing; noise (auto-replies, reports, our own mail;
+ * a bounce of our mail marks the failed address failing, parser/dsn.h and
+ * request_address_failing, and is never answered);
  * authentication (DKIM, SPF, alignment, the sender's user record); then one
  * store transaction: deduplication by Message-ID, the reply token, the step
  * (a command by token or subject, or answers read against the case's
@@ -26,6 +28,7 @@
 #include "parser/answers.h"
 #include "parser/dkim.h"
 #include "parser/dns.h"
+#include "parser/dsn.h"
 #include "parser/message.h"
 #include "parser/spf.h"
 #include "parser/token.h"
@@ -57,6 +60,7 @@ static const struct {
 	{"WITHDRAW", "withdraw"},
 	{"FORWARD", "forward"},
 	{"CLOSE", "close"},
+	{"DELETE", "delete"},
 };
 
 /* The subject without reply and forward prefixes ("Re:", "AW:", "Fwd:"). */
@@ -100,7 +104,8 @@ static const char *subject_command(const char *subject, const char **rest_r)
 static const char *token_action(const char *action)
 {
 	if (strcmp(action, "accept") == 0 || strcmp(action, "withdraw") == 0 ||
-	    strcmp(action, "forward") == 0)
+	    strcmp(action, "forward") == 0 || strcmp(action, "delete") == 0 ||
+	    strcmp(action, "agree") == 0)
 		return action;
 	return NULL; /* "reply": the subject or the body says */
 }
@@ -266,6 +271,9 @@ struct inbound_run {
 	enum inbound_verdict verdict;
 	char *case_id;
 	char *reason;
+	int purge;                /* a case key was destroyed: purge the logs */
+	int bounce;               /* noise that may be a bounce of our mail */
+	const char *noise;        /* why it is noise */
 };
 
 static void run_reset(struct inbound_run *r)
@@ -274,6 +282,7 @@ static void run_reset(struct inbound_run *r)
 	g_free(r->reason);
 	r->case_id = NULL;
 	r->reason = NULL;
+	r->purge = 0;
 }
 
 static const char *verdict_name(enum inbound_verdict v)
@@ -621,6 +630,7 @@ static int inbound_step(struct store_txn *txn, struct inbound_run *r,
 			r->reason = out.applied
 				? g_strdup_printf("%s applied, state %s", action, out.state)
 				: g_strdup_printf("%s refused: %s", action, out.refusal);
+			r->purge = out.purge;
 		}
 		request_outcome_clear(&out);
 	step_out:
@@ -705,14 +715,61 @@ static int inbound_txn(struct store_txn *txn, void *ctx, char **error_r)
 	return ret;
 }
 
+/* A bounce of one of our messages (its returned Message-ID is ours) marks
+ * each failed recipient's address failing (policies/request.h); anybody
+ * else's bounce, or one that names no failed recipient, only is recorded.
+ * r->reason says what was done. */
+static int inbound_bounce(struct store_txn *txn, struct inbound_run *r, char **error_r)
+{
+	struct dsn *dsn = NULL;
+	const char *at;
+	unsigned marked = 0;
+	char *why;
+	int ret = IMI_OK;
+
+	if (dsn_read(r->raw, r->len, &dsn, NULL) != IMI_OK)
+		return IMI_OK;
+	at = dsn->original_message_id != NULL ? strrchr(dsn->original_message_id, '@') : NULL;
+	if (at == NULL || g_ascii_strcasecmp(at + 1, r->conf->service_domain) != 0) {
+		why = g_strdup_printf("%s; not a bounce of our mail", r->reason);
+	} else {
+		for (unsigned i = 0; i < dsn->failed_count && ret == IMI_OK; i++) {
+			const struct dsn_recipient *f = &dsn->failed[i];
+			char *reason = g_strdup_printf("%s%s%s", f->status,
+						       *f->status && *f->diagnostic ? " " : "",
+						       f->diagnostic);
+			unsigned n = 0;
+
+			ret = request_address_failing(txn, r->env, f->address, reason, "bounce",
+						      &n, error_r);
+			marked += n;
+			g_free(reason);
+		}
+		why = g_strdup_printf("%s; bounce of <%s>: %u of %u failed address(es) newly "
+				      "marked failing", r->reason, dsn->original_message_id,
+				      marked, dsn->failed_count);
+	}
+	g_free(r->reason);
+	r->reason = why;
+	dsn_free(&dsn);
+	return ret;
+}
+
 /* Noise is recorded, never answered. */
 static int inbound_ignore_txn(struct store_txn *txn, void *ctx, char **error_r)
 {
 	struct inbound_run *r = ctx;
-	char *detail = g_strdup_printf("<%s> %s", r->dedup_key != NULL ? r->dedup_key : "",
-				       r->reason);
-	int ret = store_audit(txn, "inbound", NULL, "inbound.ignored", detail, error_r);
+	char *detail;
+	int ret = IMI_OK;
 
+	/* A retried transaction starts again from the noise reason. */
+	g_free(r->reason);
+	r->reason = g_strdup(r->noise);
+	if (r->bounce && (ret = inbound_bounce(txn, r, error_r)) != IMI_OK)
+		return ret;
+	detail = g_strdup_printf("<%s> %s", r->dedup_key != NULL ? r->dedup_key : "",
+				 r->reason);
+	ret = store_audit(txn, "inbound", NULL, "inbound.ignored", detail, error_r);
 	g_free(detail);
 	return ret;
 }
@@ -889,7 +946,11 @@ int inbound_process(struct store *store, const struct imi_conf *conf,
 
 	/* Noise: recorded, never answered, never applied. */
 	if ((noise = noise_reason(conf, msg, envelope)) != NULL) {
-		run.reason = g_strdup(noise);
+		run.noise = noise;
+		run.bounce = (envelope->sender != NULL && *envelope->sender == '\0') ||
+			     parsed_message_is_report(msg);
+		if (run.bounce && (ret = request_env_open(conf, &run.env, error_r)) != IMI_OK)
+			goto tempfail;
 		ret = store_transact(store, inbound_ignore_txn, &run, error_r);
 		if (ret != IMI_OK)
 			goto tempfail;
@@ -931,6 +992,20 @@ int inbound_process(struct store *store, const struct imi_conf *conf,
 	ret = store_transact(store, inbound_txn, &run, error_r);
 	if (ret != IMI_OK)
 		goto tempfail;
+	/* An early deletion destroyed a case key that may still lie in a log
+	 * file.  The step is committed: a failure here is reported, and the
+	 * next purge (tick, another deletion) removes it. */
+	if (run.purge) {
+		char *perr = NULL;
+
+		if (store_purge_logs(store, &perr) != IMI_OK) {
+			char *why = g_strdup_printf("%s; log purge failed: %s", run.reason,
+						    perr != NULL ? perr : "");
+			g_free(run.reason);
+			run.reason = why;
+		}
+		g_free(perr);
+	}
 	result->verdict = run.verdict;
 	result->case_id = run.case_id;
 	result->reason = run.reason;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "parser/dkim.h"
+#include "policies/request.h"
 
 enum sender_outcome {
 	SENDER_SENT,
@@ -27,6 +28,7 @@ struct sender {
 	char *key_path;
 	mailsmtp *smtp;       /* open relay session, or NULL */
 	char *relay_down;     /* why the relay cannot be reached in this drain */
+	struct request_env *env; /* to mark refused addresses failing, or NULL */
 };
 
 /* What happened to one item. */
@@ -34,6 +36,7 @@ struct sender_try {
 	enum sender_outcome outcome;
 	GString *detail;      /* the relay's answer, for the record */
 	GString *refused;     /* "addr: 550 ..." per recipient refused for good */
+	GPtrArray *refused_to; /* those addresses, then their replies: "addr", "550 ..." */
 };
 
 int64_t sender_backoff(int attempts)
@@ -90,6 +93,7 @@ struct sender_mark {
 	const struct outbox_item *item;
 	const struct sender_try *try;
 	int64_t now;
+	struct request_env *env;
 };
 
 static int sender_mark_txn(struct store_txn *txn, void *ctx, char **error_r)
@@ -102,6 +106,17 @@ static int sender_mark_txn(struct store_txn *txn, void *ctx, char **error_r)
 	    (ret = store_audit(txn, "send", m->item->case_id, "outbox.refused",
 			       m->try->refused->str, error_r)) != IMI_OK)
 		return ret;
+	/* An address refused for good is marked failing and its coordinator
+	 * told (policies/request.h), whatever became of the other recipients. */
+	for (guint i = 0; m->env != NULL && i + 1 < m->try->refused_to->len; i += 2) {
+		unsigned marked = 0;
+
+		if ((ret = request_address_failing(txn, m->env,
+						   g_ptr_array_index(m->try->refused_to, i),
+						   g_ptr_array_index(m->try->refused_to, i + 1),
+						   "send", &marked, error_r)) != IMI_OK)
+			return ret;
+	}
 	switch (m->try->outcome) {
 	case SENDER_SENT:
 		return outbox_mark_sent(txn, m->item->seq, detail, error_r);
@@ -419,9 +434,13 @@ static void sender_smtp(struct sender *s, const struct outbox_item *item, const 
 			return;
 		}
 		if (cls == 5) {
-			g_string_append_printf(t->refused, "%s%s: ", t->refused->len ? "; " : "",
-					       item->to[i]);
-			sender_reply(s->smtp, s->smtp->response_code, t->refused);
+			GString *reply = g_string_new(NULL);
+
+			sender_reply(s->smtp, s->smtp->response_code, reply);
+			g_string_append_printf(t->refused, "%s%s: %s", t->refused->len ? "; " : "",
+					       item->to[i], reply->str);
+			g_ptr_array_add(t->refused_to, g_strdup(item->to[i]));
+			g_ptr_array_add(t->refused_to, g_string_free(reply, FALSE));
 		} else {
 			temporary++;
 			g_string_assign(t->detail, "RCPT: ");
@@ -433,6 +452,7 @@ static void sender_smtp(struct sender *s, const struct outbox_item *item, const 
 		 * it: wait until every recipient can take it at once. */
 		t->outcome = SENDER_RETRY;
 		g_string_truncate(t->refused, 0);
+		g_ptr_array_set_size(t->refused_to, 0);
 		goto reset;
 	}
 	if (accepted == 0) {
@@ -448,8 +468,10 @@ static void sender_smtp(struct sender *s, const struct outbox_item *item, const 
 		sender_reply(s->smtp, code, t->detail);
 		cls = sender_smtp_class(s, r);
 		t->outcome = cls == 5 ? SENDER_FAILED : SENDER_RETRY;
-		if (t->outcome == SENDER_RETRY)
+		if (t->outcome == SENDER_RETRY) {
 			g_string_truncate(t->refused, 0);
+			g_ptr_array_set_size(t->refused_to, 0);
+		}
 		goto reset;
 	}
 	t->outcome = SENDER_SENT;
@@ -550,7 +572,8 @@ static int sender_one(struct sender *s, uint64_t seq, struct sender_stats *stats
 		      char **error_r)
 {
 	struct sender_read r = {.seq = seq};
-	struct sender_try t = {SENDER_RETRY, g_string_new(NULL), g_string_new(NULL)};
+	struct sender_try t = {SENDER_RETRY, g_string_new(NULL), g_string_new(NULL),
+			       g_ptr_array_new_with_free_func(g_free)};
 	struct sender_mark m;
 	GString *msg = NULL;
 	char *error = NULL;
@@ -578,6 +601,7 @@ static int sender_one(struct sender *s, uint64_t seq, struct sender_stats *stats
 	m.item = r.item;
 	m.try = &t;
 	m.now = s->now;
+	m.env = s->env;
 	if ((ret = store_transact(s->store, sender_mark_txn, &m, error_r)) != IMI_OK)
 		goto out;
 	switch (t.outcome) {
@@ -601,6 +625,7 @@ out:
 		g_string_free(msg, TRUE);
 	g_string_free(t.detail, TRUE);
 	g_string_free(t.refused, TRUE);
+	g_ptr_array_free(t.refused_to, TRUE);
 	outbox_item_free(&r.item);
 	g_free(r.raw);
 	g_free(error);
@@ -630,12 +655,24 @@ int sender_drain(struct store *store, const struct imi_conf *conf, int64_t now,
 			       lock < 0 ? g_strerror(errno) : "another imi send is running");
 		goto out;
 	}
+	/* Rules, catalogs and token key for the notices about refused
+	 * addresses; without them mail still goes out. */
+	{
+		char *env_error = NULL;
+
+		if (request_env_open(conf, &s.env, &env_error) != IMI_OK) {
+			log_warn(NULL, "send: refused addresses will not be marked failing: %s",
+				 env_error != NULL ? env_error : "");
+			g_free(env_error);
+		}
+	}
 	if ((ret = store_transact(store, sender_due_txn, &due, error_r)) != IMI_OK)
 		goto out;
 	for (unsigned i = 0; i < due.seqs->len && ret == IMI_OK; i++)
 		ret = sender_one(&s, g_array_index(due.seqs, uint64_t, i), stats, error_r);
 out:
 	sender_smtp_close(&s);
+	request_env_close(&s.env);
 	if (lock >= 0)
 		close(lock);
 	g_array_free(due.seqs, TRUE);

@@ -34,6 +34,12 @@ struct policy {
 	char *delete;         /* period after closure */
 	char *notice;         /* period before deletion for the notice, or NULL */
 	char *held;           /* period a held message is kept, or NULL */
+	int replies_per_hour; /* [Limits] RepliesPerHour: automatic replies to one
+			       * address per hour (0: no limit) */
+	char *urgency_period; /* [Urgency] Period: how often coordinators get
+			       * the list (NULL: never) */
+	char *urgency_after;  /* [Urgency] OpenLongerThan: age of a request
+			       * that puts it on the list */
 };
 
 const char *policy_party_name(enum policy_party party)
@@ -87,6 +93,8 @@ void policy_free(struct policy **policy)
 	g_free(p->delete);
 	g_free(p->notice);
 	g_free(p->held);
+	g_free(p->urgency_period);
+	g_free(p->urgency_after);
 	g_free(p);
 	*policy = NULL;
 }
@@ -284,6 +292,32 @@ static int policy_load_workflow(struct policy *p, GKeyFile *kf,
 			       "number of days", name);
 		goto out;
 	}
+	if (g_key_file_has_key(kf, "Limits", "RepliesPerHour", NULL)) {
+		GError *gerr = NULL;
+
+		p->replies_per_hour = g_key_file_get_integer(kf, "Limits", "RepliesPerHour",
+							     &gerr);
+		if (gerr != NULL || p->replies_per_hour < 0 ||
+		    p->replies_per_hour > POLICY_MAX_REPLIES_PER_HOUR) {
+			g_clear_error(&gerr);
+			ret = imi_fail(error_r, IMI_INVALID,
+				       "policy: %s: [Limits] RepliesPerHour must be a number "
+				       "from 0 (no limit) to %d", name,
+				       POLICY_MAX_REPLIES_PER_HOUR);
+			goto out;
+		}
+	}
+	p->urgency_period = kf_string(kf, "Urgency", "Period");
+	p->urgency_after = kf_string(kf, "Urgency", "OpenLongerThan");
+	if ((p->urgency_period == NULL) != (p->urgency_after == NULL)) {
+		ret = imi_fail(error_r, IMI_INVALID,
+			       "policy: %s: [Urgency] needs both Period and OpenLongerThan",
+			       name);
+		goto out;
+	}
+	if ((ret = period_check(p->urgency_period, name, error_r)) != IMI_OK ||
+	    (ret = period_check(p->urgency_after, name, error_r)) != IMI_OK)
+		goto out;
 	for (unsigned i = 0; groups[i] != NULL && ret == IMI_OK; i++) {
 		if (g_str_has_prefix(groups[i], "Action ")) {
 			struct policy_action *a = g_new0(struct policy_action, 1);
@@ -451,6 +485,21 @@ int policy_state_closed(const struct policy *policy, const char *state)
 int policy_deadline_days(const struct policy *policy)
 {
 	return policy->deadline_days;
+}
+
+int policy_replies_per_hour(const struct policy *policy)
+{
+	return policy->replies_per_hour;
+}
+
+const char *policy_urgency_period(const struct policy *policy)
+{
+	return policy->urgency_period;
+}
+
+const char *policy_urgency_after(const struct policy *policy)
+{
+	return policy->urgency_after;
 }
 
 static const struct policy_action *action_find(const struct policy *policy,

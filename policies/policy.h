@@ -34,6 +34,7 @@
 #define POLICY_MAX_ACTIONS 32
 #define POLICY_MAX_REMINDERS 32
 #define POLICY_MAX_REPEATS 1000 /* reminders looked at in one search */
+#define POLICY_MAX_REPLIES_PER_HOUR 100000 /* bound of [Limits] RepliesPerHour */
 
 enum policy_party {
 	POLICY_PARTY_NONE,      /* not a party of the case */
@@ -59,6 +60,13 @@ int policy_state_closed(const struct policy *policy, const char *state);
 int policy_action_known(const struct policy *policy, const char *action);
 /* Default deadline in days after sending. */
 int policy_deadline_days(const struct policy *policy);
+/* [Limits] RepliesPerHour: automatic replies (confirmations, error
+ * notices) to one address in one hour; 0: no limit. */
+int policy_replies_per_hour(const struct policy *policy);
+/* [Urgency] Period and OpenLongerThan (periods such as "7d"), or NULL when
+ * coordinators get no urgency lists. */
+const char *policy_urgency_period(const struct policy *policy);
+const char *policy_urgency_after(const struct policy *policy);
 
 struct policy_decision {
 	int allowed;            /* 1: the step may be taken */

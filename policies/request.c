@@ -132,6 +132,22 @@ enum policy_party request_party(JsonObject *case_obj, const char *authority_id)
 	return POLICY_PARTY_NONE;
 }
 
+/* A state in words in lang ("state.answered" of the catalog), else its
+ * name. */
+const char *request_state_word(const struct request_env *env, const char *lang,
+			       const char *state)
+{
+	char *key;
+	const char *text;
+
+	if (state == NULL)
+		return "";
+	key = g_strconcat("state.", state, NULL);
+	text = catalog_get(env->catalog, lang, key);
+	g_free(key);
+	return text != NULL ? text : state;
+}
+
 static int seal_member(struct store_txn *txn, JsonObject *case_obj,
 		       const char *member, const char *plain, char **error_r)
 {
@@ -287,6 +303,54 @@ out:
 	return ret;
 }
 
+#define REQUEST_RATE_WINDOW 3600 /* seconds of one reply-rate window */
+
+int request_reply_allowed(struct store_txn *txn, struct request_env *env,
+			  const char *address, int *allowed_r, char **error_r)
+{
+	int limit = policy_replies_per_hour(env->policy);
+	char *email, *key;
+	JsonObject *rec = NULL;
+	int64_t now = imi_now(), start = 0, count = 0;
+	int ret;
+
+	*allowed_r = 1;
+	if (limit <= 0 || address == NULL)
+		return IMI_OK;
+	email = imi_email_normalize(address);
+	key = g_strconcat("reply-rate:", email != NULL ? email : address, NULL);
+	g_free(email);
+	ret = store_record_get(txn, STORE_META, key, STORE_GET_RMW, &rec, NULL);
+	if (ret == IMI_OK) {
+		start = case_int(rec, "start");
+		count = case_int(rec, "count");
+		json_object_unref(rec);
+	} else if (ret != IMI_NOTFOUND) {
+		ret = store_record_get(txn, STORE_META, key, STORE_GET_RMW, &rec, error_r);
+		g_free(key);
+		return ret;
+	}
+	/* A fixed window: it starts with the first reply after the last one
+	 * ended. */
+	if (now < start || now - start >= REQUEST_RATE_WINDOW) {
+		start = now;
+		count = 0;
+	}
+	if (count >= limit) {
+		*allowed_r = 0;
+		g_free(key);
+		return IMI_OK;
+	}
+	rec = json_object_new();
+	json_object_set_int_member(rec, "v", STORE_SCHEMA_VERSION);
+	json_object_set_int_member(rec, "start", start);
+	json_object_set_int_member(rec, "count", count + 1);
+	ret = store_record_put(txn, STORE_META, key, rec, 0, error_r);
+	json_object_unref(rec);
+	g_free(key);
+	return ret;
+}
+
 /* A notice to one address of an authority, in its language. */
 static int mail_notice(struct store_txn *txn, struct request_env *env,
 		       JsonObject *case_obj, const char *case_id,
@@ -301,8 +365,26 @@ static int mail_notice(struct store_txn *txn, struct request_env *env,
 	char *reply = NULL, *msgid, *raw = NULL;
 	struct render_notice rn;
 	size_t len = 0;
-	int ret = IMI_OK;
+	int ret = IMI_OK, allowed = 1;
 
+	/* Replies to a sender (confirmations, error notices) are capped per
+	 * address: over the cap the step stands, the reply is not sent. */
+	if (strcmp(kind, "confirm") == 0 || strcmp(kind, "error") == 0 ||
+	    strcmp(kind, "notice") == 0) {
+		if ((ret = request_reply_allowed(txn, env, to, &allowed, error_r)) != IMI_OK) {
+			g_free(from);
+			return ret;
+		}
+		if (!allowed) {
+			char *detail = g_strdup_printf("to=%s kind=%s limit=%d/h", to, kind,
+						       policy_replies_per_hour(env->policy));
+			ret = store_audit(txn, "request", case_obj != NULL ? case_id : NULL,
+					  "request.rate-limited", detail, error_r);
+			g_free(detail);
+			g_free(from);
+			return ret;
+		}
+	}
 	if (case_obj != NULL) {
 		msgid = next_message_id(env, case_obj, kind);
 		if (authority != NULL)
@@ -613,7 +695,8 @@ int request_create(struct store_txn *txn, struct request_env *env,
 				{"case", case_id},
 				{"title", qset_title(qset, case_language(env, req))},
 				{"date", today},
-				{"status", case_str(c, "state")},
+				{"status", request_state_word(env, case_language(env, req),
+							      case_str(c, "state"))},
 				{NULL, NULL},
 			};
 			ret = mail_notice(txn, env, c, case_id, req,
@@ -755,7 +838,7 @@ static int refuse(struct store_txn *txn, struct request_env *env,
 		{"unknown-forward", "error.unparseable"},
 	};
 	const char *key = "error.unparseable";
-	char *closed = NULL, *detail;
+	char *closed = NULL, *detail, *reason_text = NULL;
 	int ret;
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(keys); i++)
@@ -763,6 +846,18 @@ static int refuse(struct store_txn *txn, struct request_env *env,
 			key = keys[i].key;
 	if (case_obj != NULL && case_int(case_obj, "closed_at") > 0)
 		closed = case_day(case_int(case_obj, "closed_at"));
+	/* A reason given as a catalog key ("reason.wrong-state") is written
+	 * in the sender's language, the case's state in its words. */
+	if (reason != NULL && g_str_has_prefix(reason, "reason.")) {
+		const char *lang = case_language(env, sender_auth);
+		struct catalog_arg rargs[] = {
+			{"status", request_state_word(env, lang, case_obj != NULL
+							  ? case_str(case_obj, "state") : NULL)},
+			{NULL, NULL},
+		};
+		reason_text = catalog_format(env->catalog, lang, reason, rargs);
+		reason = reason_text;
+	}
 	{
 		const char *body[] = {key, NULL};
 		struct catalog_arg args[] = {
@@ -783,6 +878,7 @@ static int refuse(struct store_txn *txn, struct request_env *env,
 				  error_r);
 	}
 	g_free(closed);
+	g_free(reason_text);
 	if (ret != IMI_OK)
 		return ret;
 	detail = g_strdup_printf("action=%s refusal=%s by=%s", step->action, refusal,
@@ -837,6 +933,10 @@ int request_notify_sender(struct store_txn *txn, struct request_env *env,
 	return ret;
 }
 
+static int early_delete(struct store_txn *txn, struct request_env *env, JsonObject *c,
+			const struct request_step *step, const struct authority *sender,
+			struct request_outcome *out, char **error_r);
+
 int request_apply(struct store_txn *txn, struct request_env *env,
 		  const struct request_step *step, struct request_outcome *out,
 		  char **error_r)
@@ -862,6 +962,12 @@ int request_apply(struct store_txn *txn, struct request_env *env,
 		ret = request_get(txn, case_id, STORE_GET_RMW, &c, error_r);
 		goto out;
 	}
+	/* Early deletion is asked for (and agreed to) after closure, also
+	 * while the data are blocked. */
+	if (strcmp(step->action, "delete") == 0 || strcmp(step->action, "agree") == 0) {
+		ret = early_delete(txn, env, c, step, sender, out, error_r);
+		goto out;
+	}
 	if (g_strcmp0(case_str(c, "retention"), "") != 0) {
 		ret = refuse(txn, env, c, step, sender, "closed", NULL, out, error_r);
 		goto out;
@@ -877,13 +983,12 @@ int request_apply(struct store_txn *txn, struct request_env *env,
 		goto out;
 	}
 	if (!d.allowed) {
-		char *why = strcmp(d.refusal, "wrong-state") == 0
-			? g_strdup_printf("%s is not possible while the case is %s",
-					  step->action, case_str(c, "state"))
-			: g_strdup_printf("%s is for the %s's %s", step->action,
-					  d.party_needed, d.role_needed);
+		const char *why = strcmp(d.refusal, "wrong-state") == 0 ? "reason.wrong-state"
+			: g_strcmp0(d.party_needed,
+				    policy_party_name(request_party(c, step->user->authority))) != 0
+			? "reason.other-party" : "reason.role-needed";
+
 		ret = refuse(txn, env, c, step, sender, d.refusal, why, out, error_r);
-		g_free(why);
 		goto out;
 	}
 	if ((ret = store_authority_get(txn, case_str(c, "requester"), &req, error_r)) != IMI_OK ||
@@ -898,8 +1003,7 @@ int request_apply(struct store_txn *txn, struct request_env *env,
 		    fwd->disabled || g_strcmp0(fwd->country, resp->country) != 0 ||
 		    strcmp(fwd->id, resp->id) == 0 || strcmp(fwd->id, req->id) == 0) {
 			ret = refuse(txn, env, c, step, sender, "unknown-forward",
-				     "FORWARD needs the id of another authority of your "
-				     "country", out, error_r);
+				     "reason.unknown-forward", out, error_r);
 			goto out;
 		}
 		json_object_set_string_member(c, "responder", fwd->id);
@@ -909,7 +1013,7 @@ int request_apply(struct store_txn *txn, struct request_env *env,
 	} else if (strcmp(step->action, "answer") == 0) {
 		if (step->answers == NULL) {
 			ret = refuse(txn, env, c, step, sender, "unparseable",
-				     "no answer found", out, error_r);
+				     "reason.no-answer", out, error_r);
 			goto out;
 		}
 		if ((ret = answers_merge(txn, env, c, qset, step->answers,
@@ -918,7 +1022,7 @@ int request_apply(struct store_txn *txn, struct request_env *env,
 			goto out;
 		if (understood->len == 0) {
 			ret = refuse(txn, env, c, step, sender, "unparseable",
-				     invalid->len ? "no answer understood" : "no answer found",
+				     invalid->len ? "reason.no-answer-understood" : "reason.no-answer",
 				     out, error_r);
 			goto out;
 		}
@@ -932,7 +1036,6 @@ int request_apply(struct store_txn *txn, struct request_env *env,
 	{
 		const char *body[5];
 		unsigned nb = 0;
-		char *status = g_strdup_printf("%s", d.next_state);
 		char *today = case_day(imi_now());
 		struct catalog_arg args[] = {
 			{"case", case_id},
@@ -940,9 +1043,12 @@ int request_apply(struct store_txn *txn, struct request_env *env,
 			{"missing", missing->str},
 			{"title", qset_title(qset, case_language(env, sender))},
 			{"date", today},
-			{"status", status},
+			{"status", request_state_word(env, case_language(env, sender),
+						      d.next_state)},
+			{NULL, NULL},
 			{NULL, NULL},
 		};
+		char *delete_addr = NULL, *other_delete = NULL;
 		GString *invalid_args = NULL;
 
 		if (strcmp(step->action, "answer") == 0) {
@@ -954,34 +1060,55 @@ int request_apply(struct store_txn *txn, struct request_env *env,
 		} else {
 			body[nb++] = "status.body";
 		}
+		/* Once closed, either party may ask for early deletion. */
+		if (policy_state_closed(env->policy, d.next_state) &&
+		    (ret = reply_address(env, case_id, sender->id, "delete", &delete_addr,
+					 error_r)) == IMI_OK)
+			body[nb++] = "deletion.early-offer";
 		body[nb] = NULL;
+		if (delete_addr != NULL) {
+			args[6].name = "action";
+			args[6].value = delete_addr;
+		}
 		invalid_args = invalid;
-		ret = mail_notice(txn, env, c, case_id, sender, step->user->email,
-				  "confirm", "confirm.subject", body, args,
-				  invalid_args->len ? invalid_args->str : NULL,
-				  step->in_reply_to, error_r);
+		if (ret == IMI_OK)
+			ret = mail_notice(txn, env, c, case_id, sender, step->user->email,
+					  "confirm", "confirm.subject", body, args,
+					  invalid_args->len ? invalid_args->str : NULL,
+					  step->in_reply_to, error_r);
 		/* The other party learns of the step: the requester gets the
 		 * answers; the responder gets the requester's decisions. */
 		if (ret == IMI_OK && strcmp(step->action, "forward") != 0) {
 			const struct authority *other =
 				request_party(c, sender->id) == POLICY_PARTY_REQUESTER ? resp : req;
-			const char *sbody[] = {"status.body", NULL};
+			const char *sbody[] = {"status.body", NULL, NULL};
 			struct catalog_arg oargs[] = {
 				{"case", case_id},
 				{"title", qset_title(qset, case_language(env, other))},
 				{"date", today},
-				{"status", status},
+				{"status", request_state_word(env, case_language(env, other),
+							      d.next_state)},
+				{NULL, NULL},
 				{NULL, NULL},
 			};
-			ret = mail_notice(txn, env, c, case_id, other, other->postbox,
-					  "status", "status.subject", sbody, oargs,
-					  for_req->len ? for_req->str
-						       : step->note != NULL && *step->note ? step->note
-						       : NULL,
-					  NULL, error_r);
+			if (policy_state_closed(env->policy, d.next_state) &&
+			    (ret = reply_address(env, case_id, other->id, "delete",
+						 &other_delete, error_r)) == IMI_OK) {
+				sbody[1] = "deletion.early-offer";
+				oargs[4].name = "action";
+				oargs[4].value = other_delete;
+			}
+			if (ret == IMI_OK)
+				ret = mail_notice(txn, env, c, case_id, other, other->postbox,
+						  "status", "status.subject", sbody, oargs,
+						  for_req->len ? for_req->str
+						  : step->note != NULL && *step->note ? step->note
+						  : NULL,
+						  NULL, error_r);
 		}
-		g_free(status);
 		g_free(today);
+		g_free(delete_addr);
+		g_free(other_delete);
 	}
 	if (ret != IMI_OK)
 		goto out;
@@ -1177,10 +1304,12 @@ static int retention_tell(struct store_txn *txn, struct request_env *env,
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(parties) && ret == IMI_OK; i++) {
 		struct authority *a = NULL;
-		const char *body[] = {body_key, NULL};
+		const char *body[] = {body_key, NULL, NULL};
+		char *delete_addr = NULL;
 		struct catalog_arg args[] = {
 			{"case", case_str(c, "id")},
 			{"date", day},
+			{NULL, NULL},
 			{NULL, NULL},
 		};
 
@@ -1193,13 +1322,43 @@ static int retention_tell(struct store_txn *txn, struct request_env *env,
 		}
 		if (ret != IMI_OK)
 			ret = store_authority_get(txn, case_str(c, parties[i]), &a, error_r);
+		/* Before the deletion, either party may ask for it earlier. */
+		if (ret == IMI_OK && strcmp(body_key, "deletion.notice-before") == 0 &&
+		    (ret = reply_address(env, case_str(c, "id"), a->id, "delete",
+					 &delete_addr, error_r)) == IMI_OK) {
+			body[1] = "deletion.early-offer";
+			args[2].name = "action";
+			args[2].value = delete_addr;
+		}
 		if (ret == IMI_OK && a->postbox != NULL && !a->disabled)
 			ret = mail_notice(txn, env, NULL, case_str(c, "id"), a, a->postbox,
 					  "deletion", "deletion.subject", body, args, NULL,
 					  NULL, error_r);
+		g_free(delete_addr);
 		authority_free(&a);
 	}
 	g_free(day);
+	return ret;
+}
+
+/* Deletes the personal data now, tells both parties, and leaves no timer
+ * of the case behind.  The caller runs store_purge_logs after commit. */
+static int retention_finish(struct store_txn *txn, struct request_env *env,
+			    JsonObject *c, const char *actor, const char *detail,
+			    char **error_r)
+{
+	const char *case_id = case_str(c, "id");
+	int ret = retention_delete(txn, c, error_r);
+
+	if (ret == IMI_OK)
+		ret = timers_clear(txn, c, NULL, error_r);
+	if (ret == IMI_OK)
+		ret = retention_tell(txn, env, c, "deletion.done", imi_now(), error_r);
+	if (ret == IMI_OK) {
+		json_object_set_string_member(c, "retention", "deleted");
+		json_object_set_int_member(c, "deleted_at", imi_now());
+		ret = store_audit(txn, actor, case_id, "retention.delete", detail, error_r);
+	}
 	return ret;
 }
 
@@ -1248,20 +1407,496 @@ int request_timer_run(struct store_txn *txn, struct request_env *env,
 		if (ret == IMI_OK)
 			ret = store_audit(txn, "tick", case_id, "retention.notice", NULL, error_r);
 	} else if (strcmp(kind, "retention-delete") == 0) {
-		ret = retention_delete(txn, c, error_r);
-		if (ret == IMI_OK)
-			ret = retention_tell(txn, env, c, "deletion.done", imi_now(), error_r);
-		if (ret == IMI_OK) {
-			json_object_set_string_member(c, "retention", "deleted");
-			json_object_set_int_member(c, "deleted_at", imi_now());
-			ret = store_audit(txn, "tick", case_id, "retention.delete", NULL,
-					  error_r);
-		}
+		ret = retention_finish(txn, env, c, "tick", NULL, error_r);
 		if (ret == IMI_OK)
 			*purge_r = 1;
 	}
 	if (ret == IMI_OK)
 		ret = store_record_put(txn, STORE_CASES, case_id, c, 0, error_r);
 	json_object_unref(c);
+	return ret;
+}
+
+/* ---- early deletion ---- */
+
+/* DELETE (or the one-click "delete" address of a closing or retention
+ * notice) by one party of a closed case records the wish and asks the
+ * other party, whose agreement (its own DELETE, or the "agree" address)
+ * deletes the personal data at once, as retention does. */
+static int early_delete(struct store_txn *txn, struct request_env *env, JsonObject *c,
+			const struct request_step *step, const struct authority *sender,
+			struct request_outcome *out, char **error_r)
+{
+	const char *case_id = case_str(c, "id");
+	enum policy_party party = request_party(c, sender->id);
+	const char *asked_by = case_str(c, "early_delete_by");
+	struct authority *other = NULL;
+	struct qset *qset = NULL;
+	char *agree = NULL, *today = NULL, *detail;
+	int ret;
+
+	if (party == POLICY_PARTY_NONE)
+		return refuse(txn, env, c, step, sender, "not-party", NULL, out, error_r);
+	if (g_strcmp0(case_str(c, "retention"), "deleted") == 0)
+		return refuse(txn, env, c, step, sender, "closed", NULL, out, error_r);
+	if (!policy_state_closed(env->policy, case_str(c, "state")))
+		return refuse(txn, env, c, step, sender, "wrong-state", "reason.not-closed",
+			      out, error_r);
+	if (!user_has_role(step->user, "handler"))
+		return refuse(txn, env, c, step, sender, "wrong-role", "reason.role-needed",
+			      out, error_r);
+
+	/* The other party asked before: this is the agreement. */
+	if (asked_by != NULL && strcmp(asked_by, sender->id) != 0) {
+		detail = g_strdup_printf("early: asked by %s, agreed by %s", asked_by,
+					 sender->id);
+		history_add(c, "delete-agree", sender->id, case_str(c, "state"));
+		ret = retention_finish(txn, env, c, step->user->id, detail, error_r);
+		g_free(detail);
+		if (ret == IMI_OK)
+			ret = store_record_put(txn, STORE_CASES, case_id, c, 0, error_r);
+		if (ret == IMI_OK) {
+			out->applied = 1;
+			out->purge = 1;
+			out->state = g_strdup(case_str(c, "state"));
+		}
+		return ret;
+	}
+
+	/* The wish is recorded and the other party asked to agree. */
+	if ((ret = store_authority_get(txn, case_str(c, party == POLICY_PARTY_REQUESTER
+						       ? "responder" : "requester"),
+				       &other, error_r)) != IMI_OK)
+		return ret;
+	json_object_set_string_member(c, "early_delete_by", sender->id);
+	json_object_set_int_member(c, "early_delete_at", imi_now());
+	history_add(c, "delete-request", sender->id, case_str(c, "state"));
+	today = case_day(imi_now());
+	if ((ret = request_qset(txn, c, &qset, error_r)) != IMI_OK ||
+	    (ret = reply_address(env, case_id, other->id, "agree", &agree, error_r)) != IMI_OK)
+		goto out;
+	if (other->postbox != NULL && !other->disabled) {
+		const char *lang = case_language(env, other);
+		const char *body[] = {"deletion.early-request", NULL};
+		struct catalog_arg args[] = {
+			{"case", case_id},
+			{"authority", case_authority_name(sender, lang)},
+			{"country", sender->country},
+			{"reason", "-"},
+			{"action", agree},
+			{NULL, NULL},
+		};
+		char *reason = step->note != NULL ? g_strstrip(g_strdup(step->note)) : NULL;
+
+		args[3].value = reason != NULL && *reason ? reason : "-";
+		ret = mail_notice(txn, env, c, case_id, other, other->postbox, "deletion",
+				  "deletion.subject", body, args, NULL, NULL, error_r);
+		g_free(reason);
+		if (ret != IMI_OK)
+			goto out;
+	}
+	{
+		const char *lang = case_language(env, sender);
+		const char *body[] = {"status.body", NULL};
+		struct catalog_arg args[] = {
+			{"case", case_id},
+			{"title", qset_title(qset, lang)},
+			{"date", today},
+			{"status", request_state_word(env, lang, "deletion-requested")},
+			{NULL, NULL},
+		};
+		ret = mail_notice(txn, env, c, case_id, sender, step->user->email, "confirm",
+				  "confirm.subject", body, args, NULL, step->in_reply_to,
+				  error_r);
+	}
+	if (ret == IMI_OK)
+		ret = store_audit(txn, step->user->id, case_id, "request.delete-request",
+				  other->id, error_r);
+	if (ret == IMI_OK)
+		ret = store_record_put(txn, STORE_CASES, case_id, c, 0, error_r);
+	if (ret == IMI_OK) {
+		out->applied = 1;
+		out->state = g_strdup(case_str(c, "state"));
+	}
+out:
+	g_free(agree);
+	g_free(today);
+	qset_free(&qset);
+	authority_free(&other);
+	return ret;
+}
+
+/* ---- coordinators ---- */
+
+struct coordinator_find {
+	struct store_txn *txn;
+	const char *country;
+	GPtrArray *users;   /* struct user * */
+	unsigned seen;
+};
+
+static int coordinator_match(const void *key, size_t key_len, const void *value,
+			     size_t len, void *ctx)
+{
+	struct coordinator_find *f = ctx;
+	JsonObject *obj = NULL;
+	struct user *u = NULL;
+	struct authority *a = NULL;
+
+	(void)key;
+	(void)key_len;
+	if (++f->seen > REQUEST_MAX_USERS)
+		return 1;
+	if (store_record_parse(value, len, &obj, NULL) != IMI_OK)
+		return 0;
+	if (user_from_json(obj, &u, NULL) == IMI_OK && !u->disabled &&
+	    user_has_role(u, "coordinator") &&
+	    store_authority_get(f->txn, u->authority, &a, NULL) == IMI_OK &&
+	    !a->disabled && g_strcmp0(a->country, f->country) == 0) {
+		g_ptr_array_add(f->users, u);
+		u = NULL;
+	}
+	authority_free(&a);
+	user_free(&u);
+	json_object_unref(obj);
+	return 0;
+}
+
+static void user_ptr_free(gpointer p)
+{
+	struct user *u = p;
+
+	user_free(&u);
+}
+
+int request_coordinators(struct store_txn *txn, const char *country,
+			 GPtrArray **users_r, char **error_r)
+{
+	struct coordinator_find f = {txn, country, g_ptr_array_new_with_free_func(user_ptr_free), 0};
+	int ret = store_each(txn, STORE_USERS, NULL, 0, coordinator_match, &f, error_r);
+
+	if (ret < 0) {
+		g_ptr_array_free(f.users, TRUE);
+		return ret;
+	}
+	*users_r = f.users;
+	return IMI_OK;
+}
+
+/* ---- urgency lists ---- */
+
+#define URGENCY_KEY "urgency-list" /* STORE_META record: {"v","next"} */
+
+struct urgency_walk {
+	struct request_env *env;
+	struct store_txn *txn;
+	int64_t opened_before;  /* a request created before this is late */
+	GHashTable *by_country; /* country -> GPtrArray of JsonObject * (cases) */
+	unsigned seen;
+	int ret;
+	char **error_r;
+};
+
+static void urgency_add(struct urgency_walk *w, const char *country, JsonObject *c)
+{
+	GPtrArray *v = g_hash_table_lookup(w->by_country, country);
+
+	if (v == NULL) {
+		v = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
+		g_hash_table_insert(w->by_country, g_strdup(country), v);
+	}
+	if (v->len < REQUEST_MAX_URGENT)
+		g_ptr_array_add(v, json_object_ref(c));
+}
+
+static int urgency_case(const void *key, size_t key_len, const void *value, size_t len,
+			void *ctx)
+{
+	struct urgency_walk *w = ctx;
+	JsonObject *c = NULL;
+	static const char *const parties[] = {"requester", "responder"};
+	char *countries[2] = {NULL, NULL};
+
+	(void)key;
+	(void)key_len;
+	if (++w->seen > REQUEST_MAX_CASES)
+		return 1;
+	if (store_record_parse(value, len, &c, NULL) != IMI_OK)
+		return 0;
+	if (g_strcmp0(case_str(c, "kind"), "request") != 0 ||
+	    policy_state_closed(w->env->policy, case_str(c, "state")) ||
+	    g_strcmp0(case_str(c, "retention"), "") != 0 ||
+	    case_int(c, "created") > w->opened_before) {
+		json_object_unref(c);
+		return 0;
+	}
+	for (unsigned i = 0; i < G_N_ELEMENTS(parties); i++) {
+		struct authority *a = NULL;
+
+		if (store_authority_get(w->txn, case_str(c, parties[i]), &a, NULL) == IMI_OK)
+			countries[i] = g_strdup(a->country);
+		authority_free(&a);
+	}
+	for (unsigned i = 0; i < G_N_ELEMENTS(parties); i++)
+		if (countries[i] != NULL && (i == 0 || g_strcmp0(countries[0], countries[1]) != 0))
+			urgency_add(w, countries[i], c);
+	g_free(countries[0]);
+	g_free(countries[1]);
+	json_object_unref(c);
+	return 0;
+}
+
+/* One line per late request, in lang. */
+static int urgency_text(struct store_txn *txn, struct request_env *env, GPtrArray *cases,
+			const char *lang, GString *text, char **error_r)
+{
+	for (guint i = 0; i < cases->len; i++) {
+		JsonObject *c = g_ptr_array_index(cases, i);
+		struct authority *req = NULL, *resp = NULL;
+		struct qset *qset = NULL;
+		char *day = case_day(case_int(c, "created")), *date, *names, *countries, *line;
+		int ret;
+
+		if ((ret = store_authority_get(txn, case_str(c, "requester"), &req, error_r)) != IMI_OK ||
+		    (ret = store_authority_get(txn, case_str(c, "responder"), &resp, error_r)) != IMI_OK ||
+		    (ret = request_qset(txn, c, &qset, error_r)) != IMI_OK) {
+			authority_free(&req);
+			authority_free(&resp);
+			g_free(day);
+			return ret;
+		}
+		date = lang_format_date(day, lang);
+		names = g_strdup_printf("%s → %s", case_authority_name(req, lang),
+					case_authority_name(resp, lang));
+		countries = g_strdup_printf("%s → %s", req->country, resp->country);
+		{
+			struct catalog_arg args[] = {
+				{"case", case_str(c, "id")},
+				{"title", qset_title(qset, lang)},
+				{"authority", names},
+				{"country", countries},
+				{"status", request_state_word(env, lang, case_str(c, "state"))},
+				{"date", date != NULL ? date : day},
+				{NULL, NULL},
+			};
+			line = catalog_format(env->catalog, lang, "urgency.line", args);
+		}
+		g_string_append_printf(text, "- %s\n", line);
+		g_free(line);
+		g_free(names);
+		g_free(countries);
+		g_free(date);
+		g_free(day);
+		qset_free(&qset);
+		authority_free(&req);
+		authority_free(&resp);
+	}
+	return IMI_OK;
+}
+
+int request_urgency_run(struct store_txn *txn, struct request_env *env, int64_t now,
+			unsigned *sent_r, char **error_r)
+{
+	const char *period = policy_urgency_period(env->policy);
+	const char *after = policy_urgency_after(env->policy);
+	JsonObject *rec = NULL;
+	struct urgency_walk w = {env, txn, 0, NULL, 0, IMI_OK, error_r};
+	GHashTableIter it;
+	gpointer k, v;
+	int64_t next;
+	int ret;
+
+	*sent_r = 0;
+	if (period == NULL || after == NULL)
+		return IMI_OK;
+	/* The record names the next list; under its write lock two ticks at
+	 * once send one list. */
+	ret = store_record_get(txn, STORE_META, URGENCY_KEY, STORE_GET_RMW, &rec, NULL);
+	if (ret == IMI_OK) {
+		next = case_int(rec, "next");
+		json_object_unref(rec);
+		if (now < next)
+			return IMI_OK;
+	} else if (ret != IMI_NOTFOUND) {
+		return store_record_get(txn, STORE_META, URGENCY_KEY, STORE_GET_RMW, &rec, error_r);
+	}
+	if ((ret = policy_period_sub(after, now, &w.opened_before, error_r)) != IMI_OK)
+		return ret;
+	w.by_country = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					     (GDestroyNotify)g_ptr_array_unref);
+	ret = store_each(txn, STORE_CASES, NULL, 0, urgency_case, &w, error_r);
+	ret = ret < 0 ? ret : IMI_OK;
+	g_hash_table_iter_init(&it, w.by_country);
+	while (ret == IMI_OK && g_hash_table_iter_next(&it, &k, &v)) {
+		const char *country = k;
+		GPtrArray *cases = v, *coords = NULL;
+		char *count = g_strdup_printf("%u", cases->len);
+
+		ret = request_coordinators(txn, country, &coords, error_r);
+		for (guint i = 0; ret == IMI_OK && i < coords->len; i++) {
+			struct user *u = g_ptr_array_index(coords, i);
+			struct authority *a = NULL;
+			GString *text = g_string_new("");
+			const char *lang;
+
+			if ((ret = store_authority_get(txn, u->authority, &a, error_r)) != IMI_OK) {
+				g_string_free(text, TRUE);
+				break;
+			}
+			lang = case_language(env, a);
+			ret = urgency_text(txn, env, cases, lang, text, error_r);
+			if (ret == IMI_OK) {
+				const char *body[] = {"urgency.intro", NULL};
+				struct catalog_arg args[] = {
+					{"country", country},
+					{"count", count},
+					{NULL, NULL},
+				};
+				ret = mail_notice(txn, env, NULL, "", a, u->email, "urgency",
+						  "urgency.subject", body, args, text->str, NULL,
+						  error_r);
+			}
+			if (ret == IMI_OK) {
+				char *detail = g_strdup_printf("country=%s requests=%u", country,
+							       cases->len);
+				ret = store_audit(txn, u->id, NULL, "request.urgency-list", detail,
+						  error_r);
+				g_free(detail);
+				(*sent_r)++;
+			}
+			g_string_free(text, TRUE);
+			authority_free(&a);
+		}
+		if (coords != NULL)
+			g_ptr_array_free(coords, TRUE);
+		g_free(count);
+	}
+	g_hash_table_destroy(w.by_country);
+	if (ret != IMI_OK)
+		return ret;
+	/* The next list a period from now: a late tick owes no backlog. */
+	if ((ret = policy_period_add(period, now, &next, error_r)) != IMI_OK)
+		return ret;
+	rec = json_object_new();
+	json_object_set_int_member(rec, "v", STORE_SCHEMA_VERSION);
+	json_object_set_int_member(rec, "next", next);
+	ret = store_record_put(txn, STORE_META, URGENCY_KEY, rec, 0, error_r);
+	json_object_unref(rec);
+	return ret;
+}
+
+/* ---- failing addresses ---- */
+
+struct postbox_find {
+	const char *address;
+	GPtrArray *ids; /* authority ids whose post-box it is */
+};
+
+static int postbox_match(struct authority *a, void *ctx)
+{
+	struct postbox_find *f = ctx;
+
+	if (a->postbox != NULL && g_ascii_strcasecmp(a->postbox, f->address) == 0 &&
+	    f->ids->len < REQUEST_MAX_POSTBOXES)
+		g_ptr_array_add(f->ids, g_strdup(a->id));
+	return 0;
+}
+
+/* Tells the coordinators of the authority's country, in their language. */
+static int failing_tell(struct store_txn *txn, struct request_env *env,
+			const struct authority *a, const char *address, const char *reason,
+			char **error_r)
+{
+	GPtrArray *coords = NULL;
+	int ret = request_coordinators(txn, a->country, &coords, error_r);
+
+	for (guint i = 0; ret == IMI_OK && i < coords->len; i++) {
+		struct user *u = g_ptr_array_index(coords, i);
+		struct authority *ca = NULL;
+
+		/* The failing address itself would only bounce again. */
+		if (g_ascii_strcasecmp(u->email, address) == 0)
+			continue;
+		if ((ret = store_authority_get(txn, u->authority, &ca, error_r)) == IMI_OK) {
+			const char *lang = case_language(env, ca);
+			const char *body[] = {"bounce.notice", NULL};
+			struct catalog_arg args[] = {
+				{"authority", case_authority_name(a, lang)},
+				{"country", a->country},
+				{"reason", reason},
+				{NULL, NULL},
+			};
+			ret = mail_notice(txn, env, NULL, "", ca, u->email, "bounce",
+					  "bounce.subject", body, args, NULL, NULL, error_r);
+		}
+		authority_free(&ca);
+	}
+	if (coords != NULL)
+		g_ptr_array_free(coords, TRUE);
+	return ret;
+}
+
+int request_address_failing(struct store_txn *txn, struct request_env *env,
+			    const char *address, const char *reason, const char *source,
+			    unsigned *marked_r, char **error_r)
+{
+	char *email = imi_email_normalize(address);
+	char *day = case_day(imi_now());
+	char *mark = g_strdup_printf("%s: %s", day, reason != NULL && *reason ? reason : source);
+	char *why = g_strdup_printf("%s: %s", email, reason != NULL && *reason ? reason : source);
+	struct postbox_find f = {email, g_ptr_array_new_with_free_func(g_free)};
+	struct user *u = NULL;
+	int ret;
+
+	*marked_r = 0;
+	/* A user's own address. */
+	ret = store_user_get_by_email(txn, email, &u, NULL);
+	if (ret == IMI_OK && u->failing == NULL) {
+		struct authority *a = NULL;
+
+		u->failing = g_strdup(mark);
+		ret = store_user_put(txn, u, 0, error_r);
+		if (ret == IMI_OK)
+			ret = store_audit(txn, source, NULL, "address.failing", why, error_r);
+		if (ret == IMI_OK && store_authority_get(txn, u->authority, &a, NULL) == IMI_OK)
+			ret = failing_tell(txn, env, a, email, why, error_r);
+		authority_free(&a);
+		if (ret == IMI_OK)
+			(*marked_r)++;
+	} else if (ret == IMI_NOTFOUND || ret == IMI_OK) {
+		ret = IMI_OK;
+	} else {
+		ret = store_user_get_by_email(txn, email, &u, error_r);
+	}
+	/* An authority's post-box. */
+	if (ret == IMI_OK) {
+		int walked = directory_each(txn, postbox_match, &f, error_r);
+
+		if (walked < 0)
+			ret = walked;
+	}
+	for (guint i = 0; ret == IMI_OK && i < f.ids->len; i++) {
+		struct authority *a = NULL;
+
+		if ((ret = store_authority_get(txn, g_ptr_array_index(f.ids, i), &a, error_r)) != IMI_OK)
+			break;
+		if (a->failing == NULL) {
+			a->failing = g_strdup(mark);
+			ret = store_authority_put(txn, a, 0, error_r);
+			if (ret == IMI_OK)
+				ret = store_audit(txn, source, NULL, "address.failing", why, error_r);
+			if (ret == IMI_OK)
+				ret = failing_tell(txn, env, a, email, why, error_r);
+			if (ret == IMI_OK)
+				(*marked_r)++;
+		}
+		authority_free(&a);
+	}
+	g_ptr_array_free(f.ids, TRUE);
+	user_free(&u);
+	g_free(why);
+	g_free(mark);
+	g_free(day);
+	g_free(email);
 	return ret;
 }

@@ -6,7 +6,9 @@
  * members named "sealed_*", an audit entry, the reminder timer and the
  * request e-mail to the responding authority in its registered language),
  * applies the steps of policies/rules/requests.ini taken by e-mail (accept,
- * forward, answer, further-questions, accept-answer, close, withdraw), and
+ * forward, answer, further-questions, accept-answer, close, withdraw; and,
+ * once a case is closed, "delete": one party asks for early deletion of its
+ * personal data, the other agrees by "delete" or "agree"), and
  * runs the timers of a case (reminders; retention: blocking, then deletion
  * of the personal data).  Every e-mail a step causes (the confirmation to
  * the sender saying what was understood and what is missing, the answer to
@@ -44,6 +46,10 @@
 #include "templates/catalog.h"
 
 #define REQUEST_MAX_HISTORY 1000 /* steps kept in a case record */
+#define REQUEST_MAX_USERS 100000 /* user records looked at for coordinators */
+#define REQUEST_MAX_CASES 10000000 /* case records looked at for a list */
+#define REQUEST_MAX_URGENT 1000  /* requests on one country's urgency list */
+#define REQUEST_MAX_POSTBOXES 100 /* authorities sharing one failing post-box */
 
 /* What the engine needs, loaded once per process. */
 struct request_env {
@@ -92,6 +98,8 @@ struct request_outcome {
 	 * "closed", "wrong-state", "unparseable", "unknown-forward"; NULL
 	 * when applied. */
 	char *refusal;
+	int purge;          /* 1: a case key was destroyed; after commit the
+			     * caller runs store_purge_logs */
 };
 void request_outcome_clear(struct request_outcome *out);
 
@@ -108,6 +116,17 @@ int request_notify_sender(struct store_txn *txn, struct request_env *env,
 			  const char *case_id, const struct user *user,
 			  const char *body_key, const char *reason,
 			  const char *in_reply_to, char **error_r);
+
+/* A state in words in lang (catalog key "state.NAME"), else its name. */
+const char *request_state_word(const struct request_env *env, const char *lang,
+			       const char *state);
+
+/* Whether one more automatic reply may go to address now under [Limits]
+ * RepliesPerHour (a fixed one-hour window per address, counted in
+ * STORE_META "reply-rate:ADDRESS"); counts it when it may.  Confirmations
+ * and error notices of this module pass through it. */
+int request_reply_allowed(struct store_txn *txn, struct request_env *env,
+			  const char *address, int *allowed_r, char **error_r);
 
 /* The case record (json_object_unref) and its question set (qset_free). */
 int request_get(struct store_txn *txn, const char *case_id, unsigned flags,
@@ -130,5 +149,31 @@ int request_case_id_valid(const char *id);
 int request_timer_run(struct store_txn *txn, struct request_env *env,
 		      int64_t when, const char *case_id, const char *kind,
 		      int *purge_r, char **error_r);
+
+/* The national coordinators (role "coordinator", active user of an active
+ * authority) of a country: a GPtrArray of struct user * (g_ptr_array_free). */
+int request_coordinators(struct store_txn *txn, const char *country,
+			 GPtrArray **users_r, char **error_r);
+
+/* Mail to address fails for good (source "bounce": a DSN of one of our
+ * messages; "send": the relay refused it with 5xx): the user with that
+ * address and every authority whose post-box it is are marked failing
+ * ("YYYY-MM-DD: reason", shown by imi user list / authority show), with an
+ * audit entry "address.failing", and the coordinators of the authority's
+ * country are told in their language (bounce.subject, bounce.notice).  An
+ * address already marked is left as it is, and nobody is told again.
+ * *marked_r: records newly marked (0: unknown or already failing). */
+int request_address_failing(struct store_txn *txn, struct request_env *env,
+			    const char *address, const char *reason, const char *source,
+			    unsigned *marked_r, char **error_r);
+
+/* The urgency lists ([Urgency] of requests.ini), when due: each country's
+ * coordinators get, in their authority's language, the list of requests
+ * with an authority of their country as requester or responder that are
+ * still open OpenLongerThan after they were sent.  A country with none
+ * gets no list.  The next list is due Period after now (STORE_META
+ * "urgency-list"); nothing happens before it.  *sent_r: lists queued. */
+int request_urgency_run(struct store_txn *txn, struct request_env *env, int64_t now,
+			unsigned *sent_r, char **error_r);
 
 #endif

@@ -48,6 +48,7 @@ void authority_free(struct authority **ap)
 	g_strfreev(a->areas);
 	g_free(a->postbox);
 	g_strfreev(a->domains);
+	g_free(a->failing);
 	g_free(a);
 	*ap = NULL;
 }
@@ -62,6 +63,7 @@ void user_free(struct user **up)
 	g_free(u->email);
 	g_free(u->authority);
 	g_free(u->name);
+	g_free(u->failing);
 	g_strfreev(u->roles);
 	g_free(u);
 	*up = NULL;
@@ -91,6 +93,8 @@ JsonObject *authority_to_json(const struct authority *a)
 	json_object_set_boolean_member(obj, "spf_aligned", a->spf_aligned);
 	json_object_set_boolean_member(obj, "disabled", a->disabled);
 	json_object_set_int_member(obj, "created", a->created);
+	if (a->failing != NULL)
+		json_object_set_string_member(obj, "failing", a->failing);
 	return obj;
 }
 
@@ -121,6 +125,7 @@ int authority_from_json(JsonObject *obj, struct authority **a_r,
 	a->spf_aligned = json_object_get_boolean_member_with_default(obj, "spf_aligned", FALSE);
 	a->disabled = json_object_get_boolean_member_with_default(obj, "disabled", FALSE);
 	a->created = json_object_get_int_member_with_default(obj, "created", 0);
+	a->failing = json_object_has_member(obj, "failing") ? json_str(obj, "failing") : NULL;
 	if (*a->id == '\0') {
 		authority_free(&a);
 		return imi_fail(error_r, IMI_ERROR, "authority record without id");
@@ -141,6 +146,8 @@ JsonObject *user_to_json(const struct user *u)
 	json_object_set_array_member(obj, "roles", strv_to_json(u->roles));
 	json_object_set_boolean_member(obj, "disabled", u->disabled);
 	json_object_set_int_member(obj, "created", u->created);
+	if (u->failing != NULL)
+		json_object_set_string_member(obj, "failing", u->failing);
 	return obj;
 }
 
@@ -155,6 +162,7 @@ int user_from_json(JsonObject *obj, struct user **u_r, char **error_r)
 	u->roles = json_to_strv(obj, "roles");
 	u->disabled = json_object_get_boolean_member_with_default(obj, "disabled", FALSE);
 	u->created = json_object_get_int_member_with_default(obj, "created", 0);
+	u->failing = json_object_has_member(obj, "failing") ? json_str(obj, "failing") : NULL;
 	if (*u->id == '\0' || *u->email == '\0') {
 		user_free(&u);
 		return imi_fail(error_r, IMI_ERROR, "user record without id or e-mail");

@@ -197,6 +197,9 @@ int directory_authority_write(struct store_txn *txn, const char *id, int create,
 		a = directory_authority_new(id);
 	else if ((ret = store_authority_get(txn, id, &a, error_r)) != IMI_OK)
 		return ret;
+	/* A new post-box address has not failed yet. */
+	if (!create && c->postbox != NULL)
+		g_clear_pointer(&a->failing, g_free);
 	if ((ret = directory_change_apply(a, c, error_r)) == IMI_OK &&
 	    (ret = directory_authority_complete(a, error_r)) == IMI_OK &&
 	    (ret = store_authority_put(txn, a, create ? STORE_PUT_NEW : 0, error_r)) == IMI_OK)

@@ -181,6 +181,8 @@ struct authority {
 	int spf_aligned;    /* coordinator accepted SPF alignment instead of DKIM */
 	int disabled;
 	int64_t created;
+	char *failing;      /* why mail to the post-box fails ("YYYY-MM-DD: 550 ...",
+			     * a bounce or a permanent SMTP refusal), or NULL */
 };
 struct user {
 	char *id;
@@ -190,6 +192,7 @@ struct user {
 	char **roles;       /* handler, coordinator, alert_coordinator, alert_sender */
 	int disabled;
 	int64_t created;
+	char *failing;      /* why mail to the address fails, or NULL (as above) */
 };
 
 void authority_free(struct authority **a);

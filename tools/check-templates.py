@@ -51,6 +51,11 @@ digest.closed digest.awaiting
 deletion.subject deletion.notice-before deletion.done deletion.early-request
 help.subject help.body status.subject status.body
 bounce.subject bounce.notice held.subject held.notice
+state.sent state.accepted state.forwarded state.answered state.answer-accepted state.closed
+state.withdrawn state.deletion-requested
+reason.wrong-state reason.other-party reason.role-needed reason.unknown-forward reason.no-answer
+reason.no-answer-understood reason.not-closed
+deletion.early-offer urgency.line
 """.split()
 
 WORD_KEYS = ("yes", "no", "wrote", "original-message", "from")

@@ -26,6 +26,14 @@ SRC=${IMI_SRC:?source top}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/imi-hostile.XXXXXX")
 failed=0
 trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
+# The catalogue sends some forty messages from one sender, each expecting
+# its reply: a data directory whose rules have no reply cap ([Limits]
+# RepliesPerHour, tested in requests-more.sh), the rest of it as installed.
+mkdir -p "$tmp/data/policies/rules"
+for e in "$IMI_DATADIR"/*; do [ "${e##*/}" = policies ] || ln -s "$e" "$tmp/data/"; done
+cp "$IMI_DATADIR"/policies/rules/*.ini "$tmp/data/policies/rules/"
+sed -i 's/^RepliesPerHour=.*/RepliesPerHour=0/' "$tmp/data/policies/rules/requests.ini"
+export IMI_DATADIR=$tmp/data
 ok() { echo "ok - hostile $*"; }
 not_ok() { echo "not ok - hostile $*"; failed=1; }
 bound=10 rss_mb=400

@@ -223,6 +223,18 @@ static void test_bad_rules(void **state)
 		 "[Retention]\nDelete=6m\n", "7x"},
 		{"[Workflow]\nStates=a;b\nInitial=a\nClosed=b\nDeadlineDays=3\n",
 		 "[Retention]\nBlock=6m\n", "Delete missing"},
+		{"[Workflow]\nStates=a;b\nInitial=a\nClosed=b\nDeadlineDays=3\n"
+		 "[Limits]\nRepliesPerHour=-1\n",
+		 "[Retention]\nDelete=6m\n", "RepliesPerHour"},
+		{"[Workflow]\nStates=a;b\nInitial=a\nClosed=b\nDeadlineDays=3\n"
+		 "[Limits]\nRepliesPerHour=many\n",
+		 "[Retention]\nDelete=6m\n", "RepliesPerHour"},
+		{"[Workflow]\nStates=a;b\nInitial=a\nClosed=b\nDeadlineDays=3\n"
+		 "[Urgency]\nPeriod=7d\n",
+		 "[Retention]\nDelete=6m\n", "OpenLongerThan"},
+		{"[Workflow]\nStates=a;b\nInitial=a\nClosed=b\nDeadlineDays=3\n"
+		 "[Urgency]\nPeriod=weekly\nOpenLongerThan=60d\n",
+		 "[Retention]\nDelete=6m\n", "weekly"},
 	};
 
 	(void)state;
@@ -247,6 +259,50 @@ static void test_bad_rules(void **state)
 	}
 }
 
+/* [Limits] and [Urgency]: absent means no limit and no lists; the shipped
+ * file sets both. */
+static void test_limits(void **state)
+{
+	static const struct {
+		const char *extra;           /* appended to a minimal workflow */
+		int replies;                 /* wanted RepliesPerHour */
+		const char *period, *after;  /* wanted [Urgency] */
+	} cases[] = {
+		{"", 0, NULL, NULL},
+		{"[Limits]\nRepliesPerHour=5\n", 5, NULL, NULL},
+		{"[Urgency]\nPeriod=1w\nOpenLongerThan=2m\n", 0, "1w", "2m"},
+	};
+	char *error = NULL;
+	struct policy *p = NULL;
+
+	(void)state;
+	for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *dir = testutil_tmpdir("policy");
+		char *req = g_build_filename(dir, "requests.ini", NULL);
+		char *ret_path = g_build_filename(dir, "r.ini", NULL);
+		char *text = g_strconcat("[Workflow]\nStates=a;b\nInitial=a\nClosed=b\n"
+					 "DeadlineDays=3\n", cases[i].extra, NULL);
+
+		g_file_set_contents(req, text, -1, NULL);
+		g_file_set_contents(ret_path, "[Retention]\nDelete=6m\n", -1, NULL);
+		if (policy_load(dir, "r", &p, &error) != IMI_OK)
+			fail_msg("case %u: %s", i, error);
+		check_int(cases[i].extra, policy_replies_per_hour(p), cases[i].replies);
+		check_str(cases[i].extra, policy_urgency_period(p), cases[i].period);
+		check_str(cases[i].extra, policy_urgency_after(p), cases[i].after);
+		policy_free(&p);
+		g_free(text);
+		g_free(req);
+		g_free(ret_path);
+		testutil_rmdir(dir);
+	}
+	p = policy_open("retention-seeds");
+	check_int("shipped RepliesPerHour", policy_replies_per_hour(p), 30);
+	check_str("shipped [Urgency] Period", policy_urgency_period(p), "7d");
+	check_str("shipped [Urgency] OpenLongerThan", policy_urgency_after(p), "60d");
+	policy_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_retention),
 		cmocka_unit_test(test_periods),
 		cmocka_unit_test(test_bad_rules),
+		cmocka_unit_test(test_limits),
 	};
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
 }

@@ -496,14 +496,22 @@ static void test_retention(void **state)
 	if (json_object_has_member(c.obj, "sealed_subject"))
 		fail_msg("case record still has sealed_subject after deletion");
 	/* What remains: the notices before and after deletion to both
-	 * parties, which name the case and nothing personal. */
+	 * parties, which name the case and nothing personal.  The notices
+	 * before offer early deletion (a token of action "delete" only); the
+	 * notices after carry no token. */
 	out = outbox_all(f);
 	check_int("outbox items after deletion (deletion notices)", out->len, 4);
 	for (guint i = 0; i < out->len; i++) {
 		const char *m = g_ptr_array_index(out, i);
+		const char *tok = strstr(m, "imi+");
 
-		if (strstr(m, "Kanarienvogel") != NULL || strstr(m, "imi+") != NULL)
-			fail_msg("deletion notice %u carries personal data or a token:\n%s", i, m);
+		if (strstr(m, "Kanarienvogel") != NULL)
+			fail_msg("deletion notice %u carries personal data:\n%s", i, m);
+		if (i >= 2 && tok != NULL)
+			fail_msg("deletion-done notice %u carries a token:\n%s", i, m);
+		if (i < 2 && (tok == NULL || strstr(tok, ".delete.") == NULL))
+			fail_msg("notice %u before deletion: want the early-deletion "
+				 "address (token action delete), got:\n%s", i, m);
 	}
 	if (strstr(g_ptr_array_index(out, 3), "Subject: ") == NULL ||
 	    !g_str_has_prefix(g_ptr_array_index(out, 3), "imi@b.de\n"))
@@ -545,6 +553,104 @@ static void test_case_refs(void **state)
 	}
 }
 
+/* Early deletion: refused while open and for a stranger; one party asks,
+ * asking twice is still one wish; the other party's DELETE deletes. */
+static void test_early_delete(void **state)
+{
+	struct fixture *f = *state;
+	char *id = create(f);
+	struct request_outcome o;
+	struct case_ctx c = {id, NULL, NULL, 0};
+	char *error = NULL;
+	static const struct {
+		const char *authority, *action; /* the step */
+		const char *refusal;            /* wanted refusal, NULL: applied */
+		int purge;                      /* wanted purge flag */
+	} steps[] = {
+		{"fr-a", "delete", "wrong-state", 0}, /* still open */
+		{"fr-a", "withdraw", NULL, 0},
+		{"pl-d", "delete", "not-party", 0},
+		{"de-b", "agree", NULL, 0},           /* nobody asked: this asks */
+		{"de-b", "delete", NULL, 0},          /* the same party again */
+		{"fr-a", "delete", NULL, 1},          /* the other party agrees */
+		{"fr-a", "delete", "closed", 0},      /* nothing left to delete */
+	};
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(steps); i++) {
+		char *what = g_strdup_printf("step %u %s by %s", i, steps[i].action,
+					     steps[i].authority);
+
+		step(f, id, steps[i].authority, steps[i].action, NULL, &o);
+		if (steps[i].refusal == NULL)
+			check_int(what, o.applied, 1);
+		check_str(what, o.refusal, steps[i].refusal);
+		check_int(what, o.purge, steps[i].purge);
+		request_outcome_clear(&o);
+		g_free(what);
+	}
+	if (store_transact(f->store, case_txn, &c, &error) != IMI_OK)
+		fail_msg("case: %s", error);
+	check_str("retention after agreement", json_object_get_string_member(c.obj, "retention"),
+		  "deleted");
+	check_int("unseal after early deletion", c.unseal_status, IMI_NOTFOUND);
+	if (json_array_get_length(json_object_get_array_member(c.obj, "timers")) != 0)
+		fail_msg("timers left after early deletion");
+	json_object_unref(c.obj);
+	g_free(c.subject);
+	g_free(id);
+}
+
+struct rate_ctx {
+	struct request_env *env;
+	const char *address;
+	int allowed;
+};
+
+static int rate_txn(struct store_txn *txn, void *ctx, char **error_r)
+{
+	struct rate_ctx *r = ctx;
+
+	return request_reply_allowed(txn, r->env, r->address, &r->allowed, error_r);
+}
+
+/* The reply cap of requests.ini ([Limits] RepliesPerHour=30): per address
+ * (any case of its letters), in a window of an hour. */
+static void test_reply_rate(void **state)
+{
+	struct fixture *f = *state;
+	int64_t t0 = imi_now();
+	static const struct {
+		int64_t at;          /* seconds after t0 */
+		const char *address;
+		unsigned times;      /* asked this often */
+		unsigned allowed;    /* of which allowed */
+	} rows[] = {
+		{0, "a@x.eu", 29, 29},
+		{10, "A@X.EU", 3, 1},     /* the 30th, then over */
+		{20, "b@x.eu", 2, 2},     /* another address has its own count */
+		{3599, "a@x.eu", 1, 0},   /* same window */
+		{3600, "a@x.eu", 31, 30}, /* a new window */
+	};
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
+		unsigned got = 0;
+
+		imi_time_set_now(t0 + rows[i].at);
+		for (unsigned k = 0; k < rows[i].times; k++) {
+			struct rate_ctx r = {f->env, rows[i].address, 0};
+			char *error = NULL;
+
+			if (store_transact(f->store, rate_txn, &r, &error) != IMI_OK)
+				fail_msg("request_reply_allowed: %s", error);
+			got += r.allowed;
+		}
+		char *what = g_strdup_printf("row %u: replies allowed to %s", i, rows[i].address);
+		check_int(what, got, rows[i].allowed);
+		g_free(what);
+	}
+	imi_time_set_now(0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -554,6 +660,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reminder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_case_refs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_early_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reply_rate, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("request", tests, NULL, NULL);
 }
