@@ -2,7 +2,7 @@
 # Installs the Debian packages that building, testing and the demo need.
 # Idempotent and quiet when everything is already installed.
 #   tools/deps.sh build    libraries and tools to compile imi
-#   tools/deps.sh check    the above plus the servers the integration tests run
+#   tools/deps.sh check    the above plus the servers (and the browser) the integration tests run
 set -eu
 
 build="build-essential pkg-config libglib2.0-dev libgmime-3.0-dev libopendkim-dev
