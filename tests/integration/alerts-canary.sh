@@ -14,8 +14,9 @@
 # (and the document's when its attachment questions are non-personal).
 # The same holds for the rectified version (new canaries everywhere and a
 # new document), and the Commission's digest and withdrawal notice hold no
-# canary at all.  The post-box copy shows every field's canary, so the
-# search is shown to work.
+# canary at all.  The post-box copy (and the copy it forwards to another
+# authority of its country) shows every field's canary, so the search is
+# shown to work.
 set -u
 IMI=${IMI:?path of the imi binary}
 export IMI_DATADIR=${IMI_DATADIR:-${IMI_SRC:?source top}}
@@ -59,7 +60,7 @@ imi init >/dev/null || { not_ok "imi init"; exit 1; }
 cd "$tmp" || exit 1
 openssl genrsa -traditional -out dkim.pem 2048 2>/dev/null
 pub=$(openssl rsa -in dkim.pem -pubout -outform DER 2>/dev/null | base64 -w0)
-for d in dgccrf.fr coord.fr bund.de wko.at ec.europa.eu; do
+for d in dgccrf.fr coord.fr bund.de land.de wko.at ec.europa.eu; do
 	echo "s1._domainkey.$d v=DKIM1; k=rsa; p=$pub"
 done >keys.txt
 export IMI_DKIM_KEYFILE=$tmp/keys.txt
@@ -70,12 +71,15 @@ imi authority add --id fr-coord --country FR --language fr --name 'fr=Coordinati
 	--postbox imi@coord.fr --domain coord.fr --alerts >/dev/null &&
 imi authority add --id de-bund --country DE --language de --name 'de=Bundesamt' --area services \
 	--postbox alert@bund.de --domain bund.de --alerts --alert-postbox >/dev/null &&
+imi authority add --id de-land --country DE --language de --name 'de=Landesamt' --area services \
+	--postbox post@land.de --domain land.de >/dev/null &&
 imi authority add --id at-wko --country AT --language de --name 'de=WKO' --area services \
 	--postbox alert@wko.at --domain wko.at --alerts --alert-postbox >/dev/null &&
 imi authority add --id eu-com --country EU --language en --name 'en=European Commission' --area services \
 	--postbox imi@ec.europa.eu --domain ec.europa.eu --alerts >/dev/null &&
 imi user add --email anne@dgccrf.fr --authority fr-dgccrf --role alert_sender >/dev/null &&
-imi user add --email cora@coord.fr --authority fr-coord --role alert_coordinator >/dev/null ||
+imi user add --email cora@coord.fr --authority fr-coord --role alert_coordinator >/dev/null &&
+imi user add --email dirk@bund.de --authority de-bund --role handler >/dev/null ||
 	{ not_ok "registering authorities and users"; exit 1; }
 
 # The variant: sd-alert with its attachment question (Q14) non-personal.
@@ -146,6 +150,13 @@ for set in sd-alert pq-alert sd-alert-open; do
 	de=$(item alert@bund.de alert)
 	same "$set: the post-box copy has every field's canary (the search works)" \
 		"$(canary find "$de" "$r1/canaries.tsv" | grep -v outside)" "$(canary fields "$r1/canaries.tsv")"
+
+	de_reply=$(header "$de" Reply-To)
+	f=$(echo "de-land" | mail dirk@bund.de "$de_reply" "FORWARD [$id]")
+	expect "$set: the post-box forwards the alert" '^applied' "$(deliver "$f" "$de_reply")"
+	same "$set: the forwarded copy has every field's canary and the document" \
+		"$(canary find "$(item post@land.de alert)" "$r1/canaries.tsv" | grep -v outside)" \
+		"$(canary fields "$r1/canaries.tsv")"
 
 	# ---- rectification: new canaries everywhere, a new document ----
 	planted "$r2" "$file" "$ack_reply" "RECTIFY [$id]"
