@@ -11,14 +11,17 @@
  *     alert_sender may send one; every Type=check criterion of the set must
  *     be ticked, else the alert is refused and the sender told, in their
  *     language, which criteria are missing (catalog alert.checklist-missing).
- *     All answers are sealed with the case's key;
+ *     All answers, and the documents sent with them, are sealed with the
+ *     case's key; the sender is acknowledged (alert.submitted) with a reply
+ *     address by which it may RECTIFY or WITHDRAW the alert before approval;
  *   - approval: the alert coordinators of the initiator's own country
  *     (users with role alert_coordinator of authorities of that country)
  *     get the approval request; never a coordinator abroad.  A reply
  *     "APPROVE [DE AT ...]" sends it, "REJECT reason" refuses it;
  *   - broadcast: to the alert post-box of each recipient country (the
  *     policy's default: country of establishment and the Commission).  The
- *     Commission's copy carries no field the set marks Personal;
+ *     Commission's copy carries no field the set marks Personal, and no
+ *     document unless the set's attachment questions are non-personal;
  *   - afterwards: RECTIFY (initiator: a new version to every recipient),
  *     WITHDRAW (initiator: the alert's data are removed at once, every
  *     recipient told), FLAG (a recipient: the initiator told), CLOSE (a
