@@ -134,10 +134,89 @@ static void print_json(const struct stats *st)
 	g_object_unref(b);
 }
 
+/* The HTML report's charts: inline SVG, no script and nothing fetched,
+ * so the file shows the same in any browser, offline, and prints.  Bars
+ * are horizontal, CHART_BAR_MAX pixels for the largest value; each <rect
+ * class="bar"> carries its figure in data-value.  The colours are the
+ * ones tests/integration/stats-browser.sh looks for on the screen. */
+#define CHART_LABEL_WIDTH 200 /* left column: the row's name */
+#define CHART_BAR_MAX 360     /* pixels of the longest bar */
+#define CHART_ROW 24          /* pixels per row of the area chart */
+#define CHART_BAR 16          /* bar thickness */
+#define CHART_COLOUR_AREA "#1f5fa8"
+#define CHART_COLOUR_ACCEPTED "#2e8b57"
+#define CHART_COLOUR_ANSWERED "#c0392b"
+
+static void html_bar(const char *cls, const char *colour, unsigned y, unsigned width,
+		     const char *value)
+{
+	printf("<rect class=\"bar %s\" x=\"%d\" y=\"%u\" width=\"%u\" height=\"%d\" "
+	       "fill=\"%s\" data-value=\"%s\"/>"
+	       "<text x=\"%u\" y=\"%u\" font-size=\"12\">%s</text>\n",
+	       cls, CHART_LABEL_WIDTH, y, width, CHART_BAR, colour, value,
+	       CHART_LABEL_WIDTH + width + 6, y + CHART_BAR - 4, value);
+}
+
+static void html_chart_areas(const struct stats *st)
+{
+	unsigned max = 0, height = (st->n_areas > 0 ? st->n_areas : 1) * CHART_ROW + 8;
+
+	for (unsigned a = 0; a < st->n_areas; a++) {
+		const unsigned *q = st->areas[a].quarter;
+		max = MAX(max, q[0] + q[1] + q[2] + q[3]);
+	}
+	printf("<figure>\n<svg id=\"chart-areas\" class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" "
+	       "width=\"%d\" height=\"%u\" role=\"img\"><title>Requests sent by legislative area, "
+	       "%d</title>\n", CHART_LABEL_WIDTH + CHART_BAR_MAX + 60, height, st->year);
+	for (unsigned a = 0; a < st->n_areas; a++) {
+		const unsigned *q = st->areas[a].quarter;
+		unsigned total = q[0] + q[1] + q[2] + q[3], y = 4 + a * CHART_ROW;
+		char *area = html_escape(st->areas[a].area), *value = g_strdup_printf("%u", total);
+
+		printf("<text x=\"0\" y=\"%u\" font-size=\"12\">%s</text>", y + CHART_BAR - 4, area);
+		html_bar("area", CHART_COLOUR_AREA, y,
+			 max ? (unsigned)((double)CHART_BAR_MAX * total / max + 0.5) : 0, value);
+		g_free(value);
+		g_free(area);
+	}
+	printf("</svg>\n<figcaption>Requests sent by legislative area in %d (bar: the year's "
+	       "total).</figcaption>\n</figure>\n", st->year);
+}
+
+static void html_chart_time(const struct stats *st)
+{
+	unsigned row = 2 * CHART_BAR + 8;
+
+	printf("<figure>\n<svg id=\"chart-time\" class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" "
+	       "width=\"%d\" height=\"%u\" role=\"img\"><title>Requests accepted and answered "
+	       "within each time, cumulative %%, %d</title>\n",
+	       CHART_LABEL_WIDTH + CHART_BAR_MAX + 60, STATS_BANDS * row + 8, st->year);
+	for (unsigned b = 0; b < STATS_BANDS; b++) {
+		unsigned y = 4 + b * row;
+		double acc = cumulative(st->accepted, b), ans = cumulative(st->answered, b);
+		char *va = g_strdup_printf("%.1f%%", acc), *vn = g_strdup_printf("%.1f%%", ans);
+
+		printf("<text x=\"0\" y=\"%u\" font-size=\"12\">%s</text>", y + CHART_BAR + 4,
+		       stats_band_name[b]);
+		html_bar("accepted", CHART_COLOUR_ACCEPTED, y,
+			 (unsigned)(CHART_BAR_MAX * acc / 100.0 + 0.5), va);
+		html_bar("answered", CHART_COLOUR_ANSWERED, y + CHART_BAR,
+			 (unsigned)(CHART_BAR_MAX * ans / 100.0 + 0.5), vn);
+		g_free(va);
+		g_free(vn);
+	}
+	printf("</svg>\n<figcaption>Requests accepted (<span style=\"color:%s\">&#9632;</span>) "
+	       "and answered (<span style=\"color:%s\">&#9632;</span>) within each time, "
+	       "cumulative %%.</figcaption>\n</figure>\n",
+	       CHART_COLOUR_ACCEPTED, CHART_COLOUR_ANSWERED);
+}
+
 static void print_html(const struct stats *st)
 {
 	printf("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>IMI statistics %d"
-	       "</title></head><body>\n", st->year);
+	       "</title>\n<style>body{font-family:sans-serif;background:#fff;color:#000}"
+	       "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #999;"
+	       "padding:2px 8px}figure{margin:1em 0}</style></head><body>\n", st->year);
 	printf("<table>\n<caption>Requests sent per quarter and by legislative area, %d</caption>\n"
 	       "<tr><th>Area</th><th>Q1</th><th>Q2</th><th>Q3</th><th>Q4</th><th>Total</th></tr>\n",
 	       st->year);
@@ -148,15 +227,19 @@ static void print_html(const struct stats *st)
 		       area, q[0], q[1], q[2], q[3], q[0] + q[1] + q[2] + q[3]);
 		g_free(area);
 	}
-	printf("</table>\n<table>\n<caption>Time needed to deal with a request, %d</caption>\n"
+	printf("</table>\n");
+	html_chart_areas(st);
+	printf("<table>\n<caption>Time needed to deal with a request, %d</caption>\n"
 	       "<tr><th></th><th>Requests accepted</th><th>Cumulative %%</th>"
 	       "<th>Requests answered</th><th>Cumulative %%</th></tr>\n", st->year);
 	for (unsigned b = 0; b < STATS_BANDS; b++)
 		printf("<tr><td>%s</td><td>%u</td><td>%.1f%%</td><td>%u</td><td>%.1f%%</td></tr>\n",
 		       stats_band_name[b], st->accepted[b], cumulative(st->accepted, b),
 		       st->answered[b], cumulative(st->answered, b));
-	printf("<tr><td>Total</td><td>%u</td><td></td><td>%u</td><td></td></tr>\n</table>\n"
-	       "</body></html>\n", total_of(st->accepted), total_of(st->answered));
+	printf("<tr><td>Total</td><td>%u</td><td></td><td>%u</td><td></td></tr>\n</table>\n",
+	       total_of(st->accepted), total_of(st->answered));
+	html_chart_time(st);
+	printf("</body></html>\n");
 }
 
 int cmd_stats(struct cli *cli, int argc, char **argv)

@@ -4,6 +4,7 @@
 #include "policies/alert.h"
 #include "policies/case_record.h"
 
+#include <gmime/gmime.h>
 #include <string.h>
 
 #include "parser/trim.h"
@@ -102,6 +103,241 @@ static JsonObject *unseal_answers(struct store_txn *txn, JsonObject *c)
 		g_free(key_id);
 	}
 	return all != NULL ? all : json_object_new();
+}
+
+/* ---- documents ---- */
+
+/* The documents of an alert in memory: a GArray of struct alert_document
+ * whose names, types and bytes it owns. */
+static void document_clear(gpointer p)
+{
+	struct alert_document *d = p;
+
+	g_free((char *)d->name);
+	g_free((char *)d->content_type);
+	if (d->data != NULL)
+		memset((void *)d->data, 0, d->size);
+	g_free((void *)d->data);
+}
+
+static GArray *documents_new(void)
+{
+	GArray *docs = g_array_new(FALSE, TRUE, sizeof(struct alert_document));
+
+	g_array_set_clear_func(docs, document_clear);
+	return docs;
+}
+
+static void documents_free(GArray *docs)
+{
+	if (docs != NULL)
+		g_array_free(docs, TRUE);
+}
+
+/* Adds a copy of one document; the bounds are checked here, once. */
+static int documents_add(GArray *docs, const char *name, const char *content_type,
+			 const void *data, size_t size, char **error_r)
+{
+	struct alert_document d = {0};
+	size_t total = size;
+	const char *slash = content_type != NULL ? strchr(content_type, '/') : NULL;
+
+	for (guint i = 0; i < docs->len; i++)
+		total += g_array_index(docs, struct alert_document, i).size;
+	if (docs->len >= ALERT_MAX_DOCUMENTS || total > ALERT_MAX_DOCUMENT_BYTES)
+		return imi_fail(error_r, IMI_TOOBIG,
+				"an alert carries at most %d documents of %d MB together",
+				ALERT_MAX_DOCUMENTS, ALERT_MAX_DOCUMENT_BYTES / (1024 * 1024));
+	d.name = parse_safe_filename(name, "document");
+	/* Only a plain "type/subtype" goes into a header. */
+	if (slash != NULL && slash != content_type && slash[1] != '\0' &&
+	    strlen(content_type) < 128 &&
+	    strspn(content_type, "abcdefghijklmnopqrstuvwxyz0123456789+-./") ==
+		    strlen(content_type) && strchr(slash + 1, '/') == NULL)
+		d.content_type = g_strdup(content_type);
+	else
+		d.content_type = g_strdup("application/octet-stream");
+	d.data = g_memdup2(data, size);
+	d.size = size;
+	g_array_append_val(docs, d);
+	return IMI_OK;
+}
+
+/* The documents a sender attached to a message (not the resources of its
+ * HTML body, such as a signature logo). */
+static int documents_from_message(const struct parsed_message *msg, GArray *docs,
+				  char **error_r)
+{
+	int ret = IMI_OK;
+
+	for (unsigned i = 0; ret == IMI_OK && i < parsed_message_attachment_count(msg); i++) {
+		const struct parsed_attachment *a = parsed_message_attachment(msg, i);
+
+		if (!a->html_resource)
+			ret = documents_add(docs, a->name, a->content_type, a->data, a->size,
+					    error_r);
+	}
+	return ret;
+}
+
+/* Seals the documents with the case key as "sealed_documents" (JSON
+ * [{"name","type","data":base64}]); none: the member is removed. */
+static int documents_seal(struct store_txn *txn, JsonObject *c, GArray *docs,
+			  char **error_r)
+{
+	JsonArray *arr;
+	JsonNode *node;
+	char *text, *key_id, *sealed = NULL;
+	int ret;
+
+	if (docs == NULL || docs->len == 0) {
+		if (json_object_has_member(c, "sealed_documents"))
+			json_object_remove_member(c, "sealed_documents");
+		return IMI_OK;
+	}
+	arr = json_array_new();
+	for (guint i = 0; i < docs->len; i++) {
+		const struct alert_document *d = &g_array_index(docs, struct alert_document, i);
+		JsonObject *o = json_object_new();
+		char *b64 = g_base64_encode(d->data, d->size);
+
+		json_object_set_string_member(o, "name", d->name);
+		json_object_set_string_member(o, "type", d->content_type);
+		json_object_set_string_member(o, "data", b64);
+		json_array_add_object_element(arr, o);
+		g_free(b64);
+	}
+	node = json_node_init_array(json_node_alloc(), arr);
+	text = json_to_string(node, FALSE);
+	key_id = case_key_id(case_str(c, "id"));
+	ret = store_seal(txn, key_id, text, strlen(text), &sealed, error_r);
+	if (ret == IMI_OK)
+		json_object_set_string_member(c, "sealed_documents", sealed);
+	memset(text, 0, strlen(text));
+	g_free(text);
+	g_free(sealed);
+	g_free(key_id);
+	json_node_unref(node);
+	json_array_unref(arr);
+	return ret;
+}
+
+/* The sealed documents of the case (an empty array when there are none
+ * or their key is gone). */
+static GArray *documents_unseal(struct store_txn *txn, JsonObject *c)
+{
+	GArray *docs = documents_new();
+	const char *sealed = case_str(c, "sealed_documents");
+	char *key_id;
+	void *plain = NULL;
+	size_t len = 0;
+	JsonParser *p;
+
+	if (sealed == NULL)
+		return docs;
+	key_id = case_key_id(case_str(c, "id"));
+	if (store_unseal(txn, key_id, sealed, &plain, &len, NULL) != IMI_OK) {
+		g_free(key_id);
+		return docs;
+	}
+	p = json_parser_new();
+	if (json_parser_load_from_data(p, plain, (gssize)len, NULL) &&
+	    JSON_NODE_HOLDS_ARRAY(json_parser_get_root(p))) {
+		JsonArray *arr = json_node_get_array(json_parser_get_root(p));
+
+		for (guint i = 0; i < json_array_get_length(arr) && i < ALERT_MAX_DOCUMENTS; i++) {
+			JsonObject *o = json_array_get_object_element(arr, i);
+			const char *b64 = o != NULL ? case_str(o, "data") : NULL;
+			gsize size = 0;
+			guchar *data;
+
+			if (b64 == NULL)
+				continue;
+			data = g_base64_decode(b64, &size);
+			documents_add(docs, case_str(o, "name"), case_str(o, "type"), data, size,
+				      NULL);
+			memset(data, 0, size);
+			g_free(data);
+		}
+	}
+	g_object_unref(p);
+	memset(plain, 0, len);
+	g_free(plain);
+	g_free(key_id);
+	return docs;
+}
+
+int alert_documents_personal(const struct qset *qset)
+{
+	int found = 0;
+
+	for (unsigned i = 0; i < qset_count(qset); i++) {
+		const struct qset_question *q = qset_question(qset, i);
+
+		if (qset_question_type(q) != QSET_ATTACHMENT)
+			continue;
+		if (qset_question_personal(q))
+			return 1;
+		found = 1;
+	}
+	return !found;
+}
+
+/* The rendered message *raw (len bytes) becomes multipart/mixed with its
+ * body first and one base64 part per document; *raw is replaced. */
+static int documents_attach(char **raw, size_t *len, const struct alert_document *docs,
+			    unsigned n, char **error_r)
+{
+	GMimeStream *stream;
+	GMimeParser *parser;
+	GMimeMessage *msg;
+	GMimeMultipart *mixed;
+	GMimeFormatOptions *opts;
+	char *text;
+
+	if (n == 0)
+		return IMI_OK;
+	stream = g_mime_stream_mem_new_with_buffer(*raw, *len);
+	parser = g_mime_parser_new_with_stream(stream);
+	msg = g_mime_parser_construct_message(parser, NULL);
+	g_object_unref(parser);
+	g_object_unref(stream);
+	if (msg == NULL)
+		return imi_fail(error_r, IMI_INVALID, "a rendered alert could not be read back "
+				"to attach its documents");
+	mixed = g_mime_multipart_new_with_subtype("mixed");
+	g_mime_multipart_add(mixed, g_mime_message_get_mime_part(msg));
+	for (unsigned i = 0; i < n; i++) {
+		char **type = g_strsplit(docs[i].content_type, "/", 2);
+		GMimePart *part = g_mime_part_new_with_type(type[0], type[1] != NULL ? type[1]
+									      : "octet-stream");
+		GMimeStream *ds = g_mime_stream_mem_new_with_buffer((const char *)docs[i].data,
+								    docs[i].size);
+		GMimeDataWrapper *w = g_mime_data_wrapper_new_with_stream(
+			ds, GMIME_CONTENT_ENCODING_DEFAULT);
+
+		g_mime_part_set_content(part, w);
+		g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
+		g_mime_object_set_disposition(GMIME_OBJECT(part), "attachment");
+		g_mime_part_set_filename(part, docs[i].name);
+		g_mime_multipart_add(mixed, GMIME_OBJECT(part));
+		g_object_unref(w);
+		g_object_unref(ds);
+		g_object_unref(part);
+		g_strfreev(type);
+	}
+	g_mime_message_set_mime_part(msg, GMIME_OBJECT(mixed));
+	g_object_unref(mixed);
+	opts = g_mime_format_options_new();
+	g_mime_format_options_set_newline_format(opts, GMIME_NEWLINE_FORMAT_UNIX);
+	text = g_mime_object_to_string(GMIME_OBJECT(msg), opts);
+	g_mime_format_options_free(opts);
+	g_object_unref(msg);
+	memset(*raw, 0, *len);
+	g_free(*raw);
+	*raw = text;
+	*len = strlen(text);
+	return IMI_OK;
 }
 
 /* ---- the rules ---- */
@@ -319,13 +555,15 @@ static int put_mail(struct store_txn *txn, struct request_env *env, const char *
 }
 
 /* A notice about the case to `to`, an address of `authority` (its
- * language; the reply address carries a token of the authority).  c NULL:
- * nothing of the case (a stranger), no token. */
-static int notice(struct store_txn *txn, struct request_env *env, JsonObject *c,
-		  const char *case_id, const struct authority *authority,
-		  const char *to, const char *kind, const char *subject_key,
-		  const char *const *body_keys, const struct catalog_arg *args,
-		  const char *body_text, const char *in_reply_to, char **error_r)
+ * language; the reply address carries a token of the authority), with
+ * the documents attached (docs NULL: none).  c NULL: nothing of the case
+ * (a stranger), no token. */
+static int notice_with(struct store_txn *txn, struct request_env *env, JsonObject *c,
+		       const char *case_id, const struct authority *authority,
+		       const char *to, const char *kind, const char *subject_key,
+		       const char *const *body_keys, const struct catalog_arg *args,
+		       const char *body_text, const char *in_reply_to, GArray *docs,
+		       char **error_r)
 {
 	char *from = service_from(env), *reply = NULL, *msgid, *raw = NULL;
 	struct render_notice rn;
@@ -354,6 +592,9 @@ static int notice(struct store_txn *txn, struct request_env *env, JsonObject *c,
 		rn.body_text = body_text;
 		ret = render_notice(&rn, &raw, &len, error_r);
 	}
+	if (ret == IMI_OK && docs != NULL)
+		ret = documents_attach(&raw, &len, (const struct alert_document *)(void *)docs->data,
+				       docs->len, error_r);
 	if (ret == IMI_OK)
 		ret = put_mail(txn, env, c != NULL ? case_id : NULL, to, msgid, raw, len, error_r);
 	g_free(raw);
@@ -361,6 +602,16 @@ static int notice(struct store_txn *txn, struct request_env *env, JsonObject *c,
 	g_free(msgid);
 	g_free(from);
 	return ret;
+}
+
+static int notice(struct store_txn *txn, struct request_env *env, JsonObject *c,
+		  const char *case_id, const struct authority *authority,
+		  const char *to, const char *kind, const char *subject_key,
+		  const char *const *body_keys, const struct catalog_arg *args,
+		  const char *body_text, const char *in_reply_to, char **error_r)
+{
+	return notice_with(txn, env, c, case_id, authority, to, kind, subject_key, body_keys,
+			   args, body_text, in_reply_to, NULL, error_r);
 }
 
 /* ---- copies of the alert ---- */
@@ -453,6 +704,11 @@ int alert_render_copy(const struct alert_copy *in, char **message_r,
 	rn.args = args;
 	rn.body_text = fields;
 	ret = render_notice(&rn, message_r, len_r, error_r);
+	/* Documents are personal unless the set's attachment questions all
+	 * say Personal=false. */
+	if (ret == IMI_OK && in->n_documents > 0 &&
+	    !(in->redact && alert_documents_personal(in->qset)))
+		ret = documents_attach(message_r, len_r, in->documents, in->n_documents, error_r);
 	memset(fields, 0, strlen(fields));
 	g_free(fields);
 	return ret;
@@ -460,7 +716,7 @@ int alert_render_copy(const struct alert_copy *in, char **message_r,
 
 /* The alert to one recipient authority's post-box. */
 static int send_copy(struct store_txn *txn, struct request_env *env, JsonObject *c,
-		     const struct qset *qset, JsonObject *answers,
+		     const struct qset *qset, JsonObject *answers, GArray *docs,
 		     const struct authority *initiator, const struct authority *to,
 		     const char *intro_key, const char *reason, char **error_r)
 {
@@ -487,6 +743,10 @@ static int send_copy(struct store_txn *txn, struct request_env *env, JsonObject 
 	cp.intro_key = intro_key;
 	cp.reason = reason;
 	cp.redact = strcmp(to->country, "EU") == 0;
+	if (docs != NULL) {
+		cp.documents = (const struct alert_document *)(void *)docs->data;
+		cp.n_documents = docs->len;
+	}
 	if ((ret = alert_render_copy(&cp, &raw, &len, error_r)) == IMI_OK)
 		ret = put_mail(txn, env, case_id, to->postbox, msgid, raw, len, error_r);
 out:
@@ -501,7 +761,7 @@ out:
 /* Every recipient authority gets a copy (intro_key) or, with fields 0, a
  * notice of body_key. */
 static int to_recipients(struct store_txn *txn, struct request_env *env, JsonObject *c,
-			 const struct qset *qset, JsonObject *answers,
+			 const struct qset *qset, JsonObject *answers, GArray *docs,
 			 const struct authority *initiator, const char *key,
 			 int with_fields, const char *reason, const struct authority *by,
 			 char **error_r)
@@ -517,8 +777,8 @@ static int to_recipients(struct store_txn *txn, struct request_env *env, JsonObj
 					NULL) != IMI_OK)
 			continue;
 		if (with_fields) {
-			ret = send_copy(txn, env, c, qset, answers, initiator, a, key, reason,
-					error_r);
+			ret = send_copy(txn, env, c, qset, answers, docs, initiator, a, key,
+					reason, error_r);
 		} else {
 			const char *body[] = {key, NULL};
 			int redact = strcmp(a->country, "EU") == 0;
@@ -739,17 +999,82 @@ static char *establishment_of(GKeyFile *kf, const struct qset *qset, JsonObject 
 	return found;
 }
 
-/* Checks the form and, when complete, makes the case wait for approval
- * and asks the coordinators.  *missing_r: the criteria not ticked;
- * *problem_r: another reason it cannot go (g_free). */
+/* The initiator's sender (or post-box) and its authority. */
+static int initiator_address(struct store_txn *txn, JsonObject *c, const struct authority *ini,
+			     char **to_r)
+{
+	struct user *u = NULL;
+
+	if (case_str(c, "sender_user") != NULL &&
+	    store_user_get(txn, case_str(c, "sender_user"), &u, NULL) == IMI_OK && !u->disabled) {
+		*to_r = g_strdup(u->email);
+		user_free(&u);
+		return IMI_OK;
+	}
+	user_free(&u);
+	*to_r = g_strdup(ini->postbox);
+	return IMI_OK;
+}
+
+/* Every alert coordinator in coords gets the whole alert (documents
+ * attached) with a one-click approve address. */
+static int ask_approval(struct store_txn *txn, struct request_env *env, JsonObject *c,
+			const struct qset *qset, JsonObject *all, GArray *docs,
+			const struct authority *initiator, GPtrArray *coords, char **error_r)
+{
+	char *today = case_day(imi_now());
+	int ret = IMI_OK;
+
+	for (guint i = 0; ret == IMI_OK && i < coords->len; i++) {
+		struct user *u = g_ptr_array_index(coords, i);
+		struct authority *ca = NULL;
+		char *approve = NULL, *fields_text = NULL;
+
+		if ((ret = store_authority_get(txn, u->authority, &ca, error_r)) != IMI_OK)
+			break;
+		if ((ret = token_addr(env, case_str(c, "id"), ca->id, "approve", &approve,
+				      error_r)) == IMI_OK) {
+			const char *body[] = {"alert.approval-request", NULL};
+			const char *clang = case_language(env, ca);
+			struct catalog_arg args[] = {
+				{"case", case_str(c, "id")},
+				{"title", qset_title(qset, clang)},
+				{"authority", case_authority_name(initiator, clang)},
+				{"country", initiator->country},
+				{"action", approve},
+				{"date", today},
+				{NULL, NULL},
+			};
+
+			fields_text = alert_fields_text(env->catalog, qset, all, clang, 0);
+			ret = notice_with(txn, env, c, case_str(c, "id"), ca, u->email, "approval",
+					  "alert.subject", body, args, fields_text, NULL, docs,
+					  error_r);
+			memset(fields_text, 0, strlen(fields_text));
+		}
+		g_free(fields_text);
+		g_free(approve);
+		authority_free(&ca);
+	}
+	g_free(today);
+	return ret;
+}
+
+/* Checks the form and, when complete, makes the case wait for approval,
+ * asks the coordinators and acknowledges to the initiator (with the
+ * reply address by which it may withdraw or rectify the alert until it
+ * is approved).  docs: the documents sent with it (sealed with the
+ * answers).  *missing_r: the criteria not ticked; *problem_r: another
+ * reason it cannot go (g_free). */
 static int submit(struct store_txn *txn, struct request_env *env, GKeyFile *kf,
-		  JsonObject *c, const struct qset *qset, JsonObject *all,
+		  JsonObject *c, const struct qset *qset, JsonObject *all, GArray *docs,
 		  const struct authority *initiator, const char *lang,
-		  char **missing_r, char **problem_r, char **error_r)
+		  const char *in_reply_to, char **missing_r, char **problem_r,
+		  char **error_r)
 {
 	GPtrArray *coords = NULL;
 	char *missing = criteria_missing(qset, all, lang);
-	char *fields = NULL, *estab = NULL, *today = NULL;
+	char *fields = NULL, *estab = NULL, *to = NULL;
 	int ret = IMI_OK;
 
 	*missing_r = NULL;
@@ -778,45 +1103,35 @@ static int submit(struct store_txn *txn, struct request_env *env, GKeyFile *kf,
 		goto out;
 	}
 	json_object_set_string_member(c, "establishment", estab);
-	if ((ret = seal_json(txn, c, "sealed_answers", all, error_r)) != IMI_OK)
+	if ((ret = seal_json(txn, c, "sealed_answers", all, error_r)) != IMI_OK ||
+	    (ret = documents_seal(txn, c, docs, error_r)) != IMI_OK)
 		goto out;
 	json_object_set_int_member(c, "version", 1);
 	state_set(c, "awaiting-approval");
 	history_add(c, "submit", initiator->id);
-	today = case_day(imi_now());
-	for (guint i = 0; ret == IMI_OK && i < coords->len; i++) {
-		struct user *u = g_ptr_array_index(coords, i);
-		struct authority *ca = NULL;
-		char *approve = NULL, *fields_text = NULL;
+	if ((ret = ask_approval(txn, env, c, qset, all, docs, initiator, coords, error_r)) !=
+	    IMI_OK)
+		goto out;
+	/* The acknowledgement: its reply address carries a token of the
+	 * initiator's authority, for WITHDRAW or RECTIFY before approval. */
+	if ((ret = initiator_address(txn, c, initiator, &to)) == IMI_OK) {
+		const char *body[] = {"alert.submitted", NULL};
+		const char *ilang = case_language(env, initiator);
+		struct catalog_arg args[] = {
+			{"case", case_str(c, "id")},
+			{"title", qset_title(qset, ilang)},
+			{"country", initiator->country},
+			{NULL, NULL},
+		};
 
-		if ((ret = store_authority_get(txn, u->authority, &ca, error_r)) != IMI_OK)
-			break;
-		if ((ret = token_addr(env, case_str(c, "id"), ca->id, "approve", &approve,
-				      error_r)) == IMI_OK) {
-			const char *body[] = {"alert.approval-request", NULL};
-			const char *clang = case_language(env, ca);
-			struct catalog_arg args[] = {
-				{"case", case_str(c, "id")},
-				{"title", qset_title(qset, clang)},
-				{"authority", case_authority_name(initiator, clang)},
-				{"country", initiator->country},
-				{"action", approve},
-				{"date", today},
-				{NULL, NULL},
-			};
-
-			fields_text = alert_fields_text(env->catalog, qset, all, clang, 0);
-			ret = notice(txn, env, c, case_str(c, "id"), ca, u->email, "approval",
-				     "alert.subject", body, args, fields_text, NULL, error_r);
-			memset(fields_text, 0, strlen(fields_text));
-		}
-		g_free(fields_text);
-		g_free(approve);
-		authority_free(&ca);
+		ret = notice(txn, env, c, case_str(c, "id"), initiator, to, "submitted",
+			     "alert.subject", body, args, NULL, in_reply_to, error_r);
 	}
 	if (ret == IMI_OK) {
-		char *detail = g_strdup_printf("qset=%s establishment=%s coordinators=%u",
-					       qset_id(qset), estab, coords->len);
+		char *detail = g_strdup_printf("qset=%s establishment=%s coordinators=%u "
+					       "documents=%u",
+					       qset_id(qset), estab, coords->len,
+					       docs != NULL ? docs->len : 0);
 		ret = store_audit(txn, initiator->id, case_str(c, "id"), "alert.submit",
 				  detail, error_r);
 		g_free(detail);
@@ -826,7 +1141,7 @@ out:
 		g_ptr_array_free(coords, TRUE);
 	g_free(fields);
 	g_free(estab);
-	g_free(today);
+	g_free(to);
 	return ret;
 }
 
@@ -857,11 +1172,18 @@ int alert_create(struct store_txn *txn, struct request_env *env,
 	struct answers *answers = NULL;
 	JsonObject *c = NULL, *all = NULL;
 	GKeyFile *kf = NULL;
+	GArray *docs = documents_new();
 	char *missing = NULL, *problem = NULL;
-	int ret;
+	int ret = IMI_OK;
 
 	*missing_r = NULL;
-	if ((ret = store_authority_get(txn, in->initiator, &a, error_r)) != IMI_OK)
+	for (unsigned i = 0; ret == IMI_OK && i < in->n_documents; i++)
+		ret = documents_add(docs, in->documents[i].name, in->documents[i].content_type,
+				    in->documents[i].data, in->documents[i].size, error_r);
+	if (ret == IMI_TOOBIG)
+		ret = IMI_INVALID;
+	if (ret != IMI_OK ||
+	    (ret = store_authority_get(txn, in->initiator, &a, error_r)) != IMI_OK)
 		goto out;
 	if (in->user != NULL) {
 		char *email = imi_email_normalize(in->user);
@@ -875,15 +1197,15 @@ int alert_create(struct store_txn *txn, struct request_env *env,
 	    (ret = rules_load(env->conf, &kf, error_r)) != IMI_OK ||
 	    (ret = alert_qset_ensure(txn, env, in->qset_id, &qset, error_r)) != IMI_OK ||
 	    (ret = form_answers(env, qset, in->form_text, NULL, case_language(env, a),
-				in->attachments, &answers, error_r)) != IMI_OK)
+				docs->len, &answers, error_r)) != IMI_OK)
 		goto out;
 	all = answers_object(answers, NULL);
 	if ((ret = case_new(txn, env, a, in->qset_id, "draft", &c, error_r)) != IMI_OK)
 		goto out;
 	if (in->user != NULL)
 		json_object_set_string_member(c, "sender_user", u->id);
-	if ((ret = submit(txn, env, kf, c, qset, all, a, case_language(env, a), &missing, &problem,
-			  error_r)) != IMI_OK)
+	if ((ret = submit(txn, env, kf, c, qset, all, docs, a, case_language(env, a), NULL,
+			  &missing, &problem, error_r)) != IMI_OK)
 		goto out;
 	if (missing != NULL) {
 		*missing_r = missing;
@@ -908,6 +1230,7 @@ out:
 	if (kf != NULL)
 		g_key_file_free(kf);
 	answers_free(&answers);
+	documents_free(docs);
 	qset_free(&qset);
 	authority_free(&a);
 	user_free(&u);
@@ -1144,6 +1467,8 @@ static void hide(JsonObject *c)
 {
 	if (json_object_has_member(c, "sealed_answers"))
 		json_object_remove_member(c, "sealed_answers");
+	if (json_object_has_member(c, "sealed_documents"))
+		json_object_remove_member(c, "sealed_documents");
 	json_object_set_boolean_member(c, "visible", FALSE);
 }
 
@@ -1172,6 +1497,7 @@ static int broadcast(struct store_txn *txn, struct request_env *env, GKeyFile *k
 	JsonArray *countries = case_array(c, "recipients");
 	JsonArray *auths = case_array(c, "recipient_authorities");
 	JsonObject *all = unseal_answers(txn, c);
+	GArray *docs = documents_unseal(txn, c);
 	char **defaults = g_key_file_get_string_list(kf, "Alerts", "DefaultRecipients", NULL, NULL);
 	GString *unreached = g_string_new("");
 	int ret = IMI_OK;
@@ -1200,7 +1526,7 @@ static int broadcast(struct store_txn *txn, struct request_env *env, GKeyFile *k
 			    (ret = store_authority_get(txn, id, &a, error_r)) != IMI_OK)
 				continue;
 			json_array_add_string_element(auths, id);
-			ret = send_copy(txn, env, c, qset, all, initiator, a,
+			ret = send_copy(txn, env, c, qset, all, docs, initiator, a,
 					"alert.broadcast-intro", NULL, error_r);
 			authority_free(&a);
 		}
@@ -1216,24 +1542,46 @@ static int broadcast(struct store_txn *txn, struct request_env *env, GKeyFile *k
 	g_string_free(unreached, TRUE);
 	g_strfreev(defaults);
 	json_object_unref(all);
+	documents_free(docs);
 	return ret;
 }
 
-/* The initiator's sender (or post-box) and its authority. */
-static int initiator_address(struct store_txn *txn, JsonObject *c, const struct authority *ini,
-			     char **to_r)
+/* A notice of body_key to every alert coordinator of the initiator's
+ * country (an alert withdrawn before their approval). */
+static int tell_coordinators(struct store_txn *txn, struct request_env *env, JsonObject *c,
+			     const struct qset *qset, const struct authority *ini,
+			     const char *body_key, const char *reason, char **error_r)
 {
-	struct user *u = NULL;
+	GPtrArray *coords = NULL;
+	char *today = case_day(imi_now());
+	int ret = coordinators_of(txn, ini->country, &coords, error_r);
 
-	if (case_str(c, "sender_user") != NULL &&
-	    store_user_get(txn, case_str(c, "sender_user"), &u, NULL) == IMI_OK && !u->disabled) {
-		*to_r = g_strdup(u->email);
-		user_free(&u);
-		return IMI_OK;
+	for (guint i = 0; ret == IMI_OK && i < coords->len; i++) {
+		struct user *u = g_ptr_array_index(coords, i);
+		struct authority *ca = NULL;
+
+		if (store_authority_get(txn, u->authority, &ca, NULL) == IMI_OK) {
+			const char *lang = case_language(env, ca);
+			const char *body[] = {body_key, NULL};
+			struct catalog_arg args[] = {
+				{"case", case_str(c, "id")},
+				{"title", qset_title(qset, lang)},
+				{"authority", case_authority_name(ini, lang)},
+				{"country", ini->country},
+				{"date", today},
+				{"reason", reason},
+				{NULL, NULL},
+			};
+
+			ret = notice(txn, env, c, case_str(c, "id"), ca, u->email, "notice",
+				     "alert.subject", body, args, NULL, NULL, error_r);
+		}
+		authority_free(&ca);
 	}
-	user_free(&u);
-	*to_r = g_strdup(ini->postbox);
-	return IMI_OK;
+	if (coords != NULL)
+		g_ptr_array_free(coords, TRUE);
+	g_free(today);
+	return ret;
 }
 
 static int refuse(struct store_txn *txn, struct request_env *env, JsonObject *c,
@@ -1286,6 +1634,7 @@ int alert_inbound(struct store_txn *txn, struct request_env *env,
 	struct answers *answers = NULL;
 	JsonObject *c = NULL, *all = NULL;
 	GKeyFile *kf = NULL;
+	GArray *docs = NULL;   /* submit, rectify: the documents of the message */
 	struct decision d = {0};
 	const char *subject = parsed_message_subject(step->msg);
 	const char *rest = NULL, *action;
@@ -1331,9 +1680,21 @@ int alert_inbound(struct store_txn *txn, struct request_env *env,
 	if (strcmp(action, "submit") == 0 || strcmp(action, "rectify") == 0) {
 		JsonObject *old = unseal_answers(txn, c);
 
-		ret = form_answers(env, qset, text, parsed_message_text(step->msg, NULL),
-				   case_language(env, sender),
-				   parsed_message_attachment_count(step->msg), &answers, error_r);
+		docs = documents_new();
+		ret = documents_from_message(step->msg, docs, error_r);
+		if (ret == IMI_TOOBIG) {
+			char *why = *error_r;
+
+			*error_r = NULL;
+			ret = refuse(txn, env, c, step, sender, "unparseable", why, out, error_r);
+			g_free(why);
+			json_object_unref(old);
+			goto out;
+		}
+		if (ret == IMI_OK)
+			ret = form_answers(env, qset, text, parsed_message_text(step->msg, NULL),
+					   case_language(env, sender), docs->len, &answers,
+					   error_r);
 		if (ret == IMI_TOOBIG) {
 			g_free(*error_r);
 			*error_r = NULL;
@@ -1351,8 +1712,8 @@ int alert_inbound(struct store_txn *txn, struct request_env *env,
 	if (strcmp(action, "submit") == 0) {
 		char *missing = NULL, *problem = NULL;
 
-		ret = submit(txn, env, kf, c, qset, all, ini, case_language(env, sender), &missing,
-			     &problem, error_r);
+		ret = submit(txn, env, kf, c, qset, all, docs, ini, case_language(env, sender),
+			     step->in_reply_to, &missing, &problem, error_r);
 		if (ret == IMI_OK && missing != NULL) {
 			const char *body[] = {"alert.checklist-missing", NULL};
 			struct catalog_arg args[] = {
@@ -1413,17 +1774,41 @@ int alert_inbound(struct store_txn *txn, struct request_env *env,
 	} else if (strcmp(action, "rectify") == 0) {
 		json_object_set_int_member(c, "version", case_int(c, "version") + 1);
 		ret = seal_json(txn, c, "sealed_answers", all, error_r);
-		if (ret == IMI_OK)
-			ret = to_recipients(txn, env, c, qset, all, ini, "alert.rectified", 1,
-					    NULL, NULL, error_r);
+		/* Documents with the rectification replace the earlier ones;
+		 * none: the earlier ones stay. */
+		if (ret == IMI_OK && docs->len > 0)
+			ret = documents_seal(txn, c, docs, error_r);
+		if (ret == IMI_OK && docs->len == 0) {
+			documents_free(docs);
+			docs = documents_unseal(txn, c);
+		}
+		if (ret == IMI_OK && strcmp(state, "awaiting-approval") == 0) {
+			/* Not yet sent: the coordinators get the new version. */
+			GPtrArray *coords = NULL;
+
+			ret = coordinators_of(txn, ini->country, &coords, error_r);
+			if (ret == IMI_OK)
+				ret = ask_approval(txn, env, c, qset, all, docs, ini, coords,
+						   error_r);
+			if (coords != NULL)
+				g_ptr_array_free(coords, TRUE);
+		} else if (ret == IMI_OK) {
+			ret = to_recipients(txn, env, c, qset, all, docs, ini, "alert.rectified",
+					    1, NULL, NULL, error_r);
+		}
 	} else if (strcmp(action, "withdraw") == 0) {
+		int was_awaiting = strcmp(state, "awaiting-approval") == 0;
+
 		ret = timers_clear(txn, c, error_r);
 		state_set(c, d.next);
 		if (ret == IMI_OK)
 			ret = end_case(txn, env, c, error_r);
 		if (ret == IMI_OK)
-			ret = to_recipients(txn, env, c, qset, NULL, ini, "alert.withdrawn", 0,
-					    note, ini, error_r);
+			ret = to_recipients(txn, env, c, qset, NULL, NULL, ini, "alert.withdrawn",
+					    0, note, ini, error_r);
+		if (ret == IMI_OK && was_awaiting)
+			ret = tell_coordinators(txn, env, c, qset, ini, "alert.withdrawn", note,
+						error_r);
 	} else if (strcmp(action, "flag") == 0) {
 		const char *body[] = {"alert.flagged", NULL};
 		struct catalog_arg args[] = {
@@ -1437,8 +1822,8 @@ int alert_inbound(struct store_txn *txn, struct request_env *env,
 		ret = timers_clear(txn, c, error_r);
 		state_set(c, d.next);
 		if (ret == IMI_OK)
-			ret = to_recipients(txn, env, c, qset, NULL, ini, "alert.closed", 0, NULL,
-					    sender, error_r);
+			ret = to_recipients(txn, env, c, qset, NULL, NULL, ini, "alert.closed", 0,
+					    NULL, sender, error_r);
 		if (ret == IMI_OK) {
 			const char *body[] = {"alert.closed", NULL};
 			struct catalog_arg args[] = {
@@ -1466,11 +1851,13 @@ int alert_inbound(struct store_txn *txn, struct request_env *env,
 				     out, error_r);
 		} else if (!array_has(case_array(c, "recipient_authorities"), fa->id)) {
 			JsonObject *cur = unseal_answers(txn, c);
+			GArray *held = documents_unseal(txn, c);
 
 			json_array_add_string_element(case_array(c, "recipient_authorities"), fa->id);
-			ret = send_copy(txn, env, c, qset, cur, ini, fa, "alert.intro", NULL,
+			ret = send_copy(txn, env, c, qset, cur, held, ini, fa, "alert.intro", NULL,
 					error_r);
 			json_object_unref(cur);
+			documents_free(held);
 		}
 		authority_free(&fa);
 		g_free(target);
@@ -1503,6 +1890,7 @@ out:
 	if (kf != NULL)
 		g_key_file_free(kf);
 	answers_free(&answers);
+	documents_free(docs);
 	qset_free(&qset);
 	authority_free(&sender);
 	authority_free(&ini);

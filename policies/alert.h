@@ -11,14 +11,17 @@
  *     alert_sender may send one; every Type=check criterion of the set must
  *     be ticked, else the alert is refused and the sender told, in their
  *     language, which criteria are missing (catalog alert.checklist-missing).
- *     All answers are sealed with the case's key;
+ *     All answers, and the documents sent with them, are sealed with the
+ *     case's key; the sender is acknowledged (alert.submitted) with a reply
+ *     address by which it may RECTIFY or WITHDRAW the alert before approval;
  *   - approval: the alert coordinators of the initiator's own country
  *     (users with role alert_coordinator of authorities of that country)
  *     get the approval request; never a coordinator abroad.  A reply
  *     "APPROVE [DE AT ...]" sends it, "REJECT reason" refuses it;
  *   - broadcast: to the alert post-box of each recipient country (the
  *     policy's default: country of establishment and the Commission).  The
- *     Commission's copy carries no field the set marks Personal;
+ *     Commission's copy carries no field the set marks Personal, and no
+ *     document unless the set's attachment questions are non-personal;
  *   - afterwards: RECTIFY (initiator: a new version to every recipient),
  *     WITHDRAW (initiator: the alert's data are removed at once, every
  *     recipient told), FLAG (a recipient: the initiator told), CLOSE (a
@@ -50,6 +53,29 @@
 #define ALERT_MAX_RECIPIENTS 40   /* countries an alert goes to */
 #define ALERT_MAX_FORWARDS 100    /* authorities a post-box forwards to */
 #define ALERT_MAX_WORDS 2000      /* words read for country codes or an id */
+#define ALERT_MAX_DOCUMENTS 20    /* documents sent with one alert */
+#define ALERT_MAX_DOCUMENT_BYTES (20 * 1024 * 1024) /* their bytes together */
+
+/* A document sent with an alert (an attachment of the filled form's
+ * reply, or a file given to `imi alert new --attach`).  The documents
+ * answer the set's Type=attachment questions: they are sealed with the
+ * case key beside the answers, go with every copy of the alert (approval
+ * requests, post-boxes, forwarded authorities, rectified versions), and
+ * reach the Commission only when the set has an attachment question and
+ * marks every attachment question Personal=false
+ * (alert_documents_personal).  A rectification that carries documents
+ * replaces them; one without keeps them.  They are removed with the
+ * alert's other data (withdrawal, closure, rejection, retention). */
+struct alert_document {
+	const char *name;               /* safe file name */
+	const char *content_type;       /* "type/subtype" */
+	const unsigned char *data;      /* the bytes */
+	size_t size;
+};
+
+/* 1 when the set's documents count as personal: no Type=attachment
+ * question, or one not marked Personal=false. */
+int alert_documents_personal(const struct qset *qset);
 
 /* Is case_id an alert?  0 for a request, an unknown case or an error. */
 int alert_case_is(struct store_txn *txn, const char *case_id);
@@ -59,12 +85,16 @@ struct alert_new {
 	const char *user;               /* the sender's address (an alert_sender), or NULL */
 	const char *qset_id;            /* a set of Kind=alert */
 	const char *form_text;          /* the filled form ("Q1: yes" ...) */
-	unsigned attachments;           /* documents sent with it */
+	const struct alert_document *documents; /* sent with it, or NULL */
+	unsigned n_documents;           /* at most ALERT_MAX_DOCUMENTS */
 };
 
-/* Creates the alert and asks the coordinators for approval.  When
- * criteria are not ticked: IMI_INVALID and *missing_r the list, one
- * "Qn. text" per line (g_free); nothing is stored. */
+/* Creates the alert and asks the coordinators for approval; the initiator
+ * gets an acknowledgement with a reply address (its authority's token) by
+ * which it may withdraw or rectify the alert while it awaits approval.
+ * When criteria are not ticked: IMI_INVALID and *missing_r the list, one
+ * "Qn. text" per line (g_free); nothing is stored.  More documents than
+ * the bounds above: IMI_INVALID. */
 int alert_create(struct store_txn *txn, struct request_env *env,
 		 const struct alert_new *in, char **case_id_r, char **missing_r,
 		 char **error_r);
@@ -108,8 +138,9 @@ int alert_timer_run(struct store_txn *txn, struct request_env *env,
 		    char **error_r);
 
 /* One copy of an alert as mailed: the fields of `answers` (code -> value)
- * under their questions in `language`; redact: leave out every field the
- * set marks Personal (the Commission's copy). */
+ * under their questions in `language`, and the documents as attachments;
+ * redact: leave out every field the set marks Personal and the documents
+ * when alert_documents_personal (the Commission's copy). */
 struct alert_copy {
 	struct render_envelope env;
 	const struct catalog *catalog;
@@ -123,6 +154,10 @@ struct alert_copy {
 	const char *intro_key;   /* first paragraph (e.g. "alert.broadcast-intro") */
 	const char *reason;      /* %{reason}, or NULL */
 	int redact;
+	const struct alert_document *documents; /* attached (NULL: none); a
+						 * redacted copy leaves them out
+						 * when they are personal */
+	unsigned n_documents;
 };
 int alert_render_copy(const struct alert_copy *in, char **message_r,
 		      size_t *len_r, char **error_r);

@@ -2,14 +2,14 @@
 # Installs the Debian packages that building, testing and the demo need.
 # Idempotent and quiet when everything is already installed.
 #   tools/deps.sh build    libraries and tools to compile imi
-#   tools/deps.sh check    the above plus the servers the integration tests run
+#   tools/deps.sh check    the above plus the servers (and the browser) the integration tests run
 set -eu
 
 build="build-essential pkg-config libglib2.0-dev libgmime-3.0-dev libopendkim-dev
 libspf2-dev libdb5.3-dev db5.3-util libetpan-dev libmilter-dev libsodium-dev libpsl-dev
 libxml2-dev libjson-glib-dev libytnef0-dev libcmocka-dev openssl"
 check="postfix dovecot-imapd dovecot-pop3d dnsmasq swaks opendkim-tools libmail-dkim-perl
-valgrind"
+valgrind chromium"
 
 want=$build
 [ "${1:-build}" = check ] && want="$build $check"

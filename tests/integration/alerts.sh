@@ -10,6 +10,9 @@
 # (DE) and the Commission, whose copy holds no personal field; a post-box
 # forwards it, a recipient flags it, the initiator rectifies it, the close
 # reminder comes from `imi tick`, and after WITHDRAW every recipient is told.
+# The initiator is acknowledged on submission with a reply address by which
+# it rectifies (the coordinator gets the new version, the document kept) or
+# withdraws (the coordinator is told) the alert before approval.
 set -u
 IMI=${IMI:?path of the imi binary}
 export IMI_DATADIR=${IMI_DATADIR:-${IMI_SRC:?source top}}
@@ -252,6 +255,39 @@ expect "the coordinator rejects" '^applied' "$out"
 out=$(decoded "$(item anne@dgccrf.fr rejected)")
 expect "the initiator gets the reason of the rejection" 'Not proportionate' "$out"
 
+# ---- before approval: the acknowledgement's reply address rectifies and withdraws ----
+printf 'a report\n' >report-Canarydoc3.pdf
+case4=$(imi alert new --from-authority fr-dgccrf --qset sd-alert --form full.txt --user anne@dgccrf.fr \
+	--attach report-Canarydoc3.pdf)
+expect "alert new --attach creates the alert" '^IMI-[0-9]{4}-[0-9]{6}$' "$case4"
+raw=$(cat "$(item cora@coord.fr approval)")
+expect "the approval request carries the document" 'filename="?report-Canarydoc3\.pdf' "$raw"
+ack=$(item anne@dgccrf.fr submitted)
+out=$(decoded "$ack")
+expect "the initiator is acknowledged in French" "en attente|approbation" "$out"
+expect "the acknowledgement names the case" "$case4" "$out"
+expect "the acknowledgement explains WITHDRAW and RECTIFY" 'WITHDRAW.*RECTIFY' "$out"
+refute "the acknowledgement repeats no field" "$CANARY" "$out"
+reply_ack=$(printf '%s\n' "$out" | sed -n 's/^Reply-To: //p')
+expect "the acknowledgement's reply address carries the case" "^imi\+${case4,,}\.reply\." "$reply_ack"
+before=$(count cora@coord.fr approval)
+f=$(printf 'Q9: scaffolding\n' | mail anne@dgccrf.fr "$reply_ack" "RECTIFY [$case4]")
+expect "the initiator rectifies before approval" '^applied' "$(inject "$f" "$reply_ack")"
+expect "the coordinator gets the new version" "^$((before + 1))\$" "$(count cora@coord.fr approval)"
+out=$(decoded "$(item cora@coord.fr approval)")
+expect "the new version has the corrected field" 'scaffolding' "$out"
+expect "the new version keeps the document" 'filename="?report-Canarydoc3\.pdf' "$(cat "$(item cora@coord.fr approval)")"
+expect "still awaiting approval after the rectification" '^awaiting-approval$' "$(case_field "$case4" state)"
+f=$(echo "Sent by mistake." | mail anne@dgccrf.fr "$reply_ack" "WITHDRAW [$case4]")
+expect "the initiator withdraws before approval" '^applied' "$(inject "$f" "$reply_ack")"
+expect "the alert is withdrawn before approval" '^withdrawn$' "$(case_field "$case4" state)"
+out=$(decoded "$(item cora@coord.fr notice)")
+expect "the coordinator is told of the withdrawal" "$case4" "$out"
+approve4=$(decoded "$(item cora@coord.fr approval)" | grep -Eo "imi\+${case4,,}\.approve\.[0-9]+\.[a-z2-7]+@[A-Za-z0-9.-]+" | head -n 1)
+f=$(echo "ok" | mail cora@coord.fr "$approve4" "APPROVE [$case4]")
+refute "a withdrawn alert can no longer be approved" '^applied' "$(inject "$f" "$approve4")"
+refute "nothing of the withdrawn alert reached a post-box" "$case4" "$(decoded "$(item alert@bund.de alert)")"
+
 # ---- close by the country of establishment -------------------------------------------
 case3=$(imi alert new --from-authority fr-dgccrf --qset sd-alert --form full.txt --user anne@dgccrf.fr)
 ap=$(decoded "$(item cora@coord.fr approval)")
@@ -271,7 +307,7 @@ before=$(imi audit | grep -c "alert\.close-reminder")
 expect "the close reminder was audited" '^[1-9]' "$before"
 imi tick --now "$(date -u -d '+400 days' +%Y-%m-%dT%H:%M:%S)" >/dev/null 2>&1
 expect "no close reminder after closure and withdrawal" "^$before\$" "$(imi audit | grep -c "alert\.close-reminder")"
-for c in "$case_id" "$case2" "$case3"; do
+for c in "$case_id" "$case2" "$case3" "$case4"; do
 	expect "retention deleted what was left of $c (closed, withdrawn or rejected)" '^deleted$' "$(case_field "$c" retention)"
 done
 expect "no copy of an ended alert is left in the outbox" '^0$' "$(imi outbox list | grep -c "$case3")"

@@ -3,16 +3,21 @@
  * the redaction of the Commission's copy.
  *
  * Redaction: an alert of each alert set whose personal fields (as the set
- * marks them) hold canary values is rendered as the Commission gets it, in
- * several languages; every MIME part is decoded with GMime (so base64 or
- * quoted-printable cannot hide a value) and searched, with the headers.
- * The same alert rendered for a post-box must show the canaries, so the
- * search itself is shown to work.
+ * marks them) hold canary values, with a document whose name and bytes
+ * are canaries too, is rendered as the Commission gets it, in several
+ * languages; every MIME part is decoded with GMime (so base64 or
+ * quoted-printable cannot hide a value) and searched, with the headers and
+ * the parts' file names.  The same alert rendered for a post-box must show
+ * the canaries, so the search itself is shown to work.  A variant of a set
+ * whose attachment question says Personal=false gives the Commission the
+ * document.
  *
  * Engine: a form with a criterion not ticked is refused with that
  * criterion listed and nothing stored or mailed; a complete one waits for
  * approval, and the approval request goes to the alert coordinator of the
- * initiator's country only, never to one abroad; access is checked.
+ * initiator's country only, never to one abroad, with the documents; the
+ * sender gets an acknowledgement with a reply address of its authority;
+ * the documents are sealed; access and the documents' bounds are checked.
  */
 #include "testutil.h"
 
@@ -41,6 +46,8 @@ static void collect_part(GMimeObject *parent, GMimeObject *part, gpointer data)
 	(void)parent;
 	if (!GMIME_IS_PART(part))
 		return;
+	if (g_mime_part_get_filename(GMIME_PART(part)) != NULL)
+		g_string_append_printf(all, "%s\n", g_mime_part_get_filename(GMIME_PART(part)));
 	content = g_mime_part_get_content(GMIME_PART(part));
 	if (content == NULL)
 		return;
@@ -71,6 +78,13 @@ static char *decoded_text(const char *raw, size_t len)
 	return g_string_free(all, FALSE);
 }
 
+/* A document whose name and bytes are canaries (the bytes as a PDF
+ * would have them, with non-text bytes so base64 is needed). */
+static const unsigned char doc_bytes[] = "%PDF-1.4\n\x01\x02\xff Canarydocbody77\n%%EOF\n";
+static const struct alert_document doc_canary = {
+	"Canarydocname55.pdf", "application/pdf", doc_bytes, sizeof(doc_bytes) - 1,
+};
+
 static void render_one(const struct catalog *cat, const struct qset *qset,
 		       JsonObject *answers, const char *lang, int redact,
 		       char **raw_r, size_t *len_r)
@@ -95,13 +109,16 @@ static void render_one(const struct catalog *cat, const struct qset *qset,
 	cp.intro_key = "alert.broadcast-intro";
 	cp.reason = "Reason Canaryreason11";
 	cp.redact = redact;
+	cp.documents = &doc_canary;
+	cp.n_documents = 1;
 	if (alert_render_copy(&cp, raw_r, len_r, &error) != IMI_OK)
 		fail_msg("alert_render_copy: %s", error);
 }
 
 static void test_commission_copy_redacted(void **state)
 {
-	static const char *const sets[] = {"sd-alert", "pq-alert"};
+	/* "open": sd-alert with its attachment question Personal=false. */
+	static const char *const sets[] = {"sd-alert", "pq-alert", "open"};
 	static const char *const langs[] = {"en", "de", "fr", "el", "bg"};
 	struct catalog *cat = NULL;
 	char *error = NULL, *path;
@@ -116,13 +133,39 @@ static void test_commission_copy_redacted(void **state)
 		JsonObject *answers = json_object_new();
 		GPtrArray *canaries = g_ptr_array_new_with_free_func(g_free);
 		GPtrArray *public = g_ptr_array_new_with_free_func(g_free);
-		char *file = g_strdup_printf("templates/sets/%s.ini", sets[s]);
+		int open_set = strcmp(sets[s], "open") == 0;
+		char *file = g_strdup_printf("templates/sets/%s.ini", open_set ? "sd-alert" : sets[s]);
+		char *source = NULL;
+		int docs_public;
 
 		path = src_path(file);
-		if (qset_load_file(path, &qset, &error) != IMI_OK)
+		if (!g_file_get_contents(path, &source, NULL, NULL))
+			fail_msg("cannot read %s", path);
+		if (open_set) {
+			/* Q14 is the attachment question of sd-alert. */
+			char *q14 = strstr(source, "[Q14]");
+			char *mark = q14 != NULL ? strstr(q14, "Personal=true") : NULL;
+
+			if (mark == NULL)
+				fail_msg("sd-alert: no [Q14] Personal=true to change");
+			{
+				char *changed = g_strdup_printf("%.*sPersonal=false%s",
+								(int)(mark - source), source,
+								mark + strlen("Personal=true"));
+
+				g_free(source);
+				source = changed;
+			}
+		}
+		if (qset_load_data(source, strlen(source), file, &qset, &error) != IMI_OK)
 			fail_msg("qset %s: %s", sets[s], error);
+		g_free(source);
 		g_free(path);
 		g_free(file);
+		docs_public = !alert_documents_personal(qset);
+		if (docs_public != open_set)
+			fail_msg("%s: documents public got %d, want %d", sets[s], docs_public,
+				 open_set);
 		/* A canary in every personal field; a marker in the others
 		 * (criteria are ticked as they would be). */
 		for (unsigned i = 0; i < qset_count(qset); i++) {
@@ -166,6 +209,20 @@ static void test_commission_copy_redacted(void **state)
 					if (!redact && !in_text)
 						fail_msg("%s/%s: post-box copy lacks %s (the search "
 							 "would miss it)", sets[s], langs[l], canary);
+				}
+				/* The document: its name and bytes, decoded. */
+				for (unsigned d = 0; d < 2; d++) {
+					const char *canary = d == 0 ? "Canarydocname55"
+								    : "Canarydocbody77";
+					int want = !redact || docs_public;
+
+					if ((strstr(text, canary) != NULL) != want)
+						fail_msg("%s/%s redact=%d: document %s got %d, "
+							 "want %d", sets[s], langs[l], redact,
+							 canary, !want, want);
+					if (redact && !want && strstr(raw, canary) != NULL)
+						fail_msg("%s/%s: raw Commission copy holds %s",
+							 sets[s], langs[l], canary);
 				}
 				if (redact && strstr(text, "Canaryreason11") != NULL)
 					fail_msg("%s/%s: Commission copy shows the free-text reason",
@@ -317,9 +374,99 @@ static char *outbox_recipients(struct fixture *f, unsigned *n_r)
 	return g_string_free(r.to, FALSE);
 }
 
+struct mails {
+	GPtrArray *raw;   /* char *: every message in the outbox, opened */
+	GPtrArray *to;    /* char *: its first recipient */
+	struct store_txn *txn;
+};
+
+static int outbox_open_each(const struct outbox_item *item, void *ctx)
+{
+	struct mails *m = ctx;
+	struct outbox_item *it = NULL;
+	void *raw = NULL;
+	size_t len = 0;
+	char *error = NULL;
+
+	if (outbox_read(m->txn, item->seq, &it, &raw, &len, &error) != IMI_OK)
+		fail_msg("outbox_read: %s", error);
+	g_ptr_array_add(m->raw, g_strndup(raw, len));
+	g_ptr_array_add(m->to, g_strdup(item->to[0]));
+	g_free(raw);
+	outbox_item_free(&it);
+	return 0;
+}
+
+/* The newest message in the outbox to `to`, decoded (g_free), or NULL. */
+static char *outbox_decoded(struct fixture *f, const char *to)
+{
+	struct mails m = {g_ptr_array_new_with_free_func(g_free),
+			  g_ptr_array_new_with_free_func(g_free), NULL};
+	char *error = NULL, *text = NULL;
+
+	if (store_txn_begin(f->store, &m.txn, &error) != IMI_OK ||
+	    outbox_each_due(m.txn, INT64_MAX, outbox_open_each, &m, &error) < 0)
+		fail_msg("outbox: %s", error);
+	store_txn_abort(&m.txn);
+	for (guint i = m.raw->len; i-- > 0 && text == NULL;)
+		if (strcmp(g_ptr_array_index(m.to, i), to) == 0) {
+			const char *raw = g_ptr_array_index(m.raw, i);
+			char *body = decoded_text(raw, strlen(raw));
+			const char *rt = strstr(raw, "\nReply-To: ");
+
+			/* The Reply-To line first, then the decoded text. */
+			text = g_strdup_printf("%.*s\n%s", rt != NULL ? (int)strcspn(rt + 1, "\n") : 0,
+					       rt != NULL ? rt + 1 : "", body);
+			g_free(body);
+		}
+	g_ptr_array_free(m.raw, TRUE);
+	g_ptr_array_free(m.to, TRUE);
+	return text;
+}
+
 #define FORM_HEAD "Q1: yes\nQ2: yes\nQ3: yes\n"
 #define FORM_TAIL "Q5: yes\nQ6: Kanarien GmbH\nQ8: Germany\nQ9: building\nQ10: health\n" \
 		  "Q11: facts\nQ12: 2026-10-01\n"
+
+/* The coordinator's request carries the document; the sender's
+ * acknowledgement is in its language, names the case and has a reply
+ * address whose token is its authority's. */
+static void check_ack(struct fixture *f, const char *name, const char *case_id)
+{
+	char *req = outbox_decoded(f, "cora@coord.fr");
+	char *ack = outbox_decoded(f, "anne@send.fr");
+	char *addr, *tok = NULL, *error = NULL;
+	struct token t;
+	enum token_state ts;
+
+	if (req == NULL || strstr(req, "Canarydocbody77") == NULL ||
+	    strstr(req, "Canarydocname55.pdf") == NULL)
+		fail_msg("%s: the approval request lacks the document", name);
+	if (ack == NULL || strstr(ack, case_id) == NULL || strstr(ack, "WITHDRAW") == NULL ||
+	    strstr(ack, "coordinateur des alertes") == NULL)
+		fail_msg("%s: acknowledgement got \"%s\", want it in French with the case and "
+			 "WITHDRAW", name, ack ? ack : "(none)");
+	if (strstr(ack, "Canarydoc") != NULL || strstr(ack, "Kanarien") != NULL)
+		fail_msg("%s: the acknowledgement repeats the alert's data", name);
+	if (!g_str_has_prefix(ack, "Reply-To: "))
+		fail_msg("%s: the acknowledgement has no Reply-To", name);
+	addr = g_strndup(ack + strlen("Reply-To: "), strcspn(ack + strlen("Reply-To: "), "\n"));
+	if (token_parse_address(addr, f->conf->service_local, "+", &tok, &error) != IMI_OK ||
+	    token_verify(f->env->token_key, tok, "fr-send", imi_now(), &t, &ts, &error) != IMI_OK)
+		fail_msg("%s: reply address %s is no token of fr-send: %s", name, addr,
+			 error ? error : "");
+	{
+		char *ref = g_ascii_strdown(case_id, -1);
+
+		check_str("ack token case", t.ref, ref);
+		check_str("ack token action", t.action, "reply");
+		g_free(ref);
+	}
+	g_free(tok);
+	g_free(addr);
+	g_free(req);
+	g_free(ack);
+}
 
 static void test_create(void **state)
 {
@@ -329,24 +476,32 @@ static void test_create(void **state)
 		int status;         /* of alert_create */
 		const char *missing; /* a line of *missing_r, or NULL for none */
 		const char *to;     /* the outbox afterwards */
+		unsigned docs;      /* copies of doc_canary sent with it */
 	} cases[] = {
 		{"criterion Q4 not ticked", "fr-send", "anne@send.fr", "sd-alert",
-		 FORM_HEAD "Q4: no\n" FORM_TAIL, IMI_INVALID, "Q4. ", ""},
+		 FORM_HEAD "Q4: no\n" FORM_TAIL, IMI_INVALID, "Q4. ", "", 0},
 		{"criterion Q4 left out", "fr-send", "anne@send.fr", "sd-alert",
-		 FORM_HEAD FORM_TAIL, IMI_INVALID, "Q4. ", ""},
+		 FORM_HEAD FORM_TAIL, IMI_INVALID, "Q4. ", "", 0},
 		{"no alert access", "fr-noalert", "nina@no.fr", "sd-alert",
-		 FORM_HEAD "Q4: yes\n" FORM_TAIL, IMI_DENIED, NULL, ""},
+		 FORM_HEAD "Q4: yes\n" FORM_TAIL, IMI_DENIED, NULL, "", 0},
 		{"user not an alert sender", "fr-hand", "hans@hand.fr", "sd-alert",
-		 FORM_HEAD "Q4: yes\n" FORM_TAIL, IMI_DENIED, NULL, ""},
+		 FORM_HEAD "Q4: yes\n" FORM_TAIL, IMI_DENIED, NULL, "", 0},
 		{"request form", "fr-send", "anne@send.fr", "sd-general",
-		 FORM_HEAD "Q4: yes\n" FORM_TAIL, IMI_INVALID, NULL, ""},
-		{"complete: own country's coordinator only", "fr-send", "anne@send.fr",
-		 "sd-alert", FORM_HEAD "Q4: x\n" FORM_TAIL, IMI_OK, NULL, "cora@coord.fr"},
+		 FORM_HEAD "Q4: yes\n" FORM_TAIL, IMI_INVALID, NULL, "", 0},
+		{"more documents than allowed", "fr-send", "anne@send.fr", "sd-alert",
+		 FORM_HEAD "Q4: yes\n" FORM_TAIL, IMI_INVALID, NULL, "", ALERT_MAX_DOCUMENTS + 1},
+		{"complete: own country's coordinator only, the sender acknowledged",
+		 "fr-send", "anne@send.fr", "sd-alert", FORM_HEAD "Q4: x\n" FORM_TAIL, IMI_OK,
+		 NULL, "cora@coord.fr,anne@send.fr", 1},
 	};
+	struct alert_document many[ALERT_MAX_DOCUMENTS + 1];
+
+	for (unsigned d = 0; d < G_N_ELEMENTS(many); d++)
+		many[d] = doc_canary;
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
 		struct create_ctx c = {f->env, {cases[i].authority, cases[i].user, cases[i].qset,
-						 cases[i].form, 0}, NULL, NULL};
+						 cases[i].form, many, cases[i].docs}, NULL, NULL};
 		char *error = NULL, *to;
 		unsigned n;
 		int ret = store_transact(f->store, create_txn, &c, &error);
@@ -378,15 +533,19 @@ static void test_create(void **state)
 				  json_object_get_string_member(obj, "establishment"), "DE");
 			if (!json_object_has_member(obj, "sealed_answers"))
 				fail_msg("%s: answers not sealed", cases[i].name);
+			if (!json_object_has_member(obj, "sealed_documents"))
+				fail_msg("%s: documents not sealed", cases[i].name);
 			{
 				char *rec = store_record_text(obj, NULL);
-				if (strstr(rec, "Kanarien") != NULL)
-					fail_msg("%s: a field is in the case record in clear",
-						 cases[i].name);
+				if (strstr(rec, "Kanarien") != NULL ||
+				    strstr(rec, "Canarydoc") != NULL)
+					fail_msg("%s: a field or document is in the case record "
+						 "in clear", cases[i].name);
 				g_free(rec);
 			}
 			json_object_unref(obj);
 			store_txn_abort(&txn);
+			check_ack(f, cases[i].name, c.case_id);
 		}
 		g_free(to);
 		g_free(error);
