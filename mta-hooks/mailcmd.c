@@ -338,7 +338,7 @@ static int reply(struct run *r, const char *const *body_keys, const struct reply
 	struct render_notice rn;
 	char *raw = NULL;
 	size_t len = 0;
-	int ret;
+	int ret, allowed = 1;
 
 	memset(&rn, 0, sizeof(rn));
 	rn.env.from_address = from;
@@ -356,9 +356,19 @@ static int reply(struct run *r, const char *const *body_keys, const struct reply
 	rn.body_keys = body_keys;
 	rn.args = args;
 	rn.body_text = body_text;
-	ret = render_notice(&rn, &raw, &len, error_r);
+	/* Replies to one address are capped per hour ([Limits]
+	 * RepliesPerHour of requests.ini): the command ran, no reply goes. */
+	ret = request_reply_allowed(r->txn, r->env, r->user->email, &allowed, error_r);
+	if (ret == IMI_OK && !allowed) {
+		ret = store_audit(r->txn, r->user->id, NULL, "mailcmd.rate-limited",
+				  mailcmd_name(r->cmd), error_r);
+		goto out;
+	}
+	if (ret == IMI_OK)
+		ret = render_notice(&rn, &raw, &len, error_r);
 	if (ret == IMI_OK)
 		ret = outbox_put(r->txn, case_id, from, rcpts, msgid, raw, len, NULL, error_r);
+out:
 	if (raw != NULL)
 		memset(raw, 0, len);
 	g_free(raw);
@@ -744,7 +754,7 @@ static int status_step(const void *key, size_t key_len, const void *value, size_
 		}
 		g_string_append_printf(w->lines, "%s  %s  %s  %s\n", case_str(c, "id"),
 				       title != NULL ? title : (qid != NULL ? qid : ""),
-				       case_str(c, "state"), day);
+				       request_state_word(w->env, w->lang, case_str(c, "state")), day);
 		g_free(day);
 		w->count++;
 	}

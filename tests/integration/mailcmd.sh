@@ -176,7 +176,7 @@ expect "the refusal names the unknown form, in French" 'no-such-form' "$(answer 
 # ---- STATUS: own cases only -------------------------------------------------------
 out=$(echo | send_cmd anne@cnom.fr "STATUS")
 r=$(answer anne@cnom.fr)
-expect "STATUS lists the requester's case" "^$case_id  .*  sent  " "$r"
+expect "STATUS lists the requester's case, its state in French" "^$case_id  .*  envoyée  " "$r"
 expect "STATUS is in French" '^Subject: Réponse à votre commande STATUS' "$r"
 out=$(echo | send_cmd jan@aek.de "STATUS")
 expect "STATUS lists the case to the responder, in German" "^$case_id  " "$(answer jan@aek.de)"
