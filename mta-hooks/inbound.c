@@ -306,9 +306,14 @@ static const char *verdict_name(enum inbound_verdict v)
  * deletion of that case's personal data takes the held copy too. */
 static char *held_names_case(const struct inbound_run *r)
 {
-	GPtrArray *addrs = inbound_addresses(r->msg, r->envelope);
-	const char *const *refs = parsed_message_references(r->msg);
+	GPtrArray *addrs;
+	const char *const *refs;
 	char *found = NULL;
+
+	if (r->msg == NULL) /* held unread: nothing of it was parsed */
+		return NULL;
+	addrs = inbound_addresses(r->msg, r->envelope);
+	refs = parsed_message_references(r->msg);
 
 	for (guint i = 0; i < addrs->len && found == NULL; i++) {
 		char *text = NULL;
