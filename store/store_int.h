@@ -18,8 +18,9 @@ struct store {
 	int dead;            /* DB_RUNRECOVERY seen: reopen before the next use
 			      * (atomic: the watchdog sets it) */
 	unsigned generation; /* counts opens of env, for the watchdog */
+	int wrote;           /* atomic: a transaction that wrote committed */
 	int stuck;           /* atomic: a transaction meets lasting conflicts */
-	GThread *watchdog;   /* failchk after open and when stuck */
+	GThread *watchdog;   /* failchk when stuck by a dead process */
 	GMutex watch_lock;   /* guards watch_stop and env for the watchdog */
 	GCond watch_cond;
 	int watch_stop;
@@ -29,6 +30,7 @@ struct store_txn {
 	struct store *store;
 	DB_TXN *txn;
 	int deadlock;        /* an operation met a lock conflict: run again */
+	int wrote;           /* a put or delete was made */
 };
 
 /* Maps a Berkeley DB error to an IMI status, remembering deadlocks and
