@@ -101,13 +101,16 @@ int cmd_tick(struct cli *cli, int argc, char **argv)
 	tk.now = imi_now();
 	if ((ret = cli_open(cli, 1)) != 0)
 		goto out;
-	if ((ret = request_env_open(cli->conf, &tk.env, &error)) != IMI_OK) {
-		ret = cli_fail(ret, error);
-		goto out;
-	}
 	tk.due = g_array_new(FALSE, TRUE, sizeof(struct tick_timer));
 	g_array_set_clear_func(tk.due, tick_timer_clear);
 	if ((ret = store_transact(cli->store, tick_list_txn, &tk, &error)) != IMI_OK) {
+		ret = cli_fail(ret, error);
+		goto out;
+	}
+	/* Policies, question sets and catalogs only when something is due:
+	 * with nothing due (most runs of a cron job) they are not read. */
+	if (tk.due->len > 0 &&
+	    (ret = request_env_open(cli->conf, &tk.env, &error)) != IMI_OK) {
 		ret = cli_fail(ret, error);
 		goto out;
 	}
