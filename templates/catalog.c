@@ -195,7 +195,16 @@ static int catalog_lang_scan_words(const char *dir, const char *code,
 	}
 	if (len > CATALOG_MAX_FILE_BYTES || memchr(text, '\r', len) != NULL)
 		ret = IMI_INVALID;
-	for (const char *p = text; ret == IMI_OK && p < text + len &&
+	/* Lines before the first [Words] belong to other groups. */
+	const char *start = text + len;
+	if (len >= 7 && strncmp(text, "[Words]", 7) == 0) {
+		start = text;
+	} else {
+		const char *hit = memmem(text, len, "\n[Words]", 8);
+		if (hit != NULL)
+			start = hit + 1;
+	}
+	for (const char *p = start; ret == IMI_OK && p < text + len &&
 	     lines < CATALOG_SCAN_MAX_LINES; lines++) {
 		const char *nl = memchr(p, '\n', (size_t)(text + len - p));
 		const char *end = nl != NULL ? nl : text + len, *eq, *k, *ke, *v;

@@ -97,6 +97,12 @@ static const char *qset_text_get(const struct qset_text *t, const char *lang)
 	return t->lang[i >= 0 ? i : lang_index("en")];
 }
 
+struct qset *qset_ref(struct qset *qset)
+{
+	g_atomic_int_inc(&qset->refs);
+	return qset;
+}
+
 void qset_free(struct qset **qsetp)
 {
 	struct qset *qset = *qsetp;
