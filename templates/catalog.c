@@ -200,9 +200,12 @@ static int catalog_lang_scan_words(const char *dir, const char *code,
 	if (len >= 7 && strncmp(text, "[Words]", 7) == 0) {
 		start = text;
 	} else {
-		const char *hit = memmem(text, len, "\n[Words]", 8);
-		if (hit != NULL)
-			start = hit + 1;
+		for (const char *q = text; (q = memchr(q, '[', (size_t)(text + len - q))) != NULL; q++)
+			if (q[-1] == '\n' && (size_t)(text + len - q) >= 7 &&
+			    strncmp(q, "[Words]", 7) == 0) {
+				start = q;
+				break;
+			}
 	}
 	for (const char *p = start; ret == IMI_OK && p < text + len &&
 	     lines < CATALOG_SCAN_MAX_LINES; lines++) {

@@ -39,6 +39,53 @@ static const char *lang_fold_special(gunichar c)
 	}
 }
 
+/* The fold of one non-ASCII character, as UTF-8 (at most a few
+ * characters: a decomposition without its marks, or a special). */
+#define LANG_FOLD_CHAR_MAX 24
+
+static size_t lang_fold_char(gunichar c, char *out)
+{
+	gunichar d[G_UNICHAR_MAX_DECOMPOSITION_LENGTH];
+	gsize nd;
+	size_t n = 0;
+
+	if (c == 0x0130) /* İ: "i" and a combining dot, which goes */
+		c = 'i';
+	else
+		c = g_unichar_tolower(c);
+	nd = g_unichar_fully_decompose(c, FALSE, d, G_N_ELEMENTS(d));
+	for (gsize k = 0; k < nd; k++) {
+		const char *special;
+		GUnicodeType t = g_unichar_type(d[k]);
+
+		if (t == G_UNICODE_NON_SPACING_MARK || t == G_UNICODE_ENCLOSING_MARK)
+			continue;
+		special = lang_fold_special(d[k]);
+		if (special != NULL) {
+			size_t sl = strlen(special);
+			if (n + sl > LANG_FOLD_CHAR_MAX)
+				break;
+			memcpy(out + n, special, sl);
+			n += sl;
+		} else {
+			if (n + 6 > LANG_FOLD_CHAR_MAX)
+				break;
+			n += (size_t)g_unichar_to_utf8(d[k], out + n);
+		}
+	}
+	return n;
+}
+
+/* Folds of recent characters, per thread: the texts of one language
+ * repeat a few dozen letters. */
+#define LANG_FOLD_CACHE 256
+struct lang_fold_cached {
+	gunichar c;          /* 0: empty */
+	unsigned char len;
+	char out[LANG_FOLD_CHAR_MAX];
+};
+static __thread struct lang_fold_cached lang_fold_cache[LANG_FOLD_CACHE];
+
 char *lang_fold(const char *text)
 {
 	GString *out;
@@ -58,31 +105,20 @@ char *lang_fold(const char *text)
 	 * question set in 24 languages. */
 	out = g_string_sized_new(strlen(text));
 	for (p = text; *p != '\0'; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p), d[G_UNICHAR_MAX_DECOMPOSITION_LENGTH];
-		gsize nd;
+		gunichar c;
+		struct lang_fold_cached *e;
 
-		if (c < 0x80) {
-			g_string_append_c(out, g_ascii_tolower((char)c));
+		if ((unsigned char)*p < 0x80) {
+			g_string_append_c(out, g_ascii_tolower(*p));
 			continue;
 		}
-		if (c == 0x0130) /* İ: "i" and a combining dot, which goes */
-			c = 'i';
-		else
-			c = g_unichar_tolower(c);
-		nd = g_unichar_fully_decompose(c, FALSE, d, G_N_ELEMENTS(d));
-		for (gsize k = 0; k < nd; k++) {
-			const char *special;
-			GUnicodeType t = g_unichar_type(d[k]);
-
-			if (t == G_UNICODE_NON_SPACING_MARK ||
-			    t == G_UNICODE_ENCLOSING_MARK)
-				continue;
-			special = lang_fold_special(d[k]);
-			if (special != NULL)
-				g_string_append(out, special);
-			else
-				g_string_append_unichar(out, d[k]);
+		c = g_utf8_get_char(p);
+		e = &lang_fold_cache[c % LANG_FOLD_CACHE];
+		if (e->c != c) {
+			e->len = (unsigned char)lang_fold_char(c, e->out);
+			e->c = c;
 		}
+		g_string_append_len(out, e->out, e->len);
 	}
 	g_free(valid);
 	return g_string_free(out, FALSE);

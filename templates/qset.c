@@ -278,15 +278,15 @@ static int qset_text_load(struct qset *qset, const char *group,
 			t->lang[i] = g_strdup(en);
 			continue;
 		}
-		s = g_key_file_get_locale_string(qset->keyfile, group, key,
-						 lang_codes[i], &gerr);
-		if (s == NULL) {
-			int ret = qset_fail(qset, error_r, group, key, "[%s]: %s",
-					    lang_codes[i], gerr->message);
-			g_error_free(gerr);
-			g_free(en);
-			return ret;
-		}
+		/* What g_key_file_get_locale_string does for a two-letter
+		 * code (KEY[xx], else the untranslated KEY, which is en),
+		 * without working out locale variants 23 times a text. */
+		char *localized = g_strdup_printf("%s[%s]", key, lang_codes[i]);
+
+		s = g_key_file_get_string(qset->keyfile, group, localized, NULL);
+		g_free(localized);
+		if (s == NULL)
+			s = g_strdup(en);
 		g_strstrip(s);
 		if (*s == '\0') {
 			g_free(s);
