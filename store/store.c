@@ -566,19 +566,25 @@ static void store_env_close(struct store *store)
 
 	/* What this process committed is in the log on disk; the databases'
 	 * own files get it when its pages are written.  Before a process
-	 * leaves, its changes are written to the files once, for the whole
-	 * cache (memp_sync: each file written is synced once), and no more
-	 * when each handle closes (DB_NOSYNC): closing twelve handles with
-	 * a sync each cost a log flush and a file sync per database.  The
-	 * write at exit stays because recovery runs only when a registered
-	 * process died: after a machine crash that follows a clean exit of
-	 * every process, only the files themselves hold the data.  A process
-	 * that wrote nothing syncs nothing.  On a panicked environment these
-	 * calls only detach: nothing of the old cache or log buffer reaches
-	 * the disk. */
-	if (store->env != NULL && g_atomic_int_get(&store->wrote) &&
-	    !g_atomic_int_get(&store->dead))
-		store->env->memp_sync(store->env, NULL);
+	 * leaves, each database it changed is written and synced once
+	 * (DB->sync), and no handle syncs when it closes (DB_NOSYNC):
+	 * closing twelve handles with a sync each cost a log flush and a
+	 * file sync per database, whether this process had changed it or
+	 * not (memp_sync would do the same: it syncs every file ever
+	 * written in the environment).  The write at exit stays because
+	 * recovery runs only when a registered process died: after a
+	 * machine crash that follows a clean exit of every process, only the
+	 * files themselves hold the data.  A process that wrote nothing
+	 * syncs nothing.  On a panicked environment these calls only
+	 * detach: nothing of the old cache or log buffer reaches the disk. */
+	if (store->env != NULL && !g_atomic_int_get(&store->dead)) {
+		unsigned wrote = (unsigned)g_atomic_int_get(&store->wrote);
+		if (wrote & (1u << STORE_USERS))
+			wrote |= 1u << STORE_USERS_EMAIL; /* written through users */
+		for (i = 0; i < STORE_N_DBS; i++)
+			if ((wrote & (1u << i)) && store->dbs[i] != NULL)
+				store->dbs[i]->sync(store->dbs[i], 0);
+	}
 	g_atomic_int_set(&store->wrote, 0);
 	for (i = 0; i < (int)G_N_ELEMENTS(order); i++)
 		if (store->dbs[order[i]] != NULL) {
@@ -729,7 +735,7 @@ int store_txn_commit(struct store_txn **txnp, char **error_r)
 	if ((err = txn->txn->commit(txn->txn, 0)) != 0)
 		ret = store_db_fail(txn, err, error_r, "commit");
 	else if (txn->wrote)
-		g_atomic_int_set(&txn->store->wrote, 1);
+		g_atomic_int_or((guint *)&txn->store->wrote, (guint)txn->wrote);
 	g_free(txn);
 	return ret;
 }
@@ -868,7 +874,7 @@ int store_put(struct store_txn *txn, enum store_db db, const void *key,
 				"the e-mail index is written through users");
 	store_dbt(&k, key, key_len);
 	store_dbt(&v, value, len);
-	txn->wrote = 1;
+	txn->wrote |= 1 << db;
 	err = txn->store->dbs[db]->put(txn->store->dbs[db], txn->txn, &k, &v,
 				       (flags & STORE_PUT_NEW) ? DB_NOOVERWRITE : 0);
 	if (err != 0)
@@ -883,7 +889,7 @@ int store_del(struct store_txn *txn, enum store_db db, const void *key,
 	int err;
 
 	store_dbt(&k, key, key_len);
-	txn->wrote = 1;
+	txn->wrote |= 1 << db;
 	err = txn->store->dbs[db]->del(txn->store->dbs[db], txn->txn, &k, 0);
 	if (err != 0)
 		return store_db_fail(txn, err, error_r, store_files[db].file);
@@ -1090,7 +1096,7 @@ int store_audit(struct store_txn *txn, const char *actor, const char *case_id,
 	k.ulen = sizeof(recno);
 	k.flags = DB_DBT_USERMEM;
 	store_dbt(&v, text, len);
-	txn->wrote = 1;
+	txn->wrote |= 1 << STORE_AUDIT;
 	err = db->put(db, txn->txn, &k, &v, DB_APPEND);
 	g_free(text);
 	if (err != 0)

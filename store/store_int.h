@@ -18,7 +18,8 @@ struct store {
 	int dead;            /* DB_RUNRECOVERY seen: reopen before the next use
 			      * (atomic: the watchdog sets it) */
 	unsigned generation; /* counts opens of env, for the watchdog */
-	int wrote;           /* atomic: a transaction that wrote committed */
+	int wrote;           /* atomic: bit 1 << db for each database that a
+			      * committed transaction wrote */
 	int stuck;           /* atomic: a transaction meets lasting conflicts */
 	GThread *watchdog;   /* failchk when stuck by a dead process */
 	GMutex watch_lock;   /* guards watch_stop and env for the watchdog */
@@ -30,7 +31,7 @@ struct store_txn {
 	struct store *store;
 	DB_TXN *txn;
 	int deadlock;        /* an operation met a lock conflict: run again */
-	int wrote;           /* a put or delete was made */
+	int wrote;           /* bit 1 << db: a put or delete was made there */
 };
 
 /* Maps a Berkeley DB error to an IMI status, remembering deadlocks and
