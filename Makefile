@@ -21,7 +21,17 @@ ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -I. $(PKG_CFLAGS) \
              -DIMI_DATADIR='"$(DATADIR)"'
 LDLIBS    = $(PKG_LIBS) -lspf2 -ldb -lcmocka -lpthread -lresolv
 
+# The C library and GLib first among imi's DT_NEEDED: the dynamic linker
+# looks each symbol up in that order, and most of the ~15,000 symbol
+# relocations of the shared libraries (all bound at start-up: Debian builds
+# them with -z now) resolve to libc or GLib.  Measured with callgrind on
+# `imi --help`: 27.16 M -> 25.58 M instructions.  -z now/-z lazy and -O1
+# change nothing measurable here.  Not with the sanitizers, whose runtime
+# must come first.
+IMI_LDFIRST = -Wl,--no-as-needed -lc -lglib-2.0 -lgobject-2.0 -Wl,--as-needed
+
 ifeq ($(SAN),1)
+IMI_LDFIRST =
 BUILD     = build-san
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS   += -fsanitize=address,undefined
@@ -62,7 +72,7 @@ $(BUILD)/libimi.a: $(LIB_OBJS)
 
 $(IMI): $(BUILD)/cli/main.o $(BUILD)/libimi.a
 	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(CC) $(LDFLAGS) $(IMI_LDFIRST) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libimi.a $(HEADERS)
 	@mkdir -p $(dir $@)

@@ -31,6 +31,7 @@ struct tick {
 	const struct tick_timer *current;
 	int purge;
 	unsigned urgency_sent; /* urgency lists queued */
+	int urgency_pending;   /* the urgency lists may be due */
 };
 
 static void tick_timer_clear(gpointer p)
@@ -58,7 +59,10 @@ static int tick_list_txn(struct store_txn *txn, void *ctx, char **error_r)
 
 	g_array_set_size(tk->due, 0);
 	ret = store_timer_each_due(txn, tk->now, tick_collect, tk, error_r);
-	return ret == 1 ? IMI_OK : ret;
+	if (ret != IMI_OK && ret != 1)
+		return ret;
+	tk->urgency_pending = request_urgency_pending(txn, tk->now);
+	return IMI_OK;
 }
 
 static int tick_urgency_txn(struct store_txn *txn, void *ctx, char **error_r)
@@ -116,24 +120,28 @@ int cmd_tick(struct cli *cli, int argc, char **argv)
 	tk.now = imi_now();
 	if ((ret = cli_open(cli, 1)) != 0)
 		goto out;
-	if ((ret = request_env_open(cli->conf, &tk.env, &error)) != IMI_OK) {
+	tk.due = g_array_new(FALSE, TRUE, sizeof(struct tick_timer));
+	g_array_set_clear_func(tk.due, tick_timer_clear);
+	if ((ret = store_transact(cli->store, tick_list_txn, &tk, &error)) != IMI_OK) {
+		ret = cli_fail(ret, error);
+		goto out;
+	}
+	/* Policies, question sets and catalogs only when something is due:
+	 * with nothing due (most runs of a cron job) they are not read. */
+	if ((tk.due->len > 0 || tk.urgency_pending) &&
+	    (ret = request_env_open(cli->conf, &tk.env, &error)) != IMI_OK) {
 		ret = cli_fail(ret, error);
 		goto out;
 	}
 	/* The coordinators' urgency lists, when their period has come. */
-	if ((ret = store_transact(cli->store, tick_urgency_txn, &tk, &error)) != IMI_OK) {
+	if (tk.urgency_pending &&
+	    (ret = store_transact(cli->store, tick_urgency_txn, &tk, &error)) != IMI_OK) {
 		log_error(NULL, "urgency lists: %s", error ? error : imi_status_name(ret));
 		g_free(error);
 		error = NULL;
 		failed++;
 	} else if (tk.urgency_sent > 0) {
 		printf("imi: %u urgency list(s) sent\n", tk.urgency_sent);
-	}
-	tk.due = g_array_new(FALSE, TRUE, sizeof(struct tick_timer));
-	g_array_set_clear_func(tk.due, tick_timer_clear);
-	if ((ret = store_transact(cli->store, tick_list_txn, &tk, &error)) != IMI_OK) {
-		ret = cli_fail(ret, error);
-		goto out;
 	}
 	for (guint i = 0; i < tk.due->len; i++) {
 		tk.current = &g_array_index(tk.due, struct tick_timer, i);

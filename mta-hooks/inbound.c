@@ -377,6 +377,7 @@ static int message_keep(struct store_txn *txn, struct inbound_run *r,
 		g_free(named);
 	}
 	json_object_set_string_member(obj, "sealed_raw", sealed);
+	g_clear_pointer(&sealed, g_free); /* copied: not two at the peak */
 	store_key_u64(seq, key);
 	text = store_record_text(obj, &tlen);
 	ret = store_put(txn, STORE_MESSAGES, key, sizeof(key), text, tlen,

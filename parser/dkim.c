@@ -31,7 +31,8 @@ const char *__lsan_default_suppressions(void)
 struct dkim_message {
 	GPtrArray *fields;      /* header fields, CRLF inside, no final CRLF */
 	GHashTable *counts;     /* lower-case name -> occurrences (GUINT_TO_POINTER) */
-	GString *body;          /* CRLF line ends */
+	const char *body;       /* into the message: after the empty line */
+	size_t body_len;        /* as received (LF or CRLF line ends) */
 	unsigned signatures;    /* DKIM-Signature fields */
 	int from_count_excess;  /* more than one From field */
 };
@@ -42,8 +43,6 @@ static void dkim_message_clear(struct dkim_message *m)
 		g_ptr_array_free(m->fields, TRUE);
 	if (m->counts != NULL)
 		g_hash_table_destroy(m->counts);
-	if (m->body != NULL)
-		g_string_free(m->body, TRUE);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -57,7 +56,11 @@ static char *dkim_field_name(const char *field)
 	return g_ascii_strdown(field, (gssize)len);
 }
 
-/* Splits at the first empty line; line ends become CRLF. */
+/* Splits at the first empty line: header fields copied (CRLF inside), the
+ * body only pointed at.  Its line ends become CRLF as it is fed to the
+ * library (dkim_feed_body), a chunk at a time: a copy of a 35 MB body,
+ * and the library's own buffers for a body handed over in one piece,
+ * made verification the peak of imi deliver's memory. */
 static int dkim_message_split(const char *message, size_t len,
 			      struct dkim_message *m, char **error_r)
 {
@@ -67,18 +70,17 @@ static int dkim_message_split(const char *message, size_t len,
 
 	m->fields = g_ptr_array_new_with_free_func(g_free);
 	m->counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	m->body = g_string_sized_new(len + len / 32);
-	while (p < end) {
+	m->body = end;
+	m->body_len = 0;
+	while (p < end && !in_body) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t line_len = (nl != NULL ? (size_t)(nl - p) : (size_t)(end - p));
 		if (line_len > 0 && p[line_len - 1] == '\r')
 			line_len--;
-		if (in_body) {
-			g_string_append_len(m->body, p, (gssize)line_len);
-			if (nl != NULL)
-				g_string_append(m->body, "\r\n");
-		} else if (line_len == 0) {
+		if (line_len == 0) {
 			in_body = 1;
+			m->body = nl != NULL ? nl + 1 : end;
+			m->body_len = (size_t)(end - m->body);
 		} else if ((p[0] == ' ' || p[0] == '\t') && field != NULL) {
 			g_string_append(field, "\r\n");
 			g_string_append_len(field, p, (gssize)line_len);
@@ -109,21 +111,79 @@ static int dkim_message_split(const char *message, size_t len,
 	return IMI_OK;
 }
 
+/* The body's lines as the library must see them: each line without its
+ * LF or CRLF, then CRLF when the line had an end.  Returns where the next
+ * line starts. */
+static const char *dkim_body_line(const char *p, const char *end,
+				  size_t *len_r, int *ended_r)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	size_t len = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+
+	if (len > 0 && p[len - 1] == '\r')
+		len--;
+	*len_r = len;
+	*ended_r = nl != NULL;
+	return nl != NULL ? nl + 1 : end;
+}
+
+#define DKIM_BODY_CHUNK 65536 /* bytes handed to dkim_body at a time */
+
+static void dkim_chunk_add(DKIM *dkim, unsigned char *buf, size_t *used,
+			   const char *data, size_t len, DKIM_STAT *status)
+{
+	while (len > 0 && *status == DKIM_STAT_OK) {
+		size_t n = MIN(len, DKIM_BODY_CHUNK - *used);
+		memcpy(buf + *used, data, n);
+		*used += n;
+		data += n;
+		len -= n;
+		if (*used == DKIM_BODY_CHUNK) {
+			*status = dkim_body(dkim, buf, *used);
+			*used = 0;
+		}
+	}
+}
+
+/* The body, with CRLF line ends, in chunks of DKIM_BODY_CHUNK. */
+static DKIM_STAT dkim_feed_body(DKIM *dkim, const struct dkim_message *m)
+{
+	unsigned char *buf = g_malloc(DKIM_BODY_CHUNK);
+	const char *p = m->body, *end = m->body + m->body_len;
+	size_t used = 0, len;
+	int ended;
+	DKIM_STAT status = DKIM_STAT_OK;
+
+	while (p < end && status == DKIM_STAT_OK) {
+		const char *line = p;
+		p = dkim_body_line(p, end, &len, &ended);
+		dkim_chunk_add(dkim, buf, &used, line, len, &status);
+		if (ended)
+			dkim_chunk_add(dkim, buf, &used, "\r\n", 2, &status);
+	}
+	if (status == DKIM_STAT_OK && used > 0)
+		status = dkim_body(dkim, buf, used);
+	g_free(buf);
+	return status;
+}
+
 /* Length of the whole canonicalized body (RFC 6376 §3.4.3, §3.4.4), for
  * comparing with l=. */
-static int64_t dkim_canon_body_length(const GString *body, int relaxed)
+static int64_t dkim_canon_body_length(const struct dkim_message *m, int relaxed)
 {
-	const char *p = body->str, *end = body->str + body->len;
+	const char *p = m->body, *end = m->body + m->body_len;
 	int64_t total = 0, pending_empty = 0;
 
 	while (p < end) {
-		const char *nl = g_strstr_len(p, end - p, "\r\n");
-		const char *line_end = nl != NULL ? nl : end;
+		const char *line = p;
+		size_t len;
+		int ended;
 		int64_t line_len = 0;
 
+		p = dkim_body_line(p, end, &len, &ended);
 		if (relaxed) {
 			int in_space = 0;
-			for (const char *c = p; c < line_end; c++) {
+			for (const char *c = line; c < line + len; c++) {
 				if (*c == ' ' || *c == '\t') {
 					in_space = 1;
 					continue;
@@ -132,7 +192,7 @@ static int64_t dkim_canon_body_length(const GString *body, int relaxed)
 				in_space = 0;
 			}
 		} else {
-			line_len = line_end - p;
+			line_len = (int64_t)len;
 		}
 		if (line_len == 0) {
 			pending_empty += 2;
@@ -140,7 +200,6 @@ static int64_t dkim_canon_body_length(const GString *body, int relaxed)
 			total += pending_empty + line_len + 2;
 			pending_empty = 0;
 		}
-		p = nl != NULL ? nl + 2 : end;
 	}
 	if (total == 0 && !relaxed)
 		return 2; /* simple: an empty body is one CRLF */
@@ -377,12 +436,12 @@ static void dkim_signature_read(DKIM *dkim, DKIM_SIGINFO *sig,
 		dkim_signature_set(out, DKIM_VERDICT_POLICY,
 				   g_strdup("the From header field is not (fully) covered by the signature"));
 	} else if (out->body_length >= 0 &&
-		   out->body_length < dkim_canon_body_length(m->body, body_canon == DKIM_CANON_RELAXED)) {
+		   out->body_length < dkim_canon_body_length(m, body_canon == DKIM_CANON_RELAXED)) {
 		dkim_signature_set(out, DKIM_VERDICT_POLICY,
 				   g_strdup_printf("l=%lld covers only part of the body (%lld octets): "
 						   "text after it is not signed",
 						   (long long)out->body_length,
-						   (long long)dkim_canon_body_length(m->body, body_canon == DKIM_CANON_RELAXED)));
+						   (long long)dkim_canon_body_length(m, body_canon == DKIM_CANON_RELAXED)));
 	} else if (!dkim_signature_fresh(out->timestamp, now, max_age_days)) {
 		dkim_signature_set(out, DKIM_VERDICT_POLICY,
 				   g_strdup_printf("signature is %lld days old (t=), more than the %d accepted: "
@@ -431,8 +490,8 @@ int dkim_verify_message(struct dkim_verifier *verifier, const char *message,
 	}
 	status = dkim_eoh(dkim);
 	if (status == DKIM_STAT_OK) {
-		if (m.body->len > 0)
-			(void)dkim_body(dkim, (unsigned char *)m.body->str, m.body->len);
+		if (m.body_len > 0)
+			(void)dkim_feed_body(dkim, &m);
 		(void)dkim_eom(dkim, NULL);
 	}
 	if (dkim_getsiglist(dkim, &sigs, &n_sigs) != DKIM_STAT_OK)
@@ -617,8 +676,8 @@ int dkim_sign_message(const char *selector, const char *domain,
 	}
 	if (status == DKIM_STAT_OK)
 		status = dkim_eoh(dkim);
-	if (status == DKIM_STAT_OK && m.body->len > 0)
-		status = dkim_body(dkim, (unsigned char *)m.body->str, m.body->len);
+	if (status == DKIM_STAT_OK && m.body_len > 0)
+		status = dkim_feed_body(dkim, &m);
 	if (status == DKIM_STAT_OK)
 		status = dkim_eom(dkim, NULL);
 	if (status == DKIM_STAT_OK)

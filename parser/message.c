@@ -28,6 +28,8 @@ struct attachment_rec {
 
 struct parsed_message {
 	GMimeMessage *mime;       /* NULL for a bare body */
+	GByteArray *borrowed;     /* the caller's data under mime's stream:
+				   * the array is ours, the data is not */
 	int has_headers;          /* 0: bare body */
 	char *from;               /* first From addr-spec */
 	char *message_id;         /* without <> */
@@ -156,6 +158,10 @@ void parsed_message_free(struct parsed_message **msgp)
 	*msgp = NULL;
 	if (msg->mime != NULL)
 		g_object_unref(msg->mime);
+	if (msg->borrowed != NULL) {
+		(void)g_byte_array_steal(msg->borrowed, NULL); /* not ours to free */
+		g_byte_array_unref(msg->borrowed);
+	}
 	g_free(msg->from);
 	g_free(msg->message_id);
 	g_free(msg->in_reply_to);
@@ -372,9 +378,12 @@ static GBytes *part_content_bytes(GMimePart *part)
 		return g_bytes_new(NULL, 0);
 	mem = g_mime_stream_mem_new();
 	g_mime_data_wrapper_write_to_stream(wrapper, mem);
+	/* The decoded bytes change hands, not copied: a copy doubled the
+	 * memory an attachment takes while it is read. */
 	array = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	bytes = g_bytes_new(array->data, array->len);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
 	g_object_unref(mem);
+	bytes = g_byte_array_free_to_bytes(array);
 	return bytes;
 }
 
@@ -810,8 +819,20 @@ int parsed_message_read(const char *data, size_t len, const struct parse_limits 
 		message_read_bare(msg, data, len);
 	} else {
 		/* 3. GMime */
-		GMimeStream *stream = g_mime_stream_mem_new_with_buffer(data, len);
-		GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+		/* GMime parses the caller's bytes where they are: a copy into
+		 * its own stream was one more whole message in memory (35 MB
+		 * for a 25 MB attachment).  Only the walk below reads part
+		 * contents through that stream; afterwards msg->mime is asked
+		 * for header fields only, which GMime keeps in memory of its
+		 * own, so the data need not outlive this call.  The stream
+		 * never writes. */
+		GByteArray *borrowed = g_byte_array_new_take((guint8 *)(uintptr_t)data, len);
+		GMimeStream *stream = g_mime_stream_mem_new_with_byte_array(borrowed);
+		GMimeParser *parser;
+
+		g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
+		msg->borrowed = borrowed;
+		parser = g_mime_parser_new_with_stream(stream);
 		struct walk w = {.limits = limits, .msg = msg, .error_r = error_r};
 		GMimeObject *root;
 

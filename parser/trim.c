@@ -226,6 +226,17 @@ struct folded_tables {
 
 static struct folded_tables tables;
 
+/* g_utf8_casefold, with plain ASCII (most of the tables) lower-cased
+ * directly: the same result for ASCII, at a fraction of the cost that
+ * every process trimming one reply paid for hundreds of phrases. */
+static char *trim_casefold(const char *s)
+{
+	for (const char *p = s; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			return g_utf8_casefold(s, -1);
+	return g_ascii_strdown(s, -1);
+}
+
 static char **fold_list(const char **list)
 {
 	size_t n = 0;
@@ -235,7 +246,7 @@ static char **fold_list(const char **list)
 		n++;
 	out = g_new0(char *, n + 1);
 	for (size_t i = 0; i < n; i++)
-		out[i] = g_utf8_casefold(list[i], -1);
+		out[i] = trim_casefold(list[i]);
 	return out;
 }
 
@@ -268,7 +279,7 @@ static gpointer tables_init(gpointer unused)
 		n++;
 	tables.field_names = g_new0(char *, n + 1);
 	for (size_t i = 0; i < n; i++)
-		tables.field_names[i] = g_utf8_casefold(field_names[i].name, -1);
+		tables.field_names[i] = trim_casefold(field_names[i].name);
 	tables.exact = g_hash_table_new(g_str_hash, g_str_equal);
 	for (size_t i = 0; i < n; i++)
 		exact_add(tables.field_names[i], field_names[i].kind);

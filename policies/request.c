@@ -1694,6 +1694,18 @@ static int urgency_text(struct store_txn *txn, struct request_env *env, GPtrArra
 	return IMI_OK;
 }
 
+int request_urgency_pending(struct store_txn *txn, int64_t now)
+{
+	JsonObject *rec = NULL;
+	int pending = 1;
+
+	if (store_record_get(txn, STORE_META, URGENCY_KEY, 0, &rec, NULL) == IMI_OK) {
+		pending = now >= case_int(rec, "next");
+		json_object_unref(rec);
+	}
+	return pending;
+}
+
 int request_urgency_run(struct store_txn *txn, struct request_env *env, int64_t now,
 			unsigned *sent_r, char **error_r)
 {

@@ -22,8 +22,9 @@
  *   for ever.  Without lock waits none of these states arise.
  *
  * - Locks and transactions of a dead process: when a store_transact meets
- *   conflicts for STORE_STUCK_US, the store's watchdog thread runs
- *   DB_ENV->failchk (at most twice a second; also once after every open).
+ *   conflicts for STORE_STUCK_US and an active transaction belongs to a
+ *   dead process, the store's watchdog thread runs DB_ENV->failchk (at
+ *   most twice a second).
  *   The is_alive callback tells dead processes, zombies included.  If the
  *   dead process was outside the library, failchk aborts its transaction
  *   and releases its locks, and everyone goes on without recovery.  If it
@@ -42,9 +43,10 @@
  * - DB_RUNRECOVERY, from failchk or any call, marks the store dead;
  *   store_transact panics the old environment (so that closing it only
  *   detaches and every other process also sees DB_RUNRECOVERY), closes it
- *   and reopens with DB_REGISTER|DB_FAILCHK|DB_RECOVER.  Berkeley DB's
- *   registry runs failchk and, only if that fails, recovery, and only when
- *   a registered process died; the first process to reopen recovers, the
+ *   and reopens with DB_REGISTER|DB_RECOVER, plus DB_FAILCHK when the
+ *   registry names a dead process (store_env_open).  Berkeley DB's
+ *   registry then runs failchk and, only if that fails, recovery, and
+ *   only when a registered process died; the first process to reopen recovers, the
  *   others wait on the registry lock and attach to the new environment.
  *   The function is then run again.  A commit that failed this way may or
  *   may not have committed; that is why functions must be safe to repeat
@@ -353,15 +355,70 @@ static void store_db_msgcall(const DB_ENV *env, const char *msg)
 	g_log("imi-store", G_LOG_LEVEL_DEBUG, "%s", msg);
 }
 
+/* Berkeley DB's registry (DB_REGISTER): the file __db.register holds one
+ * line of STORE_REG_SLOT bytes per process that has the environment open,
+ * and each such process holds an fcntl write lock on the first byte of its
+ * line for as long as it has it open; a free line starts with 'X'.
+ * A line that names a process but whose byte nobody locks was left by a
+ * process that died with the environment open.  This only looks (F_GETLK
+ * takes no lock, so none of this process's own locks on the file is
+ * affected), before the environment is opened. */
+#define STORE_REG_FILE "__db.register"
+#define STORE_REG_SLOT 25
+#define STORE_REG_SLOTS_MAX 65536 /* lines looked at, at most */
+
+static int store_registry_dead(const char *dbdir)
+{
+	char *path = g_build_filename(dbdir, STORE_REG_FILE, NULL);
+	char line[STORE_REG_SLOT];
+	int fd, dead = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	g_free(path);
+	if (fd < 0)
+		return 0; /* no registry yet: nobody ever registered */
+	for (off_t n = 0; n < STORE_REG_SLOTS_MAX && !dead; n++) {
+		off_t pos = n * STORE_REG_SLOT;
+		ssize_t got = pread(fd, line, sizeof(line), pos);
+		struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET,
+				   .l_start = pos, .l_len = 1};
+
+		if (got == 0)
+			break;
+		if (got != (ssize_t)sizeof(line)) {
+			dead = 1; /* a torn line: Berkeley DB recovers too */
+			break;
+		}
+		if (line[0] == 'X')
+			continue;
+		if (fcntl(fd, F_GETLK, &fl) != 0 || fl.l_type == F_UNLCK)
+			dead = 1;
+	}
+	close(fd);
+	return dead;
+}
+
 static int store_env_open(struct store *store, char **error_r)
 {
 	DB_ENV *env;
+	DB_TXN *txn = NULL;
 	int err, i;
-	/* DB_FAILCHK with DB_REGISTER: when a registered process died, the
-	 * opener first tries failchk and runs recovery only if that fails. */
 	u_int32_t envflags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK |
 			     DB_INIT_LOG | DB_INIT_MPOOL | DB_THREAD |
-			     DB_REGISTER | DB_FAILCHK | DB_RECOVER;
+			     DB_REGISTER | DB_RECOVER;
+
+	/* DB_FAILCHK with DB_REGISTER: when a registered process died, the
+	 * opener first tries failchk and runs recovery only if that fails.
+	 * But DB_FAILCHK also makes every open run failchk, dead process or
+	 * not: a walk of every locker under the lock region's mutex, calling
+	 * is_alive for each, while this process takes mutexes by polling
+	 * trylock and is_alive in a loop.  With dozens of processes opening
+	 * at once that convoy took minutes.  So the flag is given only when
+	 * the registry shows a dead process; one that dies between this look
+	 * and the open is recovered instead (DB_RECOVER), which is slower
+	 * but as correct. */
+	if (store_registry_dead(store->dbdir))
+		envflags |= DB_FAILCHK;
 
 	if ((err = db_env_create(&env, 0)) != 0)
 		return store_db_fail(NULL, err, error_r, "db_env_create");
@@ -387,9 +444,19 @@ static int store_env_open(struct store *store, char **error_r)
 	store->generation++;
 	store_envs_add(env);
 
+	/* All databases in one transaction.  Its commit need not reach the
+	 * disk (DB_TXN_NOSYNC): opening an existing database changes nothing
+	 * recovery needs, and the records of a database being created are
+	 * flushed with the first durable commit after them (one log flush
+	 * covers everything before it), which is also the first commit that
+	 * could refer to the new database.  Syncing here cost one log flush
+	 * per database, twelve per process. */
+	if ((err = env->txn_begin(env, NULL, &txn, 0)) != 0) {
+		i = 0;
+		goto fail;
+	}
 	for (i = 0; i < STORE_N_DBS; i++) {
 		DB *db;
-		DB_TXN *txn = NULL;
 
 		if ((err = db_create(&db, env, 0)) != 0)
 			goto fail;
@@ -397,25 +464,26 @@ static int store_env_open(struct store *store, char **error_r)
 		if (store_files[i].re_len != 0 &&
 		    (err = db->set_re_len(db, store_files[i].re_len)) != 0)
 			goto fail;
-		if ((err = env->txn_begin(env, NULL, &txn, 0)) != 0)
-			goto fail;
 		err = db->open(db, txn, store_files[i].file, NULL,
 			       store_files[i].type, DB_CREATE | DB_THREAD, 0600);
 		if (err == 0 && i == STORE_USERS_EMAIL)
 			err = store->dbs[STORE_USERS]->associate(
 				store->dbs[STORE_USERS], txn, db,
 				store_user_email_key, DB_CREATE);
-		if (err != 0) {
-			txn->abort(txn);
-			goto fail;
-		}
-		if ((err = txn->commit(txn, 0)) != 0)
+		if (err != 0)
 			goto fail;
 	}
+	i = STORE_N_DBS - 1;
+	err = txn->commit(txn, DB_TXN_NOSYNC);
+	txn = NULL;
+	if (err != 0)
+		goto fail;
 	return IMI_OK;
 fail:
 	{
 		int ret = store_db_fail(NULL, err, error_r, store_files[i].file);
+		if (txn != NULL)
+			txn->abort(txn);
 		for (i = STORE_N_DBS - 1; i >= 0; i--)
 			if (store->dbs[i] != NULL) {
 				store->dbs[i]->close(store->dbs[i], 0);
@@ -428,21 +496,51 @@ fail:
 	}
 }
 
-/* The watchdog (see the header comment).  It runs failchk once right after
- * each open, which gives this thread its slot in the thread table while no
- * process can have died holding the table's mutex, and then only while a
- * store_transact of this process has met lock conflicts for
- * STORE_STUCK_US: failchk walks every locker and transaction under region
- * mutexes, and a process killed in the middle of that would leave them
- * held.  It holds watch_lock while it uses the environment, so the handle
- * is not closed under it. */
+/* The watchdog (see the header comment).  It acts only while a
+ * store_transact of this process has met lock conflicts for STORE_STUCK_US,
+ * and then runs failchk only when a transaction of a dead process is
+ * active (txn_stat lists every active transaction with its process).
+ * Contention alone is no reason: failchk walks every locker under the
+ * lock region's mutex calling is_alive for each, and while it runs
+ * Berkeley DB takes this process's mutexes by polling trylock and is_alive
+ * in a loop instead of sleeping.  Run by every contending process, that
+ * turned a burst of concurrent deliveries into a CPU-bound convoy on the
+ * region mutexes (120 processes: 70 s, some giving up).  A process killed
+ * outside a transaction holds only handle locks, which conflict with no
+ * read or write, so the filter misses nothing that blocks others.  It holds
+ * watch_lock while it uses the environment, so the handle is not closed
+ * under it. */
 #define STORE_WATCH_INTERVAL_US 100000
 #define STORE_FAILCHK_GAP_US 500000
+#define STORE_TXN_SCAN_MAX 4096 /* active transactions looked at, at most */
+
+/* 1 when an active transaction belongs to a dead process (or the list
+ * cannot be read: failchk then decides). */
+static int store_dead_txn(DB_ENV *env)
+{
+	DB_TXN_STAT *st = NULL;
+	pid_t last = 0;
+	int dead = 0;
+
+	if (env->txn_stat(env, &st, 0) != 0)
+		return 1;
+	for (u_int32_t i = 0; i < st->st_nactive && i < STORE_TXN_SCAN_MAX; i++) {
+		DB_TXN_ACTIVE *a = &st->st_txnarray[i];
+		if (a->pid == last)
+			continue;
+		last = a->pid;
+		if (!store_is_alive(env, a->pid, a->tid, 0)) {
+			dead = 1;
+			break;
+		}
+	}
+	free(st);
+	return dead;
+}
 
 static gpointer store_watchdog(gpointer data)
 {
 	struct store *store = data;
-	unsigned checked = 0;
 	gint64 until, last = 0;
 
 	g_mutex_lock(&store->watch_lock);
@@ -452,12 +550,12 @@ static gpointer store_watchdog(gpointer data)
 			continue;
 		if (store->env == NULL || g_atomic_int_get(&store->dead))
 			continue;
-		if (checked == store->generation &&
-		    (!g_atomic_int_get(&store->stuck) ||
-		     g_get_monotonic_time() - last < STORE_FAILCHK_GAP_US))
+		if (!g_atomic_int_get(&store->stuck) ||
+		    g_get_monotonic_time() - last < STORE_FAILCHK_GAP_US)
 			continue;
-		checked = store->generation;
 		last = g_get_monotonic_time();
+		if (!store_dead_txn(store->env))
+			continue;
 		if (store->env->failchk(store->env, 0) != 0)
 			g_atomic_int_set(&store->dead, 1);
 	}
@@ -471,16 +569,36 @@ static void store_env_close(struct store *store)
 	static const int order[] = {STORE_USERS_EMAIL};
 	int i;
 
-	/* On a panicked environment these calls only detach: nothing of the
-	 * old cache or log buffer reaches the disk. */
+	/* What this process committed is in the log on disk; the databases'
+	 * own files get it when its pages are written.  Before a process
+	 * leaves, each database it changed is written and synced once
+	 * (DB->sync), and no handle syncs when it closes (DB_NOSYNC):
+	 * closing twelve handles with a sync each cost a log flush and a
+	 * file sync per database, whether this process had changed it or
+	 * not (memp_sync would do the same: it syncs every file ever
+	 * written in the environment).  The write at exit stays because
+	 * recovery runs only when a registered process died: after a
+	 * machine crash that follows a clean exit of every process, only the
+	 * files themselves hold the data.  A process that wrote nothing
+	 * syncs nothing.  On a panicked environment these calls only
+	 * detach: nothing of the old cache or log buffer reaches the disk. */
+	if (store->env != NULL && !g_atomic_int_get(&store->dead)) {
+		unsigned wrote = (unsigned)g_atomic_int_get(&store->wrote);
+		if (wrote & (1u << STORE_USERS))
+			wrote |= 1u << STORE_USERS_EMAIL; /* written through users */
+		for (i = 0; i < STORE_N_DBS; i++)
+			if ((wrote & (1u << i)) && store->dbs[i] != NULL)
+				store->dbs[i]->sync(store->dbs[i], 0);
+	}
+	g_atomic_int_set(&store->wrote, 0);
 	for (i = 0; i < (int)G_N_ELEMENTS(order); i++)
 		if (store->dbs[order[i]] != NULL) {
-			store->dbs[order[i]]->close(store->dbs[order[i]], 0);
+			store->dbs[order[i]]->close(store->dbs[order[i]], DB_NOSYNC);
 			store->dbs[order[i]] = NULL;
 		}
 	for (i = 0; i < STORE_N_DBS; i++)
 		if (store->dbs[i] != NULL) {
-			store->dbs[i]->close(store->dbs[i], 0);
+			store->dbs[i]->close(store->dbs[i], DB_NOSYNC);
 			store->dbs[i] = NULL;
 		}
 	if (store->env != NULL) {
@@ -621,6 +739,8 @@ int store_txn_commit(struct store_txn **txnp, char **error_r)
 	*txnp = NULL;
 	if ((err = txn->txn->commit(txn->txn, 0)) != 0)
 		ret = store_db_fail(txn, err, error_r, "commit");
+	else if (txn->wrote)
+		g_atomic_int_or((guint *)&txn->store->wrote, (guint)txn->wrote);
 	g_free(txn);
 	return ret;
 }
@@ -759,6 +879,7 @@ int store_put(struct store_txn *txn, enum store_db db, const void *key,
 				"the e-mail index is written through users");
 	store_dbt(&k, key, key_len);
 	store_dbt(&v, value, len);
+	txn->wrote |= 1 << db;
 	err = txn->store->dbs[db]->put(txn->store->dbs[db], txn->txn, &k, &v,
 				       (flags & STORE_PUT_NEW) ? DB_NOOVERWRITE : 0);
 	if (err != 0)
@@ -773,6 +894,7 @@ int store_del(struct store_txn *txn, enum store_db db, const void *key,
 	int err;
 
 	store_dbt(&k, key, key_len);
+	txn->wrote |= 1 << db;
 	err = txn->store->dbs[db]->del(txn->store->dbs[db], txn->txn, &k, 0);
 	if (err != 0)
 		return store_db_fail(txn, err, error_r, store_files[db].file);
@@ -979,6 +1101,7 @@ int store_audit(struct store_txn *txn, const char *actor, const char *case_id,
 	k.ulen = sizeof(recno);
 	k.flags = DB_DBT_USERMEM;
 	store_dbt(&v, text, len);
+	txn->wrote |= 1 << STORE_AUDIT;
 	err = db->put(db, txn->txn, &k, &v, DB_APPEND);
 	g_free(text);
 	if (err != 0)

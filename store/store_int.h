@@ -24,8 +24,10 @@ struct store {
 	int dead;            /* DB_RUNRECOVERY seen: reopen before the next use
 			      * (atomic: the watchdog sets it) */
 	unsigned generation; /* counts opens of env, for the watchdog */
+	int wrote;           /* atomic: bit 1 << db for each database that a
+			      * committed transaction wrote */
 	int stuck;           /* atomic: a transaction meets lasting conflicts */
-	GThread *watchdog;   /* failchk after open and when stuck */
+	GThread *watchdog;   /* failchk when stuck by a dead process */
 	GMutex watch_lock;   /* guards watch_stop and env for the watchdog */
 	GCond watch_cond;
 	int watch_stop;
@@ -35,6 +37,7 @@ struct store_txn {
 	struct store *store;
 	DB_TXN *txn;
 	int deadlock;        /* an operation met a lock conflict: run again */
+	int wrote;           /* bit 1 << db: a put or delete was made there */
 };
 
 /* Maps a Berkeley DB error to an IMI status, remembering deadlocks and

@@ -25,7 +25,19 @@ struct catalog_lang {
 struct catalog {
 	char *dir;
 	struct catalog_lang *langs[LANG_COUNT]; /* NULL: no file */
+	/* Lazy catalogs (catalog_open_conf) read a language when it is first
+	 * asked for: its [Words] alone when only they are wanted, the whole
+	 * file when a text or its name is.  Under lock (the milter's threads
+	 * share one catalog); what a language holds is never freed or moved
+	 * before catalog_close, so pointers handed out stay valid. */
+	int lazy;
+	GMutex lock;
+	unsigned char tried[LANG_COUNT];  /* CATALOG_TRIED_* bits */
 };
+
+#define CATALOG_TRIED_WORDS 0x1 /* [Words] read (or the file was missing) */
+#define CATALOG_TRIED_ALL 0x2   /* the whole file read (or missing, or bad) */
+#define CATALOG_SCAN_MAX_LINES 100000 /* lines of one file looked at */
 
 static const char *const empty_list[] = {NULL};
 
@@ -55,6 +67,7 @@ void catalog_close(struct catalog **catp)
 	*catp = NULL;
 	for (int i = 0; i < LANG_COUNT; i++)
 		catalog_lang_free(cat->langs[i]);
+	g_mutex_clear(&cat->lock);
 	g_free(cat->dir);
 	g_free(cat);
 }
@@ -159,6 +172,125 @@ out:
 	return ret;
 }
 
+/* The [Words] of one file without GKeyFile: a scan of its lines for the
+ * five keys, last one winning as in GKeyFile.  Anything the scan does not
+ * read exactly as GKeyFile would (an escape, a carriage return) makes it
+ * give up with IMI_INVALID, and the caller reads the whole file instead.
+ * IMI_NOTFOUND when there is no file. */
+static int catalog_lang_scan_words(const char *dir, const char *code,
+				   struct catalog_lang **l_r)
+{
+	char *path = g_strdup_printf("%s/%s.ini", dir, code), *text = NULL;
+	const char *values[N_WORDS] = {NULL};
+	size_t lens[N_WORDS] = {0};
+	gsize len;
+	int in_words = 0, ret = IMI_OK;
+	unsigned lines = 0;
+
+	*l_r = NULL;
+	if (!g_file_get_contents(path, &text, &len, NULL)) {
+		ret = g_file_test(path, G_FILE_TEST_EXISTS) ? IMI_INVALID : IMI_NOTFOUND;
+		g_free(path);
+		return ret;
+	}
+	if (len > CATALOG_MAX_FILE_BYTES || memchr(text, '\r', len) != NULL)
+		ret = IMI_INVALID;
+	/* Lines before the first [Words] belong to other groups. */
+	const char *start = text + len;
+	if (len >= 7 && strncmp(text, "[Words]", 7) == 0) {
+		start = text;
+	} else {
+		for (const char *q = text; (q = memchr(q, '[', (size_t)(text + len - q))) != NULL; q++)
+			if (q[-1] == '\n' && (size_t)(text + len - q) >= 7 &&
+			    strncmp(q, "[Words]", 7) == 0) {
+				start = q;
+				break;
+			}
+	}
+	for (const char *p = start; ret == IMI_OK && p < text + len &&
+	     lines < CATALOG_SCAN_MAX_LINES; lines++) {
+		const char *nl = memchr(p, '\n', (size_t)(text + len - p));
+		const char *end = nl != NULL ? nl : text + len, *eq, *k, *ke, *v;
+
+		if (*p == '[') {
+			in_words = end - p >= 7 && strncmp(p, "[Words]", 7) == 0;
+			for (const char *q = p + 7; in_words && q < end; q++)
+				if (!g_ascii_isspace(*q))
+					ret = IMI_INVALID; /* "[Words] x": not ours */
+		} else if (in_words && *p != '#' &&
+			   (eq = memchr(p, '=', (size_t)(end - p))) != NULL) {
+			for (k = p; k < eq && g_ascii_isspace(*k); k++)
+				;
+			for (ke = eq; ke > k && g_ascii_isspace(ke[-1]); ke--)
+				;
+			for (v = eq + 1; v < end && g_ascii_isspace(*v); v++)
+				;
+			for (unsigned w = 0; w < N_WORDS; w++)
+				if ((size_t)(ke - k) == strlen(word_names[w]) &&
+				    strncmp(k, word_names[w], (size_t)(ke - k)) == 0) {
+					values[w] = v;
+					lens[w] = (size_t)(end - v);
+					if (memchr(v, '\\', lens[w]) != NULL)
+						ret = IMI_INVALID;
+				}
+		}
+		p = nl != NULL ? nl + 1 : text + len;
+	}
+	if (lines >= CATALOG_SCAN_MAX_LINES)
+		ret = IMI_INVALID;
+	if (ret == IMI_OK) {
+		struct catalog_lang *l = g_new0(struct catalog_lang, 1);
+		l->path = path;
+		path = NULL;
+		for (unsigned w = 0; w < N_WORDS; w++) {
+			char *v = g_strndup(values[w] != NULL ? values[w] : "", lens[w]);
+			catalog_split_words(v, &l->words[w], &l->words_raw[w]);
+			g_free(v);
+		}
+		*l_r = l;
+	}
+	g_free(path);
+	g_free(text);
+	return ret;
+}
+
+/* Language i of a lazy catalog, read as far as `need` asks (under lock). */
+static void catalog_lang_fill(struct catalog *cat, int i, unsigned need)
+{
+	struct catalog_lang *full = NULL;
+	char *error = NULL;
+
+	if ((need & CATALOG_TRIED_WORDS) && !(cat->tried[i] & CATALOG_TRIED_WORDS)) {
+		cat->tried[i] |= CATALOG_TRIED_WORDS;
+		if (catalog_lang_scan_words(cat->dir, lang_codes[i], &cat->langs[i]) ==
+		    IMI_NOTFOUND)
+			cat->tried[i] |= CATALOG_TRIED_ALL;
+		else if (cat->langs[i] == NULL)
+			need |= CATALOG_TRIED_ALL; /* the scan gave up */
+	}
+	if (!(need & CATALOG_TRIED_ALL) || (cat->tried[i] & CATALOG_TRIED_ALL))
+		return;
+	cat->tried[i] |= CATALOG_TRIED_ALL | CATALOG_TRIED_WORDS;
+	/* A file that does not load is as good as missing: English stands in
+	 * (catalog_check, on an eager catalog, names it). */
+	if (catalog_lang_load(cat->dir, lang_codes[i], &full, &error) != IMI_OK) {
+		g_free(error);
+		return;
+	}
+	if (cat->langs[i] == NULL) {
+		cat->langs[i] = full;
+		return;
+	}
+	/* Keep the words already handed out; take the rest. */
+	cat->langs[i]->keyfile = full->keyfile;
+	cat->langs[i]->language_name = full->language_name;
+	cat->langs[i]->messages = full->messages;
+	full->keyfile = NULL;
+	full->language_name = NULL;
+	full->messages = NULL;
+	catalog_lang_free(full);
+}
+
 int catalog_open(const char *dir, struct catalog **cat_r, char **error_r)
 {
 	struct catalog *cat = g_new0(struct catalog, 1);
@@ -166,6 +298,7 @@ int catalog_open(const char *dir, struct catalog **cat_r, char **error_r)
 
 	*cat_r = NULL;
 	cat->dir = g_strdup(dir);
+	g_mutex_init(&cat->lock);
 	for (int i = 0; i < LANG_COUNT; i++) {
 		char *path = g_strdup_printf("%s/%s.ini", dir, lang_codes[i]);
 		int exists = g_file_test(path, G_FILE_TEST_EXISTS);
@@ -201,18 +334,60 @@ int catalog_open_conf(const struct imi_conf *conf, struct catalog **cat_r,
 			g_free(installed);
 		}
 	}
-	ret = catalog_open(dir, cat_r, error_r);
+	ret = catalog_open_lazy(dir, cat_r, error_r);
 
 	g_free(dir);
 	return ret;
 }
 
+int catalog_open_lazy(const char *dir, struct catalog **cat_r, char **error_r)
+{
+	struct catalog *cat = g_new0(struct catalog, 1);
+	int en = lang_index("en"), ret;
+
+	*cat_r = NULL;
+	cat->dir = g_strdup(dir);
+	cat->lazy = 1;
+	g_mutex_init(&cat->lock);
+	/* English is the reference and must be there, whole. */
+	ret = catalog_lang_load(dir, "en", &cat->langs[en], error_r);
+	if (ret != IMI_OK) {
+		catalog_close(&cat);
+		return ret;
+	}
+	cat->tried[en] = CATALOG_TRIED_WORDS | CATALOG_TRIED_ALL;
+	*cat_r = cat;
+	return IMI_OK;
+}
+
+static const struct catalog_lang *catalog_lang_need(const struct catalog *cat,
+						    const char *lang,
+						    unsigned need)
+{
+	int i = lang_index(lang);
+	const struct catalog_lang *l;
+
+	if (i < 0)
+		return NULL;
+	if (!cat->lazy)
+		return cat->langs[i];
+	/* The catalog is const to its readers; filling it in is not a change
+	 * they can see, other than in time. */
+	g_mutex_lock((GMutex *)&cat->lock);
+	if ((cat->tried[i] & need) != need)
+		catalog_lang_fill((struct catalog *)cat, i, need);
+	l = cat->langs[i];
+	/* Words alone were read and the whole file does not load. */
+	if (l != NULL && (need & CATALOG_TRIED_ALL) && l->messages == NULL)
+		l = NULL;
+	g_mutex_unlock((GMutex *)&cat->lock);
+	return l;
+}
+
 static const struct catalog_lang *catalog_lang_get(const struct catalog *cat,
 						   const char *lang)
 {
-	int i = lang_index(lang);
-
-	return i >= 0 ? cat->langs[i] : NULL;
+	return catalog_lang_need(cat, lang, CATALOG_TRIED_WORDS | CATALOG_TRIED_ALL);
 }
 
 int catalog_has_language(const struct catalog *cat, const char *lang)
@@ -366,7 +541,7 @@ static int catalog_word_index(const char *name)
 const char *const *catalog_words(const struct catalog *cat, const char *lang,
 				 const char *name)
 {
-	const struct catalog_lang *l = catalog_lang_get(cat, lang);
+	const struct catalog_lang *l = catalog_lang_need(cat, lang, CATALOG_TRIED_WORDS);
 	int w = catalog_word_index(name);
 
 	if (l == NULL || w < 0)
@@ -377,7 +552,7 @@ const char *const *catalog_words(const struct catalog *cat, const char *lang,
 const char *const *catalog_words_raw(const struct catalog *cat,
 				     const char *lang, const char *name)
 {
-	const struct catalog_lang *l = catalog_lang_get(cat, lang);
+	const struct catalog_lang *l = catalog_lang_need(cat, lang, CATALOG_TRIED_WORDS);
 	int w = catalog_word_index(name);
 
 	if (l == NULL || w < 0)
@@ -439,6 +614,9 @@ static unsigned catalog_check_text(const char *file, const char *group,
 int catalog_check(const struct catalog *cat, GString *report, char **error_r)
 {
 	const struct catalog_lang *en = cat->langs[lang_index("en")];
+
+	for (int i = 0; i < LANG_COUNT; i++)
+		(void)catalog_lang_get(cat, lang_codes[i]);
 	char **groups = g_key_file_get_groups(en->keyfile, NULL);
 	unsigned gaps = 0;
 

@@ -3,7 +3,8 @@
  * <datadir>/templates/catalogs/<lang>.ini (format in docs/templates.md).
  *
  * What it does: loads English (the reference, required) and every other of
- * the 24 languages that has a file; looks texts up by key with fallback to
+ * the 24 languages that has a file (catalog_open_lazy: each when first
+ * used); looks texts up by key with fallback to
  * English; expands %{name} placeholders from a small list of values, plain
  * or HTML-escaped; and exposes the [Words] lists (yes/no words, the quote
  * header verb, Outlook's "Original Message" line and header field names) to
@@ -39,8 +40,15 @@ struct catalog_arg {
 
 /* Loads dir/en.ini and each dir/<lang>.ini present. */
 int catalog_open(const char *dir, struct catalog **cat_r, char **error_r);
-/* The same from <conf->datadir>/templates/catalogs (a source tree), or
- * <conf->datadir>/catalogs (installed) when that is what exists. */
+/* English now, every other language when first asked for (its [Words]
+ * alone when only they are wanted): a process that handles one message
+ * reads the two or three languages it uses instead of 24 files.  Only a
+ * missing or bad en.ini fails here; a language file that turns out not
+ * to load later is treated as missing (English stands in).  Safe to share
+ * between threads. */
+int catalog_open_lazy(const char *dir, struct catalog **cat_r, char **error_r);
+/* catalog_open_lazy of <conf->datadir>/templates/catalogs (a source tree),
+ * or <conf->datadir>/catalogs (installed) when that is what exists. */
 int catalog_open_conf(const struct imi_conf *conf, struct catalog **cat_r,
 		      char **error_r);
 void catalog_close(struct catalog **cat);

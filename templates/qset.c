@@ -30,6 +30,7 @@ struct qset_question {
 };
 
 struct qset {
+	int refs;                  /* atomic: holders, the cache included */
 	char *name;                /* how errors name the source */
 	char *source;              /* the text it was loaded from */
 	size_t source_len;
@@ -96,6 +97,12 @@ static const char *qset_text_get(const struct qset_text *t, const char *lang)
 	return t->lang[i >= 0 ? i : lang_index("en")];
 }
 
+struct qset *qset_ref(struct qset *qset)
+{
+	g_atomic_int_inc(&qset->refs);
+	return qset;
+}
+
 void qset_free(struct qset **qsetp)
 {
 	struct qset *qset = *qsetp;
@@ -103,6 +110,8 @@ void qset_free(struct qset **qsetp)
 	if (qset == NULL)
 		return;
 	*qsetp = NULL;
+	if (!g_atomic_int_dec_and_test(&qset->refs))
+		return;
 	for (unsigned i = 0; i < qset->n_questions; i++) {
 		struct qset_question *q = &qset->questions[i];
 
@@ -269,15 +278,15 @@ static int qset_text_load(struct qset *qset, const char *group,
 			t->lang[i] = g_strdup(en);
 			continue;
 		}
-		s = g_key_file_get_locale_string(qset->keyfile, group, key,
-						 lang_codes[i], &gerr);
-		if (s == NULL) {
-			int ret = qset_fail(qset, error_r, group, key, "[%s]: %s",
-					    lang_codes[i], gerr->message);
-			g_error_free(gerr);
-			g_free(en);
-			return ret;
-		}
+		/* What g_key_file_get_locale_string does for a two-letter
+		 * code (KEY[xx], else the untranslated KEY, which is en),
+		 * without working out locale variants 23 times a text. */
+		char *localized = g_strdup_printf("%s[%s]", key, lang_codes[i]);
+
+		s = g_key_file_get_string(qset->keyfile, group, localized, NULL);
+		g_free(localized);
+		if (s == NULL)
+			s = g_strdup(en);
 		g_strstrip(s);
 		if (*s == '\0') {
 			g_free(s);
@@ -587,6 +596,23 @@ out:
 	return ret;
 }
 
+/* Sets parsed by this process, by source text: a set is read-only once
+ * loaded, so the same text (and name) gives the same set again.  Parsing
+ * one costs ~8 M instructions (every text in 24 languages through
+ * GKeyFile), and one inbound message asks for its case's set more than
+ * once (once for the step, once to apply the answers).  A changed set is
+ * a different text, never a stale entry.  Bounded: when full, emptied. */
+#define QSET_CACHE_MAX 32
+static GMutex qset_cache_lock;
+static GHashTable *qset_cache; /* source text -> struct qset (one ref) */
+
+static void qset_cache_unref(gpointer p)
+{
+	struct qset *qset = p;
+
+	qset_free(&qset);
+}
+
 int qset_load_data(const char *source, size_t len, const char *name,
 		   struct qset **qset_r, char **error_r)
 {
@@ -600,12 +626,39 @@ int qset_load_data(const char *source, size_t len, const char *name,
 				name != NULL ? name : "qset", len,
 				QSET_MAX_SOURCE_BYTES);
 	qset = g_new0(struct qset, 1);
+	qset->refs = 1;
 	qset->name = g_strdup(name != NULL ? name : "qset");
 	qset->source = g_strndup(source, len);
 	qset->source_len = len;
+	g_mutex_lock(&qset_cache_lock);
+	if (qset_cache != NULL) {
+		struct qset *hit = g_hash_table_lookup(qset_cache, qset->source);
+		if (hit != NULL && hit->source_len == len &&
+		    strcmp(hit->name, qset->name) == 0) {
+			g_atomic_int_inc(&hit->refs);
+			g_mutex_unlock(&qset_cache_lock);
+			qset_free(&qset);
+			*qset_r = hit;
+			return IMI_OK;
+		}
+	}
+	g_mutex_unlock(&qset_cache_lock);
 	if ((ret = qset_parse(qset, error_r)) != IMI_OK) {
 		qset_free(&qset);
 		return ret;
+	}
+	/* A text with a NUL inside is not looked up by its whole length:
+	 * keep such a set out of the cache. */
+	if (strlen(qset->source) == len) {
+		g_mutex_lock(&qset_cache_lock);
+		if (qset_cache == NULL)
+			qset_cache = g_hash_table_new_full(g_str_hash, g_str_equal,
+							   NULL, qset_cache_unref);
+		if (g_hash_table_size(qset_cache) >= QSET_CACHE_MAX)
+			g_hash_table_remove_all(qset_cache);
+		g_atomic_int_inc(&qset->refs);
+		g_hash_table_replace(qset_cache, qset->source, qset);
+		g_mutex_unlock(&qset_cache_lock);
 	}
 	*qset_r = qset;
 	return IMI_OK;

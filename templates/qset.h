@@ -55,6 +55,9 @@ int qset_load_file(const char *path, struct qset **qset_r, char **error_r);
 int qset_load_data(const char *source, size_t len, const char *name,
 		   struct qset **qset_r, char **error_r);
 void qset_free(struct qset **qset);
+/* One more holder of a loaded set (sets are read-only once loaded); each
+ * holder calls qset_free. */
+struct qset *qset_ref(struct qset *qset);
 
 /* The [Set] group. */
 const char *qset_id(const struct qset *qset);

@@ -55,25 +55,52 @@ char *qset_catalog_dir(const struct imi_conf *conf)
 	return qset_data_dir(conf, "catalogs");
 }
 
+/* The last set read from the store, with its record as stored: asked for
+ * again (one inbound message asks for its case's set twice), the same
+ * record gives the same set without parsing its JSON and its text again. */
+static GMutex qset_store_lock;
+static char *qset_store_last_id;
+static void *qset_store_last_value;
+static size_t qset_store_last_len;
+static struct qset *qset_store_last;
+
 int qset_store_get(struct store_txn *txn, const char *id, struct qset **qset_r,
 		   char **error_r)
 {
 	JsonObject *obj = NULL;
 	const char *source;
 	char *name;
+	void *value = NULL;
+	size_t len = 0;
 	int ret;
 
 	*qset_r = NULL;
 	if (!qset_id_valid(id))
 		return imi_fail(error_r, IMI_INVALID,
 				"'%s' is not a question set id ([a-z0-9-])", id);
-	ret = store_record_get(txn, STORE_QSETS, id, 0, &obj, error_r);
+	ret = store_get(txn, STORE_QSETS, id, strlen(id), 0, &value, &len, error_r);
 	if (ret != IMI_OK)
 		return ret;
+	g_mutex_lock(&qset_store_lock);
+	if (qset_store_last != NULL && strcmp(qset_store_last_id, id) == 0 &&
+	    qset_store_last_len == len &&
+	    memcmp(qset_store_last_value, value, len) == 0) {
+		*qset_r = qset_ref(qset_store_last);
+		g_mutex_unlock(&qset_store_lock);
+		g_free(value);
+		return IMI_OK;
+	}
+	g_mutex_unlock(&qset_store_lock);
+	ret = store_record_parse(value, len, &obj, error_r);
+	if (ret != IMI_OK) {
+		g_free(value);
+		return ret;
+	}
 	source = json_object_has_member(obj, "source")
 			 ? json_object_get_string_member(obj, "source") : NULL;
 	if (source == NULL) {
 		json_object_unref(obj);
+		g_free(value);
 		return imi_fail(error_r, IMI_INVALID,
 				"stored question set %s has no source", id);
 	}
@@ -81,7 +108,20 @@ int qset_store_get(struct store_txn *txn, const char *id, struct qset **qset_r,
 	ret = qset_load_data(source, strlen(source), name, qset_r, error_r);
 	g_free(name);
 	json_object_unref(obj);
-	return ret;
+	if (ret != IMI_OK) {
+		g_free(value);
+		return ret;
+	}
+	g_mutex_lock(&qset_store_lock);
+	qset_free(&qset_store_last);
+	g_free(qset_store_last_id);
+	g_free(qset_store_last_value);
+	qset_store_last = qset_ref(*qset_r);
+	qset_store_last_id = g_strdup(id);
+	qset_store_last_value = value;
+	qset_store_last_len = len;
+	g_mutex_unlock(&qset_store_lock);
+	return IMI_OK;
 }
 
 int qset_store_put(struct store_txn *txn, const struct qset *qset,

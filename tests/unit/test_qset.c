@@ -413,6 +413,70 @@ static void test_catalog_shipped(void **state)
 	g_string_free(report, TRUE);
 }
 
+/* A lazy catalog (what request_env_open uses) answers as the eager one,
+ * language by language, whether the words or the texts are asked first. */
+static void check_same_list(const char *what, const char *lang,
+			    const char *const *got, const char *const *want)
+{
+	unsigned i;
+
+	for (i = 0; got[i] != NULL && want[i] != NULL; i++)
+		if (strcmp(got[i], want[i]) != 0)
+			fail_msg("%s.ini %s[%u]: got \"%s\", want \"%s\"", lang, what,
+				 i, got[i], want[i]);
+	if (got[i] != NULL || want[i] != NULL)
+		fail_msg("%s.ini %s: lists of different length", lang, what);
+}
+
+static void test_catalog_lazy(void **state)
+{
+	static const char *const words[] = {"yes", "no", "wrote", "original-message", "from"};
+	static const char *const keys[] = {"request.subject", "request.intro", "no.such.key"};
+	char *dir = src_path("templates/catalogs"), *error = NULL;
+	struct catalog *eager = NULL, *lazy = NULL;
+
+	if (catalog_open(dir, &eager, &error) != IMI_OK)
+		fail_msg("eager: %s", error);
+	for (int order = 0; order < 2; order++) {
+		if (catalog_open_lazy(dir, &lazy, &error) != IMI_OK)
+			fail_msg("lazy: %s", error);
+		for (int l = 0; l < LANG_COUNT; l++) {
+			const char *lang = lang_codes[l];
+			for (int pass = 0; pass < 2; pass++) {
+				if ((pass == 0) == (order == 0)) {
+					for (unsigned w = 0; w < G_N_ELEMENTS(words); w++) {
+						check_same_list(words[w], lang,
+								catalog_words(lazy, lang, words[w]),
+								catalog_words(eager, lang, words[w]));
+						check_same_list(words[w], lang,
+								catalog_words_raw(lazy, lang, words[w]),
+								catalog_words_raw(eager, lang, words[w]));
+					}
+				} else {
+					const char *a, *b;
+					for (unsigned k = 0; k < G_N_ELEMENTS(keys); k++) {
+						a = catalog_get(lazy, lang, keys[k]);
+						b = catalog_get(eager, lang, keys[k]);
+						if (g_strcmp0(a, b) != 0)
+							fail_msg("%s.ini %s: got \"%s\", want \"%s\"",
+								 lang, keys[k], a ? a : "(null)", b ? b : "(null)");
+					}
+					a = catalog_language_name(lazy, lang);
+					b = catalog_language_name(eager, lang);
+					if (g_strcmp0(a, b) != 0)
+						fail_msg("%s.ini LanguageName: got \"%s\", want \"%s\"",
+							 lang, a ? a : "(null)", b ? b : "(null)");
+					check_int("has language", catalog_has_language(lazy, lang),
+						  catalog_has_language(eager, lang));
+				}
+			}
+		}
+		catalog_close(&lazy);
+	}
+	catalog_close(&eager);
+	g_free(dir);
+}
+
 static void test_lang_fold(void **state)
 {
 	static const struct {
@@ -472,6 +536,7 @@ int main(void)
 		cmocka_unit_test(test_catalog_lookup),
 		cmocka_unit_test(test_catalog_errors),
 		cmocka_unit_test(test_catalog_shipped),
+		cmocka_unit_test(test_catalog_lazy),
 		cmocka_unit_test(test_lang_fold),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
