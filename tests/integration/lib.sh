@@ -10,6 +10,10 @@
 #   dovecot_start DIR PORT USER PASS          a private dovecot (IMAP+POP3)
 #   sink_start DIR PORT [smtp-sink options]   smtp-sink writing to DIR
 #   imi_home DIR [conf lines]                 imi init with an imi.conf
+#   milter_start HOME SOCK [ro]               imi milter in a mount namespace
+#   milter_kill                               SIGKILL it, wait for its end
+#   pf_drain DIR SECONDS                      wait for an empty queue
+#   dkim_key FILE                             an RSA key; prints the p= value
 
 # Run on its own (tests/run.sh runs every script here) it does nothing.
 [[ "${BASH_SOURCE[0]}" == "$0" ]] && exit 0
@@ -237,4 +241,48 @@ imi_home() {
 	mkdir -p "$dir"
 	[ -n "${2:-}" ] && printf '%s\n' "$2" >"$dir/imi.conf"
 	"$IMI" --home "$dir" init >"$dir/init.out" || return 1
+}
+
+# milter_start HOME SOCK [ro]: imi milter on unix:SOCK (log: WORK/milter.log,
+# pid in MILTER_PID and WORK/milter.pid), in a mount namespace of its own
+# with HOME/db bind-mounted onto itself (read-only with "ro"), so that only
+# the milter sees the store change when a test remounts it.
+milter_start() {
+	local home=$1 sock=$2 ro=""
+	[ "${3:-}" = ro ] && ro="&& mount -o remount,bind,ro '$home/db' '$home/db'"
+	rm -f "$sock"
+	unshare --mount --propagation private sh -c \
+		"mount --bind '$home/db' '$home/db' $ro && exec '$IMI' --home '$home' milter --socket 'unix:$sock'" \
+		>>"$WORK/milter.log" 2>&1 &
+	MILTER_PID=$!
+	echo "$MILTER_PID" >"$WORK/milter.pid"
+	[ -n "${LIB_MILTER_CLEANUP:-}" ] || lib_on_exit 'kill "$(cat "$WORK/milter.pid")"'
+	LIB_MILTER_CLEANUP=1
+	lib_wait_listen "$sock" || { not_ok "milter socket appears"; cat "$WORK/milter.log"; return 1; }
+}
+
+# milter_kill [SIGNAL]: stops the milter of milter_start (SIGKILL unless
+# told otherwise) and waits until it is gone.
+milter_kill() {
+	kill "-${1:-KILL}" "$MILTER_PID" 2>/dev/null
+	wait "$MILTER_PID" 2>/dev/null
+	return 0
+}
+
+# pf_drain DIR SECONDS [postqueue -f]: waits until the Postfix instance's
+# queue is empty; fails when it is not after SECONDS.
+pf_drain() {
+	local dir=$1 end=$((SECONDS + $2))
+	[ -n "${3:-}" ] && postqueue -c "$dir" -f 2>/dev/null
+	while [ "$(pf_queued "$dir")" != 0 ]; do
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.3
+	done
+}
+
+# dkim_key FILE: a 2048-bit RSA key in FILE (PEM); prints the public key as
+# the p= value of a DKIM TXT record.
+dkim_key() {
+	openssl genrsa -traditional -out "$1" 2048 2>/dev/null
+	openssl rsa -in "$1" -pubout -outform DER 2>/dev/null | base64 -w0
 }
