@@ -68,11 +68,11 @@ lib_free_port() {
 	return 1
 }
 
-# Waits until something listens on 127.0.0.1:PORT (or a unix socket path
-# exists).
+# lib_wait_listen PORT|PATH [SECONDS]: waits (10 s unless told) until
+# something listens on 127.0.0.1:PORT (or a unix socket path exists).
 lib_wait_listen() {
 	local what=$1
-	for _ in $(seq 1 100); do
+	for _ in $(seq 1 $((${2:-10} * 10))); do
 		case "$what" in
 		/*) [ -S "$what" ] && return 0 ;;
 		*) ss -Htln "sport = :$what" | grep -q . && return 0 ;;
@@ -243,7 +243,7 @@ imi_home() {
 	"$IMI" --home "$dir" init >"$dir/init.out" || return 1
 }
 
-# milter_start HOME SOCK [ro]: imi milter on unix:SOCK (log: WORK/milter.log,
+# milter_start HOME SOCK [ro]: imi -v milter on unix:SOCK (log: WORK/milter.log,
 # pid in MILTER_PID and WORK/milter.pid), in a mount namespace of its own
 # with HOME/db bind-mounted onto itself (read-only with "ro"), so that only
 # the milter sees the store change when a test remounts it.
@@ -252,13 +252,14 @@ milter_start() {
 	[ "${3:-}" = ro ] && ro="&& mount -o remount,bind,ro '$home/db' '$home/db'"
 	rm -f "$sock"
 	unshare --mount --propagation private sh -c \
-		"mount --bind '$home/db' '$home/db' $ro && exec '$IMI' --home '$home' milter --socket 'unix:$sock'" \
+		"mount --bind '$home/db' '$home/db' $ro && exec '$IMI' -v --home '$home' milter --socket 'unix:$sock'" \
 		>>"$WORK/milter.log" 2>&1 &
 	MILTER_PID=$!
 	echo "$MILTER_PID" >"$WORK/milter.pid"
 	[ -n "${LIB_MILTER_CLEANUP:-}" ] || lib_on_exit 'kill "$(cat "$WORK/milter.pid")"'
 	LIB_MILTER_CLEANUP=1
-	lib_wait_listen "$sock" || { not_ok "milter socket appears"; cat "$WORK/milter.log"; return 1; }
+	# Opening the store may first wait for recovery after a killed process.
+	lib_wait_listen "$sock" 60 || { not_ok "milter socket appears"; tail "$WORK/milter.log"; return 1; }
 }
 
 # milter_kill [SIGNAL]: stops the milter of milter_start (SIGKILL unless
