@@ -351,6 +351,54 @@ static void store_db_msgcall(const DB_ENV *env, const char *msg)
 	g_log("imi-store", G_LOG_LEVEL_DEBUG, "%s", msg);
 }
 
+/* Disk space for the shared regions, taken at open.  Berkeley DB maps each
+ * region file (db/__db.NNN) at its maximum size but grows the file only as
+ * the region fills (the cache, mostly), by writing its last byte: the pages
+ * in between are holes.  When the file system is full, the first touch of
+ * such a page kills the process with SIGBUS, holding the environment.  So
+ * the whole mapped length of each region file is allocated here, without
+ * changing its size (FALLOC_FL_KEEP_SIZE); a full disk is then ENOSPC at
+ * open, a temporary failure, and never a crash later.  The mapped lengths
+ * come from /proc/self/maps. */
+#define STORE_MAX_MAP_LINES 100000 /* lines of /proc/self/maps read */
+
+static int store_regions_reserve(struct store *store, char **error_r)
+{
+	char *prefix = g_build_filename(store->dbdir, "__db.", NULL);
+	FILE *maps = fopen("/proc/self/maps", "r");
+	char line[4096];
+	int ret = IMI_OK;
+
+	if (maps == NULL) {
+		g_free(prefix);
+		return IMI_OK; /* no /proc: nothing to learn the lengths from */
+	}
+	for (unsigned n = 0; ret == IMI_OK && n < STORE_MAX_MAP_LINES &&
+			     fgets(line, sizeof(line), maps) != NULL; n++) {
+		unsigned long start, end;
+		char *path = strchr(line, '/');
+		int fd;
+
+		if (path == NULL || !g_str_has_prefix(path, prefix) ||
+		    sscanf(line, "%lx-%lx", &start, &end) != 2 || end <= start)
+			continue;
+		path[strcspn(path, "\n")] = '\0';
+		if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+			continue;
+		if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)(end - start)) != 0 &&
+		    errno != EOPNOTSUPP && errno != ENOSYS)
+			ret = imi_fail(error_r, IMI_TEMPFAIL,
+				       "%s: %s: cannot take %lu bytes for the store's shared "
+				       "memory (%s); free space under the home directory",
+				       store->dbdir, errno == ENOSPC ? "disk full" : "file system",
+				       end - start, g_strerror(errno));
+		close(fd);
+	}
+	fclose(maps);
+	g_free(prefix);
+	return ret;
+}
+
 static int store_env_open(struct store *store, char **error_r)
 {
 	DB_ENV *env;
@@ -384,6 +432,12 @@ static int store_env_open(struct store *store, char **error_r)
 	store->env = env;
 	store->generation++;
 	store_envs_add(env);
+	if ((err = store_regions_reserve(store, error_r)) != IMI_OK) {
+		store_envs_remove(env);
+		env->close(env, 0);
+		store->env = NULL;
+		return err;
+	}
 
 	for (i = 0; i < STORE_N_DBS; i++) {
 		DB *db;
