@@ -1096,6 +1096,7 @@ out:
 struct forget_walk {
 	const char *case_id;
 	GArray *seqs;
+	GPtrArray *msgids; /* the Message-ID of each, "" when none */
 };
 
 static int forget_message(const void *key, size_t key_len, const void *value,
@@ -1108,19 +1109,48 @@ static int forget_message(const void *key, size_t key_len, const void *value,
 		if (g_strcmp0(case_str(obj, "case"), w->case_id) == 0) {
 			uint64_t seq = store_key_u64_get(key);
 			g_array_append_val(w->seqs, seq);
+			g_ptr_array_add(w->msgids, g_strdup(case_str(obj, "message_id")));
 		}
 		json_object_unref(obj);
 	}
 	return 0;
 }
 
+/* The Message-ID index keeps a deleted message's Message-ID and first
+ * outcome (a replay is still known) but no longer points to it. */
+static int forget_msgid_link(struct store_txn *txn, const char *msgid, uint64_t seq,
+			     char **error_r)
+{
+	JsonObject *obj = NULL;
+	int ret;
+
+	if (msgid == NULL || *msgid == '\0')
+		return IMI_OK;
+	ret = store_record_get(txn, STORE_MSGIDS, msgid, STORE_GET_RMW, &obj, error_r);
+	if (ret == IMI_NOTFOUND) {
+		g_clear_pointer(error_r, g_free);
+		return IMI_OK;
+	}
+	if (ret != IMI_OK)
+		return ret;
+	if (json_object_has_member(obj, "message") &&
+	    (uint64_t)json_object_get_int_member(obj, "message") == seq) {
+		json_object_remove_member(obj, "message");
+		ret = store_record_put(txn, STORE_MSGIDS, msgid, obj, 0, error_r);
+	}
+	json_object_unref(obj);
+	return ret;
+}
+
 /* Deletes the personal data of a case: its key, its sealed members, its
- * stored messages and its outbox items. */
+ * stored messages (and their links from the Message-ID index) and its
+ * outbox items. */
 static int retention_delete(struct store_txn *txn, JsonObject *c, char **error_r)
 {
 	const char *case_id = case_str(c, "id");
 	char *key_id = case_key_id(case_id);
-	struct forget_walk w = {case_id, g_array_new(FALSE, FALSE, sizeof(uint64_t))};
+	struct forget_walk w = {case_id, g_array_new(FALSE, FALSE, sizeof(uint64_t)),
+				g_ptr_array_new_with_free_func(g_free)};
 	GList *members = json_object_get_members(c);
 	int ret;
 
@@ -1142,8 +1172,12 @@ static int retention_delete(struct store_txn *txn, JsonObject *c, char **error_r
 		ret = store_del(txn, STORE_MESSAGES, k, sizeof(k), error_r);
 		if (ret == IMI_NOTFOUND)
 			ret = IMI_OK;
+		if (ret == IMI_OK)
+			ret = forget_msgid_link(txn, g_ptr_array_index(w.msgids, i),
+						g_array_index(w.seqs, uint64_t, i), error_r);
 	}
 	g_array_free(w.seqs, TRUE);
+	g_ptr_array_free(w.msgids, TRUE);
 	g_free(key_id);
 	return ret;
 }
