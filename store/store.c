@@ -1111,8 +1111,8 @@ int store_timer_each_due(struct store_txn *txn, int64_t now,
 	return ret == -1 ? IMI_OK : ret;
 }
 
-/* store_check: the e-mail index against users, the Message-ID index against
- * messages, every timer against a case. */
+/* store_check: the e-mail index against users and back, the Message-ID
+ * index against messages and back, every timer against a case. */
 struct check_walk {
 	struct store_txn *txn;
 	GString *report;
@@ -1186,15 +1186,60 @@ static int check_msgid(const void *key, size_t len, const void *value,
 		return 0;
 	}
 	if (json_object_has_member(obj, "message")) {
+		JsonObject *mobj = NULL;
+		size_t mlen = 0;
+		const char *named;
+
 		store_key_u64((uint64_t)json_object_get_int_member(obj, "message"), mk);
-		if (store_get(w->txn, STORE_MESSAGES, mk, 8, 0, &m, NULL, NULL) != IMI_OK) {
+		if (store_get(w->txn, STORE_MESSAGES, mk, 8, 0, &m, &mlen, NULL) != IMI_OK) {
 			g_string_append_printf(w->report,
 					       "Message-ID %.*s: its message is missing\n",
 					       (int)len, (const char *)key);
 			w->problems++;
+		} else if (store_record_parse(m, mlen, &mobj, NULL) == IMI_OK &&
+			   (named = json_object_get_string_member_with_default(
+				    mobj, "message_id", "")) != NULL &&
+			   *named != '\0' && (strlen(named) != len || memcmp(named, key, len) != 0)) {
+			g_string_append_printf(w->report,
+					       "Message-ID %.*s: names a message of Message-ID %s\n",
+					       (int)len, (const char *)key, named);
+			w->problems++;
 		}
+		if (mobj != NULL)
+			json_object_unref(mobj);
 		g_free(m);
 	}
+	json_object_unref(obj);
+	return 0;
+}
+
+/* The other way: every stored message is found by its Message-ID (or a
+ * redelivery would be taken again). */
+static int check_message(const void *key, size_t len, const void *value,
+			 size_t vlen, void *ctx)
+{
+	struct check_walk *w = ctx;
+	JsonObject *obj = NULL;
+	const char *msgid;
+	void *entry = NULL;
+
+	w->count++;
+	if (len != 8 || store_record_parse(value, vlen, &obj, NULL) != IMI_OK) {
+		g_string_append(w->report, "message with a damaged key or record\n");
+		w->problems++;
+		if (obj != NULL)
+			json_object_unref(obj);
+		return 0;
+	}
+	msgid = json_object_get_string_member_with_default(obj, "message_id", "");
+	if (*msgid != '\0' &&
+	    store_get(w->txn, STORE_MSGIDS, msgid, strlen(msgid), 0, &entry, NULL, NULL) != IMI_OK) {
+		g_string_append_printf(w->report,
+				       "message %" G_GUINT64_FORMAT " (%s): not in the Message-ID index\n",
+				       store_key_u64_get(key), msgid);
+		w->problems++;
+	}
+	g_free(entry);
 	json_object_unref(obj);
 	return 0;
 }
@@ -1234,6 +1279,7 @@ static int store_check_txn(struct store_txn *txn, void *ctx, char **error_r)
 		{STORE_USERS, check_user, "users"},
 		{STORE_USERS_EMAIL, check_email, "e-mail index"},
 		{STORE_MSGIDS, check_msgid, "Message-ID index"},
+		{STORE_MESSAGES, check_message, "messages"},
 		{STORE_DUE, check_timer, "due-time index"},
 	};
 	int ret;
