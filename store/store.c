@@ -576,6 +576,7 @@ int store_open(const char *home, unsigned flags, struct store **store_r,
 	if ((ret = store_master_key(store, flags, error_r)) != IMI_OK)
 		goto fail;
 	g_mutex_init(&store->watch_lock);
+	g_rw_lock_init(&store->use_lock);
 	g_cond_init(&store->watch_cond);
 	if ((ret = store_env_open(store, error_r)) != IMI_OK)
 		goto fail;
@@ -607,6 +608,7 @@ void store_close(struct store **storep)
 	}
 	store_env_close(store);
 	g_mutex_clear(&store->watch_lock);
+	g_rw_lock_clear(&store->use_lock);
 	g_cond_clear(&store->watch_cond);
 	sodium_memzero(store->master, sizeof(store->master));
 	g_free(store->home);
@@ -620,9 +622,42 @@ const char *store_home(const struct store *store)
 	return store->home;
 }
 
+/* Threads and reopening: a thread of a multi-threaded process (the
+ * milter) that finds the environment dead reopens it, which closes the
+ * handles every other thread's transaction is using.  So each transaction
+ * holds use_lock to read from begin to commit or abort, and the reopen
+ * waits for them to end, holding it to write.  A transaction begun inside
+ * another of the same thread (store_txn_depth > 0) takes it no second
+ * time: a waiting writer would block it for ever. */
+static __thread unsigned store_txn_depth;
+
+static void store_txn_release(struct store *store)
+{
+	if (store_txn_depth > 0 && --store_txn_depth == 0)
+		g_rw_lock_reader_unlock(&store->use_lock);
+}
+
 static int store_reopen(struct store *store, char **error_r)
 {
+	unsigned generation;
 	int ret;
+
+	/* Panic the dead environment at once, before waiting for the other
+	 * threads: their next call fails instead of writing on while another
+	 * process may be recovering the environment.  Under watch_lock, so
+	 * that an environment another thread has just opened is left alone. */
+	g_mutex_lock(&store->watch_lock);
+	generation = store->generation;
+	if (store->env != NULL && g_atomic_int_get(&store->dead))
+		store->env->set_flags(store->env, DB_PANIC_ENVIRONMENT, 1);
+	g_mutex_unlock(&store->watch_lock);
+	g_rw_lock_writer_lock(&store->use_lock);
+	if (store->generation != generation ||
+	    (!g_atomic_int_get(&store->dead) && store->env != NULL)) {
+		/* Another thread reopened it meanwhile. */
+		g_rw_lock_writer_unlock(&store->use_lock);
+		return IMI_OK;
+	}
 
 	/* DB_RUNRECOVERY: failchk found a process that died inside the
 	 * library, or the environment is already panicked.  Panic it (again)
@@ -638,6 +673,7 @@ static int store_reopen(struct store *store, char **error_r)
 	if (ret != IMI_OK)
 		g_atomic_int_set(&store->dead, 1); /* try again next time */
 	g_mutex_unlock(&store->watch_lock);
+	g_rw_lock_writer_unlock(&store->use_lock);
 	return ret;
 }
 
@@ -647,15 +683,25 @@ int store_txn_begin(struct store *store, struct store_txn **txn_r,
 	struct store_txn *txn;
 	int err, ret;
 
-	if ((g_atomic_int_get(&store->dead) || store->env == NULL) &&
-	    (ret = store_reopen(store, error_r)) != IMI_OK)
-		return ret;
+	if (store_txn_depth == 0) {
+		if ((g_atomic_int_get(&store->dead) || store->env == NULL) &&
+		    (ret = store_reopen(store, error_r)) != IMI_OK)
+			return ret;
+		g_rw_lock_reader_lock(&store->use_lock);
+	}
+	store_txn_depth++;
+	if (store->env == NULL) {
+		store_txn_release(store);
+		return imi_fail(error_r, IMI_TEMPFAIL, "%s: the store is being reopened; "
+				"try again", store->dbdir);
+	}
 	txn = g_new0(struct store_txn, 1);
 	txn->store = store;
 	if ((err = store->env->txn_begin(store->env, NULL, &txn->txn,
 					 DB_TXN_NOWAIT)) != 0) {
 		ret = store_db_fail(txn, err, error_r, "begin transaction");
 		g_free(txn);
+		store_txn_release(store);
 		return ret;
 	}
 	*txn_r = txn;
@@ -667,22 +713,28 @@ int store_txn_commit(struct store_txn **txnp, char **error_r)
 	struct store_txn *txn = *txnp;
 	int err, ret = IMI_OK;
 
+	struct store *store = txn->store;
+
 	*txnp = NULL;
 	if ((err = txn->txn->commit(txn->txn, 0)) != 0)
 		ret = store_db_fail(txn, err, error_r, "commit");
 	g_free(txn);
+	store_txn_release(store);
 	return ret;
 }
 
 void store_txn_abort(struct store_txn **txnp)
 {
 	struct store_txn *txn = *txnp;
+	struct store *store;
 
 	if (txn == NULL)
 		return;
 	*txnp = NULL;
 	txn->txn->abort(txn->txn);
+	store = txn->store;
 	g_free(txn);
+	store_txn_release(store);
 }
 
 struct store *store_txn_store(struct store_txn *txn)

@@ -23,6 +23,8 @@ struct store {
 	GMutex watch_lock;   /* guards watch_stop and env for the watchdog */
 	GCond watch_cond;
 	int watch_stop;
+	GRWLock use_lock;    /* threads hold it to read from store_txn_begin to
+			      * commit or abort; a reopen holds it to write */
 };
 
 struct store_txn {
