@@ -259,14 +259,23 @@ milter_start() {
 	[ -n "${LIB_MILTER_CLEANUP:-}" ] || lib_on_exit 'kill "$(cat "$WORK/milter.pid")"'
 	LIB_MILTER_CLEANUP=1
 	# Opening the store may first wait for recovery after a killed process.
-	lib_wait_listen "$sock" 60 || { not_ok "milter socket appears"; tail "$WORK/milter.log"; return 1; }
+	if ! lib_wait_listen "$sock" 60; then
+		not_ok "milter socket appears"
+		tail -n 5 "$WORK/milter.log"
+		# Where it waits, for whoever reads the log.
+		command -v gdb >/dev/null && gdb -p "$MILTER_PID" -batch -ex "thread apply all bt 12" 2>/dev/null |
+			grep -E '^(#|Thread)' | head -n 40 | sed 's/^/# /'
+		return 1
+	fi
 }
 
 # milter_kill [SIGNAL]: stops the milter of milter_start (SIGKILL unless
-# told otherwise) and waits until it is gone.
+# told otherwise) and waits until it is gone; its wait status in
+# MILTER_STATUS (128 + the signal that ended it).
 milter_kill() {
 	kill "-${1:-KILL}" "$MILTER_PID" 2>/dev/null
 	wait "$MILTER_PID" 2>/dev/null
+	MILTER_STATUS=$?
 	return 0
 }
 
