@@ -5,6 +5,7 @@
 #define IMI_STORE_INT_H
 
 #include <db.h>
+#include <pthread.h>
 #include <sodium.h>
 
 #include "store/store.h"
@@ -23,8 +24,9 @@ struct store {
 	GMutex watch_lock;   /* guards watch_stop and env for the watchdog */
 	GCond watch_cond;
 	int watch_stop;
-	GRWLock use_lock;    /* threads hold it to read from store_txn_begin to
-			      * commit or abort; a reopen holds it to write */
+	pthread_rwlock_t use_lock; /* threads hold it to read from store_txn_begin
+				    * to commit or abort; a reopen, to write */
+	int wedged;          /* atomic: a thread stays stuck in Berkeley DB */
 };
 
 struct store_txn {

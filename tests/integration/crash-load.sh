@@ -151,7 +151,13 @@ CRON_PID=$!
 lib_on_exit "touch '$WORK/stop'; kill $CRON_PID"
 
 # The milter killed at random moments while the front still has mail.
-kills=0 crashes=0
+# Ended otherwise than by our SIGKILL: by a signal of its own it crashed;
+# with an exit status it stopped to be restarted (a wedged store).
+kills=0 crashes=0 stops=0
+ended_by_itself() {
+	if [ "$MILTER_STATUS" -gt 128 ]; then crashes=$((crashes + 1)); else stops=$((stops + 1)); fi
+	echo "# the milter had ended by itself, status $MILTER_STATUS"
+}
 while [ "$kills" -lt "$MILTER_KILLS" ]; do
 	sleep "$((RANDOM % 2)).$((RANDOM % 10))"
 	if ! kill -0 "$INJECT_PID" 2>/dev/null && [ "$(pf_queued "$WORK/pf2")" = 0 ]; then
@@ -159,8 +165,7 @@ while [ "$kills" -lt "$MILTER_KILLS" ]; do
 	fi
 	milter_kill KILL
 	kills=$((kills + 1))
-	# Ended by something else than our SIGKILL: it had crashed.
-	[ "$MILTER_STATUS" = 137 ] || { crashes=$((crashes + 1)); echo "# the milter had ended by itself, status $MILTER_STATUS"; }
+	[ "$MILTER_STATUS" = 137 ] || ended_by_itself
 	sleep "0.$((RANDOM % 5))"
 	milter_start "$H" "$SOCK" || exit 1
 done
@@ -174,8 +179,7 @@ end=$((SECONDS + 60 + MESSAGES / 5))
 while [ "$(pf_queued "$WORK/pf2")" != 0 ] && [ "$SECONDS" -lt "$end" ]; do
 	if ! kill -0 "$MILTER_PID" 2>/dev/null; then
 		milter_kill KILL
-		crashes=$((crashes + 1))
-		echo "# the milter had ended by itself, status $MILTER_STATUS"
+		ended_by_itself
 		milter_start "$H" "$SOCK" || exit 1
 	fi
 	sleep 0.3
@@ -229,7 +233,7 @@ gaps=$(sed -n 's/^\(IMI-[0-9]*-[0-9]*\)\.\([0-9]*\)\..*/\1 \2/p' "$WORK/sent" | 
 	awk '$1 != c {c = $1; want = 1} $2 != want {g++} {want = $2 + 1} END {print g + 0}')
 
 echo "counts: injected $MESSAGES, applied $applied, applied twice $twice, lost $lost; outbox sent $out_sent, resent $out_resent, lost $out_lost"
-echo "# kills: milter $kills, imi send $send_kills, imi tick $tick_kills (of $cron_runs runs); deferrals logged by the front: $tempfailed; outbox items $out_total"
+echo "# kills: milter $kills, imi send $send_kills, imi tick $tick_kills (of $cron_runs runs); milter stops asking a restart: $stops; deferrals logged by the front: $tempfailed; outbox items $out_total"
 check "every injected message applied ($applied of $MESSAGES, lost $lost)" test "$lost" = 0 -a "$applied" = "$MESSAGES"
 check "none applied twice ($twice)" test "$twice" = 0
 check "nothing applied that was not injected ($stray)" test "$stray" = 0
