@@ -215,7 +215,7 @@ static sfsistat milter_eom(SMFICTX *ctx)
 	struct inbound_envelope envelope = {0};
 	struct inbound_result result = {0};
 	struct answer a;
-	struct store *store = NULL;
+	struct store *store;
 	char *error = NULL, *header;
 	int status;
 
@@ -236,13 +236,6 @@ static sfsistat milter_eom(SMFICTX *ctx)
 	else
 		status = inbound_process(store, milter_conf, c->raw->str, c->raw->len,
 					 &envelope, &result, &error);
-	if (store != NULL && store_wedged(store)) {
-		/* Only a new process gets a working store: stop, and let the
-		 * service manager start the milter again. */
-		log_error(NULL, "milter: the store is stuck in this process; stopping so "
-			  "that the service manager restarts the milter");
-		smfi_stop();
-	}
 	answer_from_inbound(status, &result, &a);
 	if (status != IMI_OK)
 		log_event(a.kind == ANSWER_TOOBIG ? LOG_NOTICE : LOG_ERR, NULL,

@@ -80,7 +80,7 @@
 #define STORE_LOG_FILE_BYTES (1 << 20) /* small log files: deletion removes them sooner */
 #define STORE_CACHE_BYTES (32 << 20)
 #define STORE_THREADS 256             /* threads and processes sharing the env */
-#define STORE_WEDGED_S 10             /* a transaction this long in a reopen's way: stuck */
+#define STORE_REOPEN_WAIT_S 5         /* a reopen waits this long for running transactions */
 #define STORE_REG_TIMEOUT_US 200000   /* recovery waits this long for others to see the panic */
 
 static const struct {
@@ -578,6 +578,7 @@ int store_open(const char *home, unsigned flags, struct store **store_r,
 		goto fail;
 	g_mutex_init(&store->watch_lock);
 	pthread_rwlock_init(&store->use_lock, NULL);
+	g_mutex_init(&store->reopen_lock);
 	g_cond_init(&store->watch_cond);
 	if ((ret = store_env_open(store, error_r)) != IMI_OK)
 		goto fail;
@@ -610,6 +611,7 @@ void store_close(struct store **storep)
 	store_env_close(store);
 	g_mutex_clear(&store->watch_lock);
 	pthread_rwlock_destroy(&store->use_lock);
+	g_mutex_clear(&store->reopen_lock);
 	g_cond_clear(&store->watch_cond);
 	sodium_memzero(store->master, sizeof(store->master));
 	g_free(store->home);
@@ -626,14 +628,14 @@ const char *store_home(const struct store *store)
 /* Threads and reopening: a thread of a multi-threaded process (the
  * milter) that finds the environment dead reopens it, which closes the
  * handles every other thread's transaction is using.  So each transaction
- * holds use_lock to read from begin to commit or abort, and the reopen
- * waits for them to end, holding it to write.  A thread that never ends
- * (stuck on a group commit whose leader was killed, see the top) makes
- * that wait time out after STORE_WEDGED_S: the store is then wedged, and
- * the process must restart (the milter stops; its service manager starts
- * it again).  A transaction begun inside
- * another of the same thread (store_txn_depth > 0) takes it no second
- * time: a waiting writer would block it for ever. */
+ * holds use_lock to read from begin to commit or abort, and the reopen,
+ * holding reopen_lock so that no transaction begins meanwhile, waits for
+ * them to end, holding use_lock to write.  A thread that never ends (stuck
+ * on a group commit whose leader was killed, see the top) must not keep the
+ * others from the recovered environment: after STORE_REOPEN_WAIT_S the
+ * reopen goes on without it; that thread stays blocked in the old one.  A
+ * transaction begun inside another of the same thread (store_txn_depth > 0)
+ * takes the locks no second time: a waiting writer would block it. */
 static __thread unsigned store_txn_depth;
 
 static void store_txn_release(struct store *store)
@@ -642,54 +644,28 @@ static void store_txn_release(struct store *store)
 		pthread_rwlock_unlock(&store->use_lock);
 }
 
-static int store_wedged_fail(struct store *store, char **error_r)
-{
-	return imi_fail(error_r, IMI_TEMPFAIL,
-			"%s: a thread of this process is stuck in the store (another "
-			"process was killed while it led a commit): this process must "
-			"restart; the MTA keeps the message meanwhile", store->dbdir);
-}
-
-int store_wedged(struct store *store)
-{
-	return g_atomic_int_get(&store->wedged);
-}
-
 static int store_reopen(struct store *store, char **error_r)
 {
 	struct timespec until;
-	unsigned generation;
-	int ret;
+	int ret, held;
 
-	/* Panic the dead environment at once, before waiting for the other
-	 * threads: their next call fails instead of writing on while another
-	 * process may be recovering the environment.  Under watch_lock, so
-	 * that an environment another thread has just opened is left alone. */
-	g_mutex_lock(&store->watch_lock);
-	generation = store->generation;
-	if (store->env != NULL && g_atomic_int_get(&store->dead))
-		store->env->set_flags(store->env, DB_PANIC_ENVIRONMENT, 1);
-	g_mutex_unlock(&store->watch_lock);
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += STORE_WEDGED_S;
-	if (pthread_rwlock_timedwrlock(&store->use_lock, &until) != 0) {
-		g_atomic_int_set(&store->wedged, 1);
-		return store_wedged_fail(store, error_r);
-	}
-	if (store->generation != generation ||
-	    (!g_atomic_int_get(&store->dead) && store->env != NULL)) {
+	g_mutex_lock(&store->reopen_lock);
+	if (!g_atomic_int_get(&store->dead) && store->env != NULL) {
 		/* Another thread reopened it meanwhile. */
-		pthread_rwlock_unlock(&store->use_lock);
+		g_mutex_unlock(&store->reopen_lock);
 		return IMI_OK;
 	}
-
 	/* DB_RUNRECOVERY: failchk found a process that died inside the
 	 * library, or the environment is already panicked.  Panic it (again)
 	 * so that closing it only detaches: a flush could wait for ever on a
 	 * mutex the dead process held.  Every other process sees the panic
-	 * at its next call and reopens as well. */
+	 * at its next call and reopens as well; so do the other threads,
+	 * which end their transactions. */
 	if (store->env != NULL)
 		store->env->set_flags(store->env, DB_PANIC_ENVIRONMENT, 1);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += STORE_REOPEN_WAIT_S;
+	held = pthread_rwlock_timedwrlock(&store->use_lock, &until) == 0;
 	store_env_close(store);
 	g_mutex_lock(&store->watch_lock);
 	g_atomic_int_set(&store->dead, 0);
@@ -697,7 +673,9 @@ static int store_reopen(struct store *store, char **error_r)
 	if (ret != IMI_OK)
 		g_atomic_int_set(&store->dead, 1); /* try again next time */
 	g_mutex_unlock(&store->watch_lock);
-	pthread_rwlock_unlock(&store->use_lock);
+	if (held)
+		pthread_rwlock_unlock(&store->use_lock);
+	g_mutex_unlock(&store->reopen_lock);
 	return ret;
 }
 
@@ -707,13 +685,13 @@ int store_txn_begin(struct store *store, struct store_txn **txn_r,
 	struct store_txn *txn;
 	int err, ret;
 
-	if (g_atomic_int_get(&store->wedged))
-		return store_wedged_fail(store, error_r);
 	if (store_txn_depth == 0) {
 		if ((g_atomic_int_get(&store->dead) || store->env == NULL) &&
 		    (ret = store_reopen(store, error_r)) != IMI_OK)
 			return ret;
+		g_mutex_lock(&store->reopen_lock);
 		pthread_rwlock_rdlock(&store->use_lock);
+		g_mutex_unlock(&store->reopen_lock);
 	}
 	store_txn_depth++;
 	if (store->env == NULL) {

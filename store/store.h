@@ -80,10 +80,6 @@ int store_transact(struct store *store, store_txn_fn *fn, void *ctx,
  * this, and reopens the store after a crashed process). */
 int store_txn_begin(struct store *store, struct store_txn **txn_r,
 		    char **error_r);
-/* True once a thread of this process stays stuck inside Berkeley DB (a
- * process killed while it led a group commit never wakes it): the store
- * answers IMI_TEMPFAIL from then on and the process must restart. */
-int store_wedged(struct store *store);
 int store_txn_commit(struct store_txn **txn, char **error_r);
 void store_txn_abort(struct store_txn **txn);
 struct store *store_txn_store(struct store_txn *txn);

@@ -26,7 +26,7 @@ struct store {
 	int watch_stop;
 	pthread_rwlock_t use_lock; /* threads hold it to read from store_txn_begin
 				    * to commit or abort; a reopen, to write */
-	int wedged;          /* atomic: a thread stays stuck in Berkeley DB */
+	GMutex reopen_lock;  /* a reopen holds it: no transaction begins */
 };
 
 struct store_txn {
