@@ -128,6 +128,26 @@ EOF
 INJECT_PID=$!
 lib_on_exit "kill $INJECT_PID"
 
+# bounded_wait PID: waits for an imi send or tick at most 60 s, as its timer
+# unit's TimeoutStartSec would, then kills it (WORK/stuck counts those);
+# returns its status (the kill's, 137, is not counted as one of ours).
+bounded_wait() {
+	local i
+	for i in $(seq 1 600); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		kill -KILL "$1"
+		wait "$1"
+		echo "$1" >>"$WORK/stuck"
+		return 124
+	fi
+	wait "$1"
+}
+# bounded COMMAND...: runs it with bounded_wait.
+bounded() { "$@" & bounded_wait $!; }
+
 # imi send and imi tick, over and over, each killed at a random moment.
 later=$(date -u -d '+8 days' +%Y-%m-%dT%H:%M:%S)
 (
@@ -144,8 +164,11 @@ later=$(date -u -d '+8 days' +%Y-%m-%dT%H:%M:%S)
 				sleep "0.$((RANDOM % 10))$((RANDOM % 10))"
 				kill -KILL "$p" 2>/dev/null
 			fi
-			wait "$p"
-			rc=$?
+			if bounded_wait "$p"; then
+				rc=0
+			else
+				rc=$?
+			fi
 			runs=$((runs + 1))
 			[ "$rc" = 137 ] && kills=$((kills + 1)) && echo "$what" >>"$WORK/killed"
 			# Another signal: it crashed by itself (counted, see below).
@@ -160,7 +183,20 @@ lib_on_exit "touch '$WORK/stop'; kill $CRON_PID"
 # The milter killed at random moments while the front still has mail.
 # Ended otherwise than by our SIGKILL: by a signal of its own it crashed;
 # with an exit status it stopped to be restarted (a wedged store).
-kills=0 crashes=0 stops=0
+kills=0 crashes=0 stops=0 hung=0
+# milter_up: starts the milter; one that does not listen within 30 s (it
+# hangs opening the store) is killed and started again, at most 5 times.
+milter_up() {
+	local n
+	for n in 1 2 3 4 5; do
+		MILTER_QUIET=1 MILTER_WAIT=30 milter_start "$H" "$SOCK" && return 0
+		hung=$((hung + 1))
+		echo "# the milter did not come up in 30 s (try $n): killed, started again"
+		milter_kill KILL
+	done
+	not_ok "the milter comes up"
+	return 1
+}
 ended_by_itself() {
 	if [ "$MILTER_STATUS" -gt 128 ]; then crashes=$((crashes + 1)); else stops=$((stops + 1)); fi
 	echo "# the milter had ended by itself, status $MILTER_STATUS"
@@ -174,7 +210,7 @@ while [ "$kills" -lt "$MILTER_KILLS" ]; do
 	kills=$((kills + 1))
 	[ "$MILTER_STATUS" = 137 ] || ended_by_itself
 	sleep "0.$((RANDOM % 5))"
-	milter_start "$H" "$SOCK" || exit 1
+	milter_up || exit 1
 done
 wait "$INJECT_PID"
 injected=$(sed -n 's/^injected //p' "$WORK/inject.out")
@@ -187,7 +223,7 @@ while [ "$(pf_queued "$WORK/pf2")" != 0 ] && [ "$SECONDS" -lt "$end" ]; do
 	if ! kill -0 "$MILTER_PID" 2>/dev/null; then
 		milter_kill KILL
 		ended_by_itself
-		milter_start "$H" "$SOCK" || exit 1
+		milter_up || exit 1
 	fi
 	sleep 0.3
 done
@@ -204,10 +240,11 @@ cron_crashes=$(cat "$WORK/crashed" 2>/dev/null | wc -l)
 tempfailed=$(grep -c 'said: 4[0-9][0-9]\|status=deferred' "$WORK/pf2/postfix.log")
 # Let the last outbox items go (the backoff of an interrupted one skipped).
 for _ in 1 2 3 4 5; do
-	imi tick --now "$later" >/dev/null 2>&1
-	imi send --now "$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)" >>"$WORK/send.log" 2>&1
+	bounded "$IMI" --home "$H" tick --now "$later" >/dev/null 2>&1
+	bounded "$IMI" --home "$H" send --now "$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)" >>"$WORK/send.log" 2>&1
 	[ -z "$(imi outbox list)" ] && break
 done
+stuck=$(cat "$WORK/stuck" 2>/dev/null | wc -l)
 sleep 1
 milter_kill TERM
 echo "# load and kills took $((SECONDS - start)) s"
@@ -241,7 +278,7 @@ gaps=$(sed -n 's/^\(IMI-[0-9]*-[0-9]*\)\.\([0-9]*\)\..*/\1 \2/p' "$WORK/sent" | 
 	awk '$1 != c {c = $1; want = 1} $2 != want {g++} {want = $2 + 1} END {print g + 0}')
 
 echo "counts: injected $MESSAGES, applied $applied, applied twice $twice, lost $lost; outbox sent $out_sent, resent $out_resent, lost $out_lost"
-echo "# kills: milter $kills, imi send $send_kills, imi tick $tick_kills (of $cron_runs runs); milter stops asking a restart: $stops; imi send/tick crashed by themselves: $cron_crashes; deferrals logged by the front: $tempfailed; outbox items $out_total"
+echo "# kills: milter $kills, imi send $send_kills, imi tick $tick_kills (of $cron_runs runs); milter stops asking a restart: $stops; imi send/tick crashed by themselves: $cron_crashes; imi send/tick stuck and killed after 60 s: $stuck; milter starts that hung: $hung; deferrals logged by the front: $tempfailed; outbox items $out_total"
 check "every injected message applied ($applied of $MESSAGES, lost $lost)" test "$lost" = 0 -a "$applied" = "$MESSAGES"
 check "none applied twice ($twice)" test "$twice" = 0
 check "nothing applied that was not injected ($stray)" test "$stray" = 0
