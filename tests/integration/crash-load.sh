@@ -278,7 +278,7 @@ gaps=$(sed -n 's/^\(IMI-[0-9]*-[0-9]*\)\.\([0-9]*\)\..*/\1 \2/p' "$WORK/sent" | 
 	awk '$1 != c {c = $1; want = 1} $2 != want {g++} {want = $2 + 1} END {print g + 0}')
 
 echo "counts: injected $MESSAGES, applied $applied, applied twice $twice, lost $lost; outbox sent $out_sent, resent $out_resent, lost $out_lost"
-echo "# kills: milter $kills, imi send $send_kills, imi tick $tick_kills (of $cron_runs runs); milter stops asking a restart: $stops; imi send/tick crashed by themselves: $cron_crashes; imi send/tick stuck and killed after 60 s: $stuck; milter starts that hung: $hung; deferrals logged by the front: $tempfailed; outbox items $out_total"
+echo "# kills: milter $kills, imi send $send_kills, imi tick $tick_kills (of $cron_runs runs); milter exits by itself: $stops; imi send/tick crashed by themselves: $cron_crashes; imi send/tick stuck and killed after 60 s: $stuck; milter starts that hung: $hung; deferrals logged by the front: $tempfailed; outbox items $out_total"
 check "every injected message applied ($applied of $MESSAGES, lost $lost)" test "$lost" = 0 -a "$applied" = "$MESSAGES"
 check "none applied twice ($twice)" test "$twice" = 0
 check "nothing applied that was not injected ($stray)" test "$stray" = 0
