@@ -4,6 +4,9 @@
 #   make demo       play the demo scenario on the embedded default
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make bench      benchmarks, see docs/performance.md
+#   make torture    the integration tests in their long versions (LONG=1:
+#                   crash-load with 3000 messages and 40 milter kills, and
+#                   any *.long.sh), see docs/reliability.md
 
 PREFIX    ?= /usr/local
 DESTDIR   ?=

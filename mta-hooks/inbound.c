@@ -976,7 +976,13 @@ int inbound_process(struct store *store, const struct imi_conf *conf,
 		result->verdict = INBOUND_TEMPFAIL;
 		result->reason = g_strdup(auth.decision.text);
 		ret = IMI_TEMPFAIL;
-		*error_r = g_strdup(auth.decision.text);
+		/* The operator's text: which resolver failed and where it is set;
+		 * the sender sees only result->reason. */
+		*error_r = g_strdup_printf(
+			"DNS lookups for the sender's DKIM key or SPF record fail (resolver %s): "
+			"check that it answers, or set [inbound] dns_server; the MTA keeps the "
+			"message and retries",
+			*conf->dns_server != '\0' ? conf->dns_server : "of /etc/resolv.conf");
 		goto out;
 	}
 	if (auth.decision.verdict == ALIGN_REJECT) {

@@ -339,7 +339,8 @@ static void sender_smtp_open(struct sender *s)
 	}
 	mailsmtp_set_timeout(s->smtp, SENDER_SMTP_TIMEOUT);
 	if ((r = mailsmtp_socket_connect(s->smtp, host, (uint16_t)port)) != MAILSMTP_NO_ERROR) {
-		s->relay_down = g_strdup_printf("relay %s unreachable: %s", s->conf->smtp_relay,
+		s->relay_down = g_strdup_printf("relay %s unreachable: %s; check that it runs "
+						"([outbound] smtp_relay)", s->conf->smtp_relay,
 						mailsmtp_strerror(r));
 		goto fail;
 	}
@@ -464,8 +465,15 @@ static void sender_smtp(struct sender *s, const struct outbox_item *item, const 
 	if ((r = mailsmtp_data(s->smtp)) != MAILSMTP_NO_ERROR ||
 	    (r = mailsmtp_data_message(s->smtp, msg->str, msg->len)) != MAILSMTP_NO_ERROR) {
 		int code = s->smtp->response_code;
-		g_string_assign(t->detail, "DATA: ");
-		sender_reply(s->smtp, code, t->detail);
+		if (r == MAILSMTP_ERROR_STREAM || code < 400 || code > 599)
+			/* Lost after the final dot, the relay may have the
+			 * message: the resend carries the same Message-ID. */
+			g_string_assign(t->detail, "connection lost at DATA, before the relay's "
+				        "answer; sent again later with the same Message-ID");
+		else {
+			g_string_assign(t->detail, "DATA: ");
+			sender_reply(s->smtp, code, t->detail);
+		}
 		cls = sender_smtp_class(s, r);
 		t->outcome = cls == 5 ? SENDER_FAILED : SENDER_RETRY;
 		if (t->outcome == SENDER_RETRY) {

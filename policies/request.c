@@ -1224,6 +1224,7 @@ struct forget_walk {
 	const char *case_id;
 	GArray *seqs;
 	GPtrArray *keys;  /* a held message's own key ("held:N"), else NULL */
+	GPtrArray *msgids; /* the Message-ID of each, "" when none */
 };
 
 /* A message of the case, or a held one that names it (unverified: deleting
@@ -1243,19 +1244,48 @@ static int forget_message(const void *key, size_t key_len, const void *value,
 			g_array_append_val(w->seqs, seq);
 			g_ptr_array_add(w->keys, g_str_has_prefix(k != NULL ? k : "", "held:")
 							 ? g_strdup(k) : NULL);
+			g_ptr_array_add(w->msgids, g_strdup(case_str(obj, "message_id")));
 		}
 		json_object_unref(obj);
 	}
 	return 0;
 }
 
+/* The Message-ID index keeps a deleted message's Message-ID and first
+ * outcome (a replay is still known) but no longer points to it. */
+static int forget_msgid_link(struct store_txn *txn, const char *msgid, uint64_t seq,
+			     char **error_r)
+{
+	JsonObject *obj = NULL;
+	int ret;
+
+	if (msgid == NULL || *msgid == '\0')
+		return IMI_OK;
+	ret = store_record_get(txn, STORE_MSGIDS, msgid, STORE_GET_RMW, &obj, error_r);
+	if (ret == IMI_NOTFOUND) {
+		g_clear_pointer(error_r, g_free);
+		return IMI_OK;
+	}
+	if (ret != IMI_OK)
+		return ret;
+	if (json_object_has_member(obj, "message") &&
+	    (uint64_t)json_object_get_int_member(obj, "message") == seq) {
+		json_object_remove_member(obj, "message");
+		ret = store_record_put(txn, STORE_MSGIDS, msgid, obj, 0, error_r);
+	}
+	json_object_unref(obj);
+	return ret;
+}
+
 /* Deletes the personal data of a case: its key, its sealed members, its
- * stored messages (and the keys of held ones) and its outbox items. */
+ * stored messages (the keys of held ones, and their links from the
+ * Message-ID index) and its outbox items. */
 static int retention_delete(struct store_txn *txn, JsonObject *c, char **error_r)
 {
 	const char *case_id = case_str(c, "id");
 	char *key_id = case_key_id(case_id);
 	struct forget_walk w = {case_id, g_array_new(FALSE, FALSE, sizeof(uint64_t)),
+				g_ptr_array_new_with_free_func(g_free),
 				g_ptr_array_new_with_free_func(g_free)};
 	GList *members = json_object_get_members(c);
 	int ret;
@@ -1283,9 +1313,13 @@ static int retention_delete(struct store_txn *txn, JsonObject *c, char **error_r
 			*error_r = NULL;
 			ret = IMI_OK;
 		}
+		if (ret == IMI_OK)
+			ret = forget_msgid_link(txn, g_ptr_array_index(w.msgids, i),
+						g_array_index(w.seqs, uint64_t, i), error_r);
 	}
 	g_array_free(w.seqs, TRUE);
 	g_ptr_array_free(w.keys, TRUE);
+	g_ptr_array_free(w.msgids, TRUE);
 	g_free(key_id);
 	return ret;
 }

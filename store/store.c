@@ -82,6 +82,7 @@
 #define STORE_LOG_FILE_BYTES (1 << 20) /* small log files: deletion removes them sooner */
 #define STORE_CACHE_BYTES (32 << 20)
 #define STORE_THREADS 256             /* threads and processes sharing the env */
+#define STORE_REOPEN_WAIT_S 5         /* a reopen waits this long for running transactions */
 #define STORE_REG_TIMEOUT_US 200000   /* recovery waits this long for others to see the panic */
 
 static const struct {
@@ -398,6 +399,54 @@ static int store_registry_dead(const char *dbdir)
 	return dead;
 }
 
+/* Disk space for the shared regions, taken at open.  Berkeley DB maps each
+ * region file (db/__db.NNN) at its maximum size but grows the file only as
+ * the region fills (the cache, mostly), by writing its last byte: the pages
+ * in between are holes.  When the file system is full, the first touch of
+ * such a page kills the process with SIGBUS, holding the environment.  So
+ * the whole mapped length of each region file is allocated here, without
+ * changing its size (FALLOC_FL_KEEP_SIZE); a full disk is then ENOSPC at
+ * open, a temporary failure, and never a crash later.  The mapped lengths
+ * come from /proc/self/maps. */
+#define STORE_MAX_MAP_LINES 100000 /* lines of /proc/self/maps read */
+
+static int store_regions_reserve(struct store *store, char **error_r)
+{
+	char *prefix = g_build_filename(store->dbdir, "__db.", NULL);
+	FILE *maps = fopen("/proc/self/maps", "r");
+	char line[4096];
+	int ret = IMI_OK;
+
+	if (maps == NULL) {
+		g_free(prefix);
+		return IMI_OK; /* no /proc: nothing to learn the lengths from */
+	}
+	for (unsigned n = 0; ret == IMI_OK && n < STORE_MAX_MAP_LINES &&
+			     fgets(line, sizeof(line), maps) != NULL; n++) {
+		unsigned long start, end;
+		char *path = strchr(line, '/');
+		int fd;
+
+		if (path == NULL || !g_str_has_prefix(path, prefix) ||
+		    sscanf(line, "%lx-%lx", &start, &end) != 2 || end <= start)
+			continue;
+		path[strcspn(path, "\n")] = '\0';
+		if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+			continue;
+		if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)(end - start)) != 0 &&
+		    errno != EOPNOTSUPP && errno != ENOSYS)
+			ret = imi_fail(error_r, IMI_TEMPFAIL,
+				       "%s: %s: cannot take %lu bytes for the store's shared "
+				       "memory (%s); free space under the home directory",
+				       store->dbdir, errno == ENOSPC ? "disk full" : "file system",
+				       end - start, g_strerror(errno));
+		close(fd);
+	}
+	fclose(maps);
+	g_free(prefix);
+	return ret;
+}
+
 static int store_env_open(struct store *store, char **error_r)
 {
 	DB_ENV *env;
@@ -443,6 +492,12 @@ static int store_env_open(struct store *store, char **error_r)
 	store->env = env;
 	store->generation++;
 	store_envs_add(env);
+	if ((err = store_regions_reserve(store, error_r)) != IMI_OK) {
+		store_envs_remove(env);
+		env->close(env, 0);
+		store->env = NULL;
+		return err;
+	}
 
 	/* All databases in one transaction.  Its commit need not reach the
 	 * disk (DB_TXN_NOSYNC): opening an existing database changes nothing
@@ -645,6 +700,8 @@ int store_open(const char *home, unsigned flags, struct store **store_r,
 	if ((ret = store_master_key(store, flags, error_r)) != IMI_OK)
 		goto fail;
 	g_mutex_init(&store->watch_lock);
+	pthread_rwlock_init(&store->use_lock, NULL);
+	g_mutex_init(&store->reopen_lock);
 	g_cond_init(&store->watch_cond);
 	if ((ret = store_env_open(store, error_r)) != IMI_OK)
 		goto fail;
@@ -676,6 +733,8 @@ void store_close(struct store **storep)
 	}
 	store_env_close(store);
 	g_mutex_clear(&store->watch_lock);
+	pthread_rwlock_destroy(&store->use_lock);
+	g_mutex_clear(&store->reopen_lock);
 	g_cond_clear(&store->watch_cond);
 	sodium_memzero(store->master, sizeof(store->master));
 	g_free(store->home);
@@ -689,17 +748,47 @@ const char *store_home(const struct store *store)
 	return store->home;
 }
 
+/* Threads and reopening: a thread of a multi-threaded process (the
+ * milter) that finds the environment dead reopens it, which closes the
+ * handles every other thread's transaction is using.  So each transaction
+ * holds use_lock to read from begin to commit or abort, and the reopen,
+ * holding reopen_lock so that no transaction begins meanwhile, waits for
+ * them to end, holding use_lock to write.  A thread that never ends (stuck
+ * on a group commit whose leader was killed, see the top) must not keep the
+ * others from the recovered environment: after STORE_REOPEN_WAIT_S the
+ * reopen goes on without it; that thread stays blocked in the old one.  A
+ * transaction begun inside another of the same thread (store_txn_depth > 0)
+ * takes the locks no second time: a waiting writer would block it. */
+static __thread unsigned store_txn_depth;
+
+static void store_txn_release(struct store *store)
+{
+	if (store_txn_depth > 0 && --store_txn_depth == 0)
+		pthread_rwlock_unlock(&store->use_lock);
+}
+
 static int store_reopen(struct store *store, char **error_r)
 {
-	int ret;
+	struct timespec until;
+	int ret, held;
 
+	g_mutex_lock(&store->reopen_lock);
+	if (!g_atomic_int_get(&store->dead) && store->env != NULL) {
+		/* Another thread reopened it meanwhile. */
+		g_mutex_unlock(&store->reopen_lock);
+		return IMI_OK;
+	}
 	/* DB_RUNRECOVERY: failchk found a process that died inside the
 	 * library, or the environment is already panicked.  Panic it (again)
 	 * so that closing it only detaches: a flush could wait for ever on a
 	 * mutex the dead process held.  Every other process sees the panic
-	 * at its next call and reopens as well. */
+	 * at its next call and reopens as well; so do the other threads,
+	 * which end their transactions. */
 	if (store->env != NULL)
 		store->env->set_flags(store->env, DB_PANIC_ENVIRONMENT, 1);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += STORE_REOPEN_WAIT_S;
+	held = pthread_rwlock_timedwrlock(&store->use_lock, &until) == 0;
 	store_env_close(store);
 	g_mutex_lock(&store->watch_lock);
 	g_atomic_int_set(&store->dead, 0);
@@ -707,6 +796,9 @@ static int store_reopen(struct store *store, char **error_r)
 	if (ret != IMI_OK)
 		g_atomic_int_set(&store->dead, 1); /* try again next time */
 	g_mutex_unlock(&store->watch_lock);
+	if (held)
+		pthread_rwlock_unlock(&store->use_lock);
+	g_mutex_unlock(&store->reopen_lock);
 	return ret;
 }
 
@@ -716,15 +808,27 @@ int store_txn_begin(struct store *store, struct store_txn **txn_r,
 	struct store_txn *txn;
 	int err, ret;
 
-	if ((g_atomic_int_get(&store->dead) || store->env == NULL) &&
-	    (ret = store_reopen(store, error_r)) != IMI_OK)
-		return ret;
+	if (store_txn_depth == 0) {
+		if ((g_atomic_int_get(&store->dead) || store->env == NULL) &&
+		    (ret = store_reopen(store, error_r)) != IMI_OK)
+			return ret;
+		g_mutex_lock(&store->reopen_lock);
+		pthread_rwlock_rdlock(&store->use_lock);
+		g_mutex_unlock(&store->reopen_lock);
+	}
+	store_txn_depth++;
+	if (store->env == NULL) {
+		store_txn_release(store);
+		return imi_fail(error_r, IMI_TEMPFAIL, "%s: the store is being reopened; "
+				"try again", store->dbdir);
+	}
 	txn = g_new0(struct store_txn, 1);
 	txn->store = store;
 	if ((err = store->env->txn_begin(store->env, NULL, &txn->txn,
 					 DB_TXN_NOWAIT)) != 0) {
 		ret = store_db_fail(txn, err, error_r, "begin transaction");
 		g_free(txn);
+		store_txn_release(store);
 		return ret;
 	}
 	*txn_r = txn;
@@ -736,24 +840,30 @@ int store_txn_commit(struct store_txn **txnp, char **error_r)
 	struct store_txn *txn = *txnp;
 	int err, ret = IMI_OK;
 
+	struct store *store = txn->store;
+
 	*txnp = NULL;
 	if ((err = txn->txn->commit(txn->txn, 0)) != 0)
 		ret = store_db_fail(txn, err, error_r, "commit");
 	else if (txn->wrote)
 		g_atomic_int_or((guint *)&txn->store->wrote, (guint)txn->wrote);
 	g_free(txn);
+	store_txn_release(store);
 	return ret;
 }
 
 void store_txn_abort(struct store_txn **txnp)
 {
 	struct store_txn *txn = *txnp;
+	struct store *store;
 
 	if (txn == NULL)
 		return;
 	*txnp = NULL;
 	txn->txn->abort(txn->txn);
+	store = txn->store;
 	g_free(txn);
+	store_txn_release(store);
 }
 
 struct store *store_txn_store(struct store_txn *txn)
@@ -1185,8 +1295,8 @@ int store_timer_each_due(struct store_txn *txn, int64_t now,
 	return ret == -1 ? IMI_OK : ret;
 }
 
-/* store_check: the e-mail index against users, the Message-ID index against
- * messages, every timer against a case. */
+/* store_check: the e-mail index against users and back, the Message-ID
+ * index against messages and back, every timer against a case. */
 struct check_walk {
 	struct store_txn *txn;
 	GString *report;
@@ -1260,15 +1370,60 @@ static int check_msgid(const void *key, size_t len, const void *value,
 		return 0;
 	}
 	if (json_object_has_member(obj, "message")) {
+		JsonObject *mobj = NULL;
+		size_t mlen = 0;
+		const char *named;
+
 		store_key_u64((uint64_t)json_object_get_int_member(obj, "message"), mk);
-		if (store_get(w->txn, STORE_MESSAGES, mk, 8, 0, &m, NULL, NULL) != IMI_OK) {
+		if (store_get(w->txn, STORE_MESSAGES, mk, 8, 0, &m, &mlen, NULL) != IMI_OK) {
 			g_string_append_printf(w->report,
 					       "Message-ID %.*s: its message is missing\n",
 					       (int)len, (const char *)key);
 			w->problems++;
+		} else if (store_record_parse(m, mlen, &mobj, NULL) == IMI_OK &&
+			   (named = json_object_get_string_member_with_default(
+				    mobj, "message_id", "")) != NULL &&
+			   *named != '\0' && (strlen(named) != len || memcmp(named, key, len) != 0)) {
+			g_string_append_printf(w->report,
+					       "Message-ID %.*s: names a message of Message-ID %s\n",
+					       (int)len, (const char *)key, named);
+			w->problems++;
 		}
+		if (mobj != NULL)
+			json_object_unref(mobj);
 		g_free(m);
 	}
+	json_object_unref(obj);
+	return 0;
+}
+
+/* The other way: every stored message is found by its Message-ID (or a
+ * redelivery would be taken again). */
+static int check_message(const void *key, size_t len, const void *value,
+			 size_t vlen, void *ctx)
+{
+	struct check_walk *w = ctx;
+	JsonObject *obj = NULL;
+	const char *msgid;
+	void *entry = NULL;
+
+	w->count++;
+	if (len != 8 || store_record_parse(value, vlen, &obj, NULL) != IMI_OK) {
+		g_string_append(w->report, "message with a damaged key or record\n");
+		w->problems++;
+		if (obj != NULL)
+			json_object_unref(obj);
+		return 0;
+	}
+	msgid = json_object_get_string_member_with_default(obj, "message_id", "");
+	if (*msgid != '\0' &&
+	    store_get(w->txn, STORE_MSGIDS, msgid, strlen(msgid), 0, &entry, NULL, NULL) != IMI_OK) {
+		g_string_append_printf(w->report,
+				       "message %" G_GUINT64_FORMAT " (%s): not in the Message-ID index\n",
+				       store_key_u64_get(key), msgid);
+		w->problems++;
+	}
+	g_free(entry);
 	json_object_unref(obj);
 	return 0;
 }
@@ -1308,6 +1463,7 @@ static int store_check_txn(struct store_txn *txn, void *ctx, char **error_r)
 		{STORE_USERS, check_user, "users"},
 		{STORE_USERS_EMAIL, check_email, "e-mail index"},
 		{STORE_MSGIDS, check_msgid, "Message-ID index"},
+		{STORE_MESSAGES, check_message, "messages"},
 		{STORE_DUE, check_timer, "due-time index"},
 	};
 	int ret;

@@ -5,6 +5,7 @@
 #define IMI_STORE_INT_H
 
 #include <db.h>
+#include <pthread.h>
 #include <sodium.h>
 
 #include "store/store.h"
@@ -31,6 +32,9 @@ struct store {
 	GMutex watch_lock;   /* guards watch_stop and env for the watchdog */
 	GCond watch_cond;
 	int watch_stop;
+	pthread_rwlock_t use_lock; /* threads hold it to read from store_txn_begin
+				    * to commit or abort; a reopen, to write */
+	GMutex reopen_lock;  /* a reopen holds it: no transaction begins */
 };
 
 struct store_txn {

@@ -41,8 +41,7 @@ max_message_bytes = 30000
 dns_server = 127.0.0.1:$DNS_PORT" || { not_ok "imi init"; exit 1; }
 
 # The authority: its signing key in DNS, itself and a handler registered.
-openssl genrsa -out "$WORK/authority.key" 2048 2>/dev/null
-pub=$(openssl rsa -in "$WORK/authority.key" -pubout -outform DER 2>/dev/null | base64 -w0)
+pub=$(dkim_key "$WORK/authority.key")
 dns_start "$WORK/dns" "$DNS_PORT" sel._domainkey.authority.example "v=DKIM1; k=rsa; p=$pub"
 "$IMI" --home "$H" authority add --id de-behoerde --country DE --name 'de=Behörde' \
 	--area services --postbox imi@authority.example --domain authority.example >/dev/null ||
@@ -50,21 +49,7 @@ dns_start "$WORK/dns" "$DNS_PORT" sel._domainkey.authority.example "v=DKIM1; k=r
 "$IMI" --home "$H" user add --email handler@authority.example --authority de-behoerde \
 	--role handler --name Handler >/dev/null || not_ok "register its handler"
 
-# milter_start [ro]: the milter in a mount namespace of its own, with the
-# store's db directory bind-mounted onto itself (read-only with "ro"), so that
-# only the milter sees it change.
-milter_start() {
-	local ro=""
-	[ "${1:-}" = ro ] && ro="&& mount -o remount,bind,ro '$H/db' '$H/db'"
-	rm -f "$SOCK"
-	unshare --mount --propagation private sh -c \
-		"mount --bind '$H/db' '$H/db' $ro && exec '$IMI' --home '$H' milter --socket 'unix:$SOCK'" \
-		>>"$WORK/milter.log" 2>&1 &
-	MILTER_PID=$!
-	lib_on_exit "kill $MILTER_PID"
-	lib_wait_listen "$SOCK" || { not_ok "milter socket appears"; cat "$WORK/milter.log"; exit 1; }
-}
-milter_start
+milter_start "$H" "$SOCK" || exit 1
 check "the socket is group postfix, mode 0660" test "$(stat -c '%G %a' "$SOCK")" = "postfix 660"
 
 sink_start "$WORK/sink" "$SINK_PORT"
@@ -138,9 +123,8 @@ out=$(swaks_to "$P1" "imi@imi.localhost" b1 applied "$big")
 check "a message over max_message_bytes gets 552 5.3.4" grep -qE '<\*\* +552 5.3.4' <<<"$out"
 
 # 5. Store read-only: 451, queued in front, delivered once afterwards.
-kill "$MILTER_PID"
-wait "$MILTER_PID" 2>/dev/null
-milter_start ro
+milter_kill TERM
+milter_start "$H" "$SOCK" ro || exit 1
 out=$(swaks_to "$P1" "imi@imi.localhost" t0 applied)
 check "read-only store: the milter answers 451 4.3.0" grep -qE '<\*\* +451 4.3.0' <<<"$out"
 out=$(swaks_to "$P2" "imi@imi.localhost" t1 applied)
@@ -153,14 +137,10 @@ check "the milter still runs on a store it cannot write" test -e "/proc/$MILTER_
 nsenter --target "$MILTER_PID" --mount mount -o remount,bind,rw "$H/db" ||
 	not_ok "remount the store read-write in the milter's namespace"
 postqueue -c "$WORK/pf2" -f
-for _ in $(seq 1 50); do
-	[ "$(pf_queued "$WORK/pf2")" = 0 ] && break
-	sleep 0.3
-done
+pf_drain "$WORK/pf2" 15
 check "after the store is back, the front queue drains" test "$(pf_queued "$WORK/pf2")" = 0
 check "and the message was taken exactly once" test "$(taken t1)" = 1
 
-kill "$MILTER_PID"
-wait "$MILTER_PID" 2>/dev/null
+milter_kill TERM
 check "the milter stops on SIGTERM" test ! -e "/proc/$MILTER_PID"
 [ "$LIB_FAILED" = 0 ]

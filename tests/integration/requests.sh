@@ -286,4 +286,7 @@ expect "the deletion is audited" 'retention\.delete' "$(imi audit --case "$case_
 if grep -ra -- "$CANARY" "$H" >/dev/null; then not_ok "subject canary still found under the home directory"
 else ok "subject canary found nowhere under the home directory"; fi
 
+expect "imi check passes after the deletion (the Message-ID index keeps no link to a deleted message)" \
+	'^store is consistent' "$(imi check 2>&1)"
+
 exit $failed

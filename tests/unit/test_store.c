@@ -148,6 +148,78 @@ static void test_users_email_index(void **state)
 	testutil_rmdir(home);
 }
 
+/* The Message-ID index against the messages, both ways: each row puts a
+ * message (sequence, its Message-ID) and an index entry (Message-ID, the
+ * sequence it names); the check must find exactly the broken ones. */
+struct msgid_row {
+	uint64_t seq;
+	const char *message_id; /* in the message record */
+	const char *entry;      /* index key; NULL: no entry */
+	uint64_t names;         /* the entry's "message" */
+};
+
+static int put_msgid_rows(struct store_txn *txn, void *ctx, char **error_r)
+{
+	const struct msgid_row *r = ctx;
+	int ret = IMI_OK;
+
+	for (; ret == IMI_OK && r->seq != 0; r++) {
+		unsigned char key[8];
+		char *m = g_strdup_printf("{\"v\":1,\"message_id\":\"%s\"}", r->message_id);
+
+		store_key_u64(r->seq, key);
+		ret = store_put(txn, STORE_MESSAGES, key, 8, m, strlen(m), 0, error_r);
+		g_free(m);
+		if (ret == IMI_OK && r->entry != NULL) {
+			char *e = g_strdup_printf("{\"v\":1,\"message\":%" G_GUINT64_FORMAT "}", r->names);
+			ret = store_put(txn, STORE_MSGIDS, r->entry, strlen(r->entry), e, strlen(e), 0,
+					error_r);
+			g_free(e);
+		}
+	}
+	return ret;
+}
+
+static void test_check_msgid_index(void **state)
+{
+	static const struct {
+		const char *name;
+		struct msgid_row rows[3];
+		const char *want; /* in the report; NULL: consistent */
+	} cases[] = {
+		{"agree", {{1, "a@x", "a@x", 1}, {2, "b@x", "b@x", 2}}, NULL},
+		{"message without entry", {{1, "a@x", "a@x", 1}, {2, "b@x", NULL, 0}},
+		 "message 2 (b@x): not in the Message-ID index"},
+		{"entry names another message", {{1, "a@x", "a@x", 2}, {2, "b@x", "b@x", 2}},
+		 "Message-ID a@x: names a message of Message-ID b@x"},
+		{"entry names a missing message", {{1, "a@x", "a@x", 7}},
+		 "Message-ID a@x: its message is missing"},
+	};
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *home = testutil_tmpdir("store-check");
+		struct store *store = open_store(home);
+		GString *report = g_string_new(NULL);
+		char *error = NULL;
+		int ret;
+
+		check_int(cases[i].name, store_transact(store, put_msgid_rows,
+							(void *)cases[i].rows, &error), IMI_OK);
+		ret = store_check(store, report, &error);
+		if (cases[i].want == NULL && ret != IMI_OK)
+			fail_msg("%s: check got %d (%s), want consistent", cases[i].name, ret,
+				 report->str);
+		if (cases[i].want != NULL &&
+		    (ret == IMI_OK || strstr(report->str, cases[i].want) == NULL))
+			fail_msg("%s: check got %d, report \"%s\", want \"%s\"", cases[i].name,
+				 ret, report->str, cases[i].want);
+		g_free(error);
+		g_string_free(report, TRUE);
+		store_close(&store);
+		testutil_rmdir(home);
+	}
+}
+
 struct timers {
 	GString *seen;
 };
@@ -532,6 +604,7 @@ int main(void)
 		cmocka_unit_test(test_open_without_init),
 		cmocka_unit_test(test_put_get_exists),
 		cmocka_unit_test(test_users_email_index),
+		cmocka_unit_test(test_check_msgid_index),
 		cmocka_unit_test(test_timers_due),
 		cmocka_unit_test(test_seal_destroy_purge),
 		cmocka_unit_test(test_seal_old_home_key),
