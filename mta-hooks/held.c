@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "parser/message.h"
+#include "policies/request.h"
 
 struct held_walk {
 	struct store_txn *txn;
@@ -287,5 +288,86 @@ int held_expire_due(struct store_txn *txn, int64_t when, const char *kind,
 	}
 	if (ret == IMI_OK)
 		*deleted_r = 1;
+	return ret;
+}
+
+/* The country of a held message's sender: its user's authority, else the
+ * authority whose registered domain the address is in; NULL if none. */
+struct domain_find {
+	const char *address;
+	char *country;
+};
+
+static int domain_of(struct authority *a, void *ctx)
+{
+	struct domain_find *f = ctx;
+
+	if (directory_domain_registered(a, f->address)) {
+		f->country = g_strdup(a->country);
+		return 1;
+	}
+	return 0;
+}
+
+char *held_country(struct store_txn *txn, uint64_t seq)
+{
+	char *from = held_sender(txn, seq);
+	struct domain_find f = {from, NULL};
+	struct user *u = NULL;
+	struct authority *a = NULL;
+
+	if (from == NULL)
+		return NULL;
+	if (store_user_get_by_email(txn, from, &u, NULL) == IMI_OK &&
+	    store_authority_get(txn, u->authority, &a, NULL) == IMI_OK)
+		f.country = g_strdup(a->country);
+	else
+		directory_each(txn, domain_of, &f, NULL);
+	user_free(&u);
+	authority_free(&a);
+	g_free(from);
+	return f.country;
+}
+
+int held_tell_coordinators(struct store_txn *txn, struct request_env *env, uint64_t seq,
+			   const char *reason, char **error_r)
+{
+	char *country = held_country(txn, seq);
+	char *what = NULL, *names = NULL;
+	JsonObject *obj = NULL;
+	void *raw = NULL;
+	size_t len = 0;
+	unsigned told = 0;
+	int ret;
+
+	/* The case it names, unverified, or "?". */
+	if (held_read(txn, seq, &obj, &raw, &len, NULL) == IMI_OK) {
+		const char *n = json_object_get_string_member_with_default(obj, "names_case", "");
+
+		names = g_strdup(*n != '\0' ? n : "?");
+		memset(raw, 0, len);
+		g_free(raw);
+		json_object_unref(obj);
+	}
+
+	if (country == NULL) { /* a stranger of no registered domain */
+		g_free(names);
+		return store_audit(txn, "inbound", NULL, "held.untold",
+				   "sender of no registered authority", error_r);
+	}
+	what = g_strdup_printf("%s; imi held show %" G_GUINT64_FORMAT ", or HELD LIST by mail",
+			       reason != NULL ? reason : "", seq);
+	{
+		const struct catalog_arg args[] = {
+			{"case", names != NULL ? names : "?"},
+			{"reason", what},
+			{NULL, NULL},
+		};
+		ret = request_tell_coordinators(txn, env, country, "held", "held.subject",
+						"held.notice", args, &told, error_r);
+	}
+	g_free(what);
+	g_free(names);
+	g_free(country);
 	return ret;
 }

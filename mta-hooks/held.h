@@ -58,6 +58,18 @@ int held_release_schedule(struct store_txn *txn, uint64_t seq, char **error_r);
 int held_release_due(struct store *store, const struct imi_conf *conf, int64_t when,
 		     const char *kind, struct inbound_result *result, char **error_r);
 
+/* The country of a held message's sender: its user's authority, else the
+ * authority whose registered domain the address is in; NULL if none
+ * (g_free). */
+char *held_country(struct store_txn *txn, uint64_t seq);
+
+struct request_env;
+/* Tells the coordinators of the sender's country that message seq was
+ * held and why (catalog held.notice, within the reply cap); a sender of no
+ * country is only audited (held.untold).  In the caller's transaction. */
+int held_tell_coordinators(struct store_txn *txn, struct request_env *env, uint64_t seq,
+			   const char *reason, char **error_r);
+
 /* The deletion of held message seq at when ([Retention] Held), as a timer
  * "held-expire:N" (in the caller's transaction). */
 int held_expire_schedule(struct store_txn *txn, uint64_t seq, int64_t when,

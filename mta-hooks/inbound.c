@@ -690,6 +690,10 @@ static int inbound_txn(struct store_txn *txn, void *ctx, char **error_r)
 		    (expiry = policy_held_expiry(r->env->policy, imi_now())) != 0 &&
 		    (ret = held_expire_schedule(txn, seq, expiry, error_r)) != IMI_OK)
 			return ret;
+		/* The coordinators of the sender's country are told. */
+		if (r->env != NULL &&
+		    (ret = held_tell_coordinators(txn, r->env, seq, r->hold_reason, error_r)) != IMI_OK)
+			return ret;
 		detail = g_strdup_printf("<%s> %s", r->dedup_key, r->hold_reason);
 		ret = store_audit(txn, "inbound", NULL, "inbound.held", detail, error_r);
 		g_free(detail);

@@ -1104,44 +1104,6 @@ struct held_walk {
 	unsigned count;
 };
 
-/* The country of a held message's sender: its user's authority, else the
- * authority whose registered domain the address is in; NULL if none. */
-struct domain_find {
-	const char *address;
-	char *country;
-};
-
-static int domain_of(struct authority *a, void *ctx)
-{
-	struct domain_find *f = ctx;
-
-	if (directory_domain_registered(a, f->address)) {
-		f->country = g_strdup(a->country);
-		return 1;
-	}
-	return 0;
-}
-
-static char *held_country(struct store_txn *txn, uint64_t seq)
-{
-	char *from = held_sender(txn, seq);
-	struct domain_find f = {from, NULL};
-	struct user *u = NULL;
-	struct authority *a = NULL;
-
-	if (from == NULL)
-		return NULL;
-	if (store_user_get_by_email(txn, from, &u, NULL) == IMI_OK &&
-	    store_authority_get(txn, u->authority, &a, NULL) == IMI_OK)
-		f.country = g_strdup(a->country);
-	else
-		directory_each(txn, domain_of, &f, NULL);
-	user_free(&u);
-	authority_free(&a);
-	g_free(from);
-	return f.country;
-}
-
 static int held_one(struct store_txn *txn, const struct held_info *h, void *ctx)
 {
 	struct held_walk *w = ctx;

@@ -1848,6 +1848,37 @@ static int postbox_match(struct authority *a, void *ctx)
 	return 0;
 }
 
+int request_tell_coordinators(struct store_txn *txn, struct request_env *env,
+			      const char *country, const char *kind,
+			      const char *subject_key, const char *body_key,
+			      const struct catalog_arg *args, unsigned *told_r,
+			      char **error_r)
+{
+	GPtrArray *coords = NULL;
+	int ret = request_coordinators(txn, country, &coords, error_r);
+
+	*told_r = 0;
+	for (guint i = 0; ret == IMI_OK && i < coords->len; i++) {
+		struct user *u = g_ptr_array_index(coords, i);
+		struct authority *ca = NULL;
+		const char *body[] = {body_key, NULL};
+		int allowed = 0;
+
+		if ((ret = request_reply_allowed(txn, env, u->email, &allowed, error_r)) != IMI_OK ||
+		    !allowed)
+			continue;
+		if ((ret = store_authority_get(txn, u->authority, &ca, error_r)) == IMI_OK)
+			ret = mail_notice(txn, env, NULL, "", ca, u->email, kind, subject_key,
+					  body, args, NULL, NULL, error_r);
+		if (ret == IMI_OK)
+			(*told_r)++;
+		authority_free(&ca);
+	}
+	if (coords != NULL)
+		g_ptr_array_free(coords, TRUE);
+	return ret;
+}
+
 /* Tells the coordinators of the authority's country, in their language. */
 static int failing_tell(struct store_txn *txn, struct request_env *env,
 			const struct authority *a, const char *address, const char *reason,
