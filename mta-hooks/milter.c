@@ -5,6 +5,7 @@
 #include "mta-hooks/milter.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <grp.h>
 #include <libmilter/mfapi.h>
@@ -17,11 +18,100 @@
 #include "mta-hooks/inbound.h"
 #include "mta-hooks/recipient.h"
 
+
 /* libmilter keeps one filter per process: these are its shared handles,
  * set once before smfi_main and only read afterwards. */
 static struct store *milter_store;
 static const struct imi_conf *milter_conf;
 static GMutex milter_store_lock; /* guards opening milter_store late */
+
+/* One message at a time goes through inbound_process: on two cores the
+ * messages' work does not gain from running side by side, and the store's
+ * transactions, which never wait for a lock but retry, lose much to
+ * conflicts between twenty threads committing at once.  The lock also
+ * guards the rules, catalogs and token key, read once per process and
+ * again when one of their files changes. */
+static GMutex milter_inbound_lock;
+static struct request_env *milter_env;
+static char *milter_env_stamp; /* names, sizes and mtimes of the files read */
+
+#define MILTER_STAMP_MAX_FILES 4096 /* files looked at in one directory */
+
+/* Appends a file's or directory's size and mtime to stamp; for a
+ * directory, also those of each entry (not recursive). */
+static void milter_stamp_path(GString *stamp, const char *path)
+{
+	struct stat st;
+	DIR *dir;
+	struct dirent *e;
+	GPtrArray *names;
+
+	if (stat(path, &st) != 0) {
+		g_string_append_printf(stamp, "%s:-\n", path);
+		return;
+	}
+	g_string_append_printf(stamp, "%s:%lld:%lld.%ld\n", path, (long long)st.st_size,
+			       (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	if (!S_ISDIR(st.st_mode) || (dir = opendir(path)) == NULL)
+		return;
+	names = g_ptr_array_new_with_free_func(g_free);
+	while ((e = readdir(dir)) != NULL && names->len < MILTER_STAMP_MAX_FILES)
+		if (e->d_name[0] != '.')
+			g_ptr_array_add(names, g_strdup(e->d_name));
+	closedir(dir);
+	g_ptr_array_sort(names, (GCompareFunc)g_strcmp0);
+	for (guint i = 0; i < names->len; i++) {
+		char *p = g_build_filename(path, g_ptr_array_index(names, i), NULL);
+
+		if (stat(p, &st) == 0)
+			g_string_append_printf(stamp, "%s:%lld:%lld.%ld\n", p,
+					       (long long)st.st_size,
+					       (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+		g_free(p);
+	}
+	g_ptr_array_free(names, TRUE);
+}
+
+/* What request_env_open reads (policies/policy.c, templates/catalog.c,
+ * the token key), as one text that changes when any of it changes. */
+static char *milter_env_stamp_make(void)
+{
+	static const char *const under_datadir[] = {"policies/rules", "rules",
+						    "templates/catalogs", "catalogs"};
+	GString *stamp = g_string_new(NULL);
+	char *p;
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(under_datadir); i++) {
+		p = g_build_filename(milter_conf->datadir, under_datadir[i], NULL);
+		milter_stamp_path(stamp, p);
+		g_free(p);
+	}
+	p = conf_home_path(milter_conf, "keys/token.key");
+	milter_stamp_path(stamp, p);
+	g_free(p);
+	return g_string_free(stamp, FALSE);
+}
+
+/* The rules, catalogs and token key, read again when a file changed;
+ * called with milter_inbound_lock held.  A failed read keeps no stale
+ * copy: the message is a temporary failure. */
+static struct request_env *milter_env_get(char **error_r)
+{
+	char *stamp = milter_env_stamp_make();
+
+	if (milter_env != NULL && g_strcmp0(stamp, milter_env_stamp) == 0) {
+		g_free(stamp);
+		return milter_env;
+	}
+	inbound_env_close(&milter_env);
+	g_clear_pointer(&milter_env_stamp, g_free);
+	if (inbound_env_open(milter_conf, &milter_env, error_r) != IMI_OK) {
+		g_free(stamp);
+		return NULL;
+	}
+	milter_env_stamp = stamp;
+	return milter_env;
+}
 
 /* The store, opened now if it could not be opened at start (a read-only
  * or full file system, a store being recovered): until then every message
@@ -48,6 +138,7 @@ struct milter_conn {
 	GString *raw;         /* header and body as CRLF text */
 	int too_big;          /* raw would exceed max_message_bytes */
 	int leading_space;    /* the MTA keeps the space after "Name:" (SMFIP_HDR_LEADSPC) */
+	unsigned long noreply; /* SMFIP_NR_* the MTA agreed to: those steps get no reply */
 };
 
 static struct milter_conn *milter_conn(SMFICTX *ctx)
@@ -108,6 +199,13 @@ static void milter_append(struct milter_conn *c, const char *data, size_t len)
 		c->too_big = 1;
 }
 
+/* CONTINUE for a step whose reply was negotiated away (SMFIP_NR_*):
+ * then libmilter must send nothing. */
+static sfsistat milter_continue(const struct milter_conn *c, unsigned long nr)
+{
+	return (c->noreply & nr) != 0 ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
 static sfsistat milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
 {
 	struct milter_conn *c = milter_conn(ctx);
@@ -120,7 +218,7 @@ static sfsistat milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
 	else if (addr != NULL && addr->sa_family == AF_INET6 &&
 		 inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)addr)->sin6_addr, buf, sizeof(buf)))
 		c->client_ip = g_strdup(buf);
-	return SMFIS_CONTINUE;
+	return milter_continue(c, SMFIP_NR_CONN);
 }
 
 static sfsistat milter_helo(SMFICTX *ctx, char *helo)
@@ -129,7 +227,7 @@ static sfsistat milter_helo(SMFICTX *ctx, char *helo)
 
 	g_free(c->helo);
 	c->helo = g_strdup(helo);
-	return SMFIS_CONTINUE;
+	return milter_continue(c, SMFIP_NR_HELO);
 }
 
 static sfsistat milter_envfrom(SMFICTX *ctx, char **argv)
@@ -139,7 +237,7 @@ static sfsistat milter_envfrom(SMFICTX *ctx, char **argv)
 	milter_message_reset(c);
 	c->sender = recipient_bare(argv[0]);
 	c->service = g_ptr_array_new_with_free_func(g_free);
-	return SMFIS_CONTINUE;
+	return milter_continue(c, SMFIP_NR_MAIL);
 }
 
 static sfsistat milter_envrcpt(SMFICTX *ctx, char **argv)
@@ -172,9 +270,11 @@ static sfsistat milter_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct milter_conn *c = milter_conn(ctx);
 
-	/* Nothing for the service: the message is not ours to read. */
+	/* Nothing for the service: the message is not ours to read (the
+	 * end of the header accepts it, or here when the MTA wants a reply
+	 * for each header). */
 	if (c->service == NULL || c->service->len == 0)
-		return SMFIS_ACCEPT;
+		return (c->noreply & SMFIP_NR_HDR) != 0 ? SMFIS_NOREPLY : SMFIS_ACCEPT;
 	/* With SMFIP_HDR_LEADSPC the value keeps the space after the colon,
 	 * so the header is as the signer saw it (simple canonicalization);
 	 * an MTA without it gets the usual single space back. */
@@ -182,7 +282,7 @@ static sfsistat milter_header(SMFICTX *ctx, char *name, char *value)
 	milter_append(c, c->leading_space ? ":" : ": ", c->leading_space ? 1 : 2);
 	milter_append(c, value, strlen(value));
 	milter_append(c, "\r\n", 2);
-	return SMFIS_CONTINUE;
+	return milter_continue(c, SMFIP_NR_HDR);
 }
 
 static sfsistat milter_eoh(SMFICTX *ctx)
@@ -201,6 +301,10 @@ static sfsistat milter_body(SMFICTX *ctx, unsigned char *data, size_t len)
 	struct answer a;
 
 	milter_append(c, (const char *)data, len);
+	/* Without a reply for each chunk, a message too big is refused at
+	 * its end (milter_append has stopped keeping it). */
+	if (c->noreply & SMFIP_NR_BODY)
+		return SMFIS_NOREPLY;
 	if (c->too_big) {
 		log_info(NULL, "milter %s: over max_message_bytes", milter_queue_id(ctx));
 		answer_make(ANSWER_TOOBIG, NULL, &a);
@@ -216,6 +320,7 @@ static sfsistat milter_eom(SMFICTX *ctx)
 	struct inbound_result result = {0};
 	struct answer a;
 	struct store *store;
+	struct request_env *env;
 	char *error = NULL, *header;
 	int status;
 
@@ -233,9 +338,15 @@ static sfsistat milter_eom(SMFICTX *ctx)
 		status = IMI_TOOBIG;
 	else if ((store = milter_store_get(&error)) == NULL)
 		status = IMI_TEMPFAIL;
-	else
-		status = inbound_process(store, milter_conf, c->raw->str, c->raw->len,
-					 &envelope, &result, &error);
+	else {
+		g_mutex_lock(&milter_inbound_lock);
+		if ((env = milter_env_get(&error)) == NULL)
+			status = IMI_TEMPFAIL;
+		else
+			status = inbound_process_env(store, milter_conf, env, c->raw->str,
+						     c->raw->len, &envelope, &result, &error);
+		g_mutex_unlock(&milter_inbound_lock);
+	}
 	answer_from_inbound(status, &result, &a);
 	if (status != IMI_OK)
 		log_event(a.kind == ANSWER_TOOBIG ? LOG_NOTICE : LOG_ERR, NULL,
@@ -286,11 +397,31 @@ static sfsistat milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f
 				 unsigned long f2, unsigned long f3, unsigned long *pf0,
 				 unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
-	milter_conn(ctx)->leading_space = (f1 & SMFIP_HDR_LEADSPC) != 0;
-	*pf0 = f0 & SMFIF_ADDHDRS;
-	*pf1 = f1 & SMFIP_HDR_LEADSPC;
+	/* Steps the filter never looks at, and replies it never needs: each
+	 * one left out is a round trip fewer per message.  The connection
+	 * (client address) and HELO feed SPF; RCPT refuses unknown service
+	 * addresses; the end of the header accepts a message with no service
+	 * recipient before its body; the end of message gives the verdict. */
+	const unsigned long wanted = SMFIP_HDR_LEADSPC | SMFIP_NODATA | SMFIP_NOUNKNOWN |
+				     SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL |
+				     SMFIP_NR_HDR | SMFIP_NR_BODY;
+	struct milter_conn *c = milter_conn(ctx);
+
+	(void)f2;
+	(void)f3;
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_SETSYMLIST);
+	*pf1 = f1 & wanted;
 	*pf2 = 0;
 	*pf3 = 0;
+	c->leading_space = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
+	c->noreply = *pf1 & (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_HDR |
+			     SMFIP_NR_BODY);
+	/* Only the queue id, where it is logged: fewer macros sent with
+	 * each step.  An MTA that ignores the lists sends its default. */
+	smfi_setsymlist(ctx, SMFIM_ENVFROM, (char *)"i");
+	smfi_setsymlist(ctx, SMFIM_ENVRCPT, (char *)"i");
+	smfi_setsymlist(ctx, SMFIM_EOH, (char *)"i");
+	smfi_setsymlist(ctx, SMFIM_EOM, (char *)"i");
 	return SMFIS_CONTINUE;
 }
 
@@ -332,7 +463,7 @@ int milter_run(struct store *store, const struct imi_conf *conf,
 	static struct smfiDesc desc = {
 		.xxfi_name = (char *)"imi",
 		.xxfi_version = SMFI_VERSION,
-		.xxfi_flags = SMFIF_ADDHDRS,
+		.xxfi_flags = SMFIF_ADDHDRS | SMFIF_SETSYMLIST,
 		.xxfi_connect = milter_connect,
 		.xxfi_helo = milter_helo,
 		.xxfi_envfrom = milter_envfrom,
@@ -378,5 +509,9 @@ int milter_run(struct store *store, const struct imi_conf *conf,
 		store_close(&milter_store);
 	milter_store = NULL;
 	g_mutex_unlock(&milter_store_lock);
+	g_mutex_lock(&milter_inbound_lock);
+	inbound_env_close(&milter_env);
+	g_clear_pointer(&milter_env_stamp, g_free);
+	g_mutex_unlock(&milter_inbound_lock);
 	return ret;
 }
