@@ -37,6 +37,11 @@ static char *milter_env_stamp; /* names, sizes and mtimes of the files read */
 
 #define MILTER_STAMP_MAX_FILES 4096 /* files looked at in one directory */
 
+static gint milter_name_cmp(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* Appends a file's or directory's size and mtime to stamp; for a
  * directory, also those of each entry (not recursive). */
 static void milter_stamp_path(GString *stamp, const char *path)
@@ -59,7 +64,7 @@ static void milter_stamp_path(GString *stamp, const char *path)
 		if (e->d_name[0] != '.')
 			g_ptr_array_add(names, g_strdup(e->d_name));
 	closedir(dir);
-	g_ptr_array_sort(names, (GCompareFunc)g_strcmp0);
+	g_ptr_array_sort(names, milter_name_cmp);
 	for (guint i = 0; i < names->len; i++) {
 		char *p = g_build_filename(path, g_ptr_array_index(names, i), NULL);
 
