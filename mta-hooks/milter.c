@@ -25,17 +25,32 @@ static struct store *milter_store;
 static const struct imi_conf *milter_conf;
 static GMutex milter_store_lock; /* guards opening milter_store late */
 
-/* One message at a time goes through inbound_process: on two cores the
- * messages' work does not gain from running side by side, and the store's
- * transactions, which never wait for a lock but retry, lose much to
- * conflicts between twenty threads committing at once.  The lock also
- * guards the rules, catalogs and token key, read once per process and
- * again when one of their files changes. */
-static GMutex milter_inbound_lock;
+/* At most MILTER_INBOUND_PARALLEL messages at a time go through
+ * inbound_process, whatever the number of SMTP connections: the store's
+ * transactions never wait for a lock but retry, and twenty threads
+ * committing at once lose much to their conflicts (to the point of
+ * temporary failures), while a few keep the cores busy when one waits for
+ * its commit to reach the disk. */
+static GMutex milter_slot_lock;
+static GCond milter_slot_cond;
+static int milter_slots_busy;
+
+/* The rules, catalogs and token key, read once per process and again when
+ * one of their files changed (looked at at most every
+ * MILTER_ENV_CHECK_US): messages read them under the reader lock; a reload
+ * takes the writer lock, so it waits for the messages in progress.
+ * milter_env_lock serializes the checks and reloads. */
+static GMutex milter_env_lock;
+static GRWLock milter_env_rw;
 static struct request_env *milter_env;
 static char *milter_env_stamp; /* names, sizes and mtimes of the files read */
+static gint64 milter_env_checked; /* monotonic time of the last look */
 
 #define MILTER_STAMP_MAX_FILES 4096 /* files looked at in one directory */
+#define MILTER_ENV_CHECK_US G_USEC_PER_SEC /* rules and catalogs looked at this often */
+#ifndef MILTER_INBOUND_PARALLEL
+#define MILTER_INBOUND_PARALLEL 2 /* messages in inbound_process at once */
+#endif
 
 static gint milter_name_cmp(gconstpointer a, gconstpointer b)
 {
@@ -97,25 +112,60 @@ static char *milter_env_stamp_make(void)
 	return g_string_free(stamp, FALSE);
 }
 
-/* The rules, catalogs and token key, read again when a file changed;
- * called with milter_inbound_lock held.  A failed read keeps no stale
- * copy: the message is a temporary failure. */
-static struct request_env *milter_env_get(char **error_r)
+/* The rules, catalogs and token key for one message, read again first
+ * when a file changed; on success the reader lock is held until
+ * milter_env_release.  A failed read keeps no stale copy: the message is a
+ * temporary failure. */
+static struct request_env *milter_env_acquire(char **error_r)
 {
-	char *stamp = milter_env_stamp_make();
+	struct request_env *env = NULL;
+	gint64 now = g_get_monotonic_time();
+	char *stamp;
 
-	if (milter_env != NULL && g_strcmp0(stamp, milter_env_stamp) == 0) {
+	g_mutex_lock(&milter_env_lock);
+	if (milter_env == NULL || now - milter_env_checked >= MILTER_ENV_CHECK_US) {
+		stamp = milter_env_stamp_make();
+		milter_env_checked = now;
+		if (milter_env == NULL || g_strcmp0(stamp, milter_env_stamp) != 0) {
+			g_rw_lock_writer_lock(&milter_env_rw);
+			inbound_env_close(&milter_env);
+			g_clear_pointer(&milter_env_stamp, g_free);
+			if (inbound_env_open(milter_conf, &milter_env, error_r) == IMI_OK) {
+				milter_env_stamp = stamp;
+				stamp = NULL;
+			}
+			g_rw_lock_writer_unlock(&milter_env_rw);
+		}
 		g_free(stamp);
-		return milter_env;
 	}
-	inbound_env_close(&milter_env);
-	g_clear_pointer(&milter_env_stamp, g_free);
-	if (inbound_env_open(milter_conf, &milter_env, error_r) != IMI_OK) {
-		g_free(stamp);
-		return NULL;
+	if (milter_env != NULL) {
+		g_rw_lock_reader_lock(&milter_env_rw);
+		env = milter_env;
 	}
-	milter_env_stamp = stamp;
-	return milter_env;
+	g_mutex_unlock(&milter_env_lock);
+	return env;
+}
+
+static void milter_env_release(void)
+{
+	g_rw_lock_reader_unlock(&milter_env_rw);
+}
+
+static void milter_slot_acquire(void)
+{
+	g_mutex_lock(&milter_slot_lock);
+	while (milter_slots_busy >= MILTER_INBOUND_PARALLEL)
+		g_cond_wait(&milter_slot_cond, &milter_slot_lock);
+	milter_slots_busy++;
+	g_mutex_unlock(&milter_slot_lock);
+}
+
+static void milter_slot_release(void)
+{
+	g_mutex_lock(&milter_slot_lock);
+	milter_slots_busy--;
+	g_cond_signal(&milter_slot_cond);
+	g_mutex_unlock(&milter_slot_lock);
 }
 
 /* The store, opened now if it could not be opened at start (a read-only
@@ -344,13 +394,15 @@ static sfsistat milter_eom(SMFICTX *ctx)
 	else if ((store = milter_store_get(&error)) == NULL)
 		status = IMI_TEMPFAIL;
 	else {
-		g_mutex_lock(&milter_inbound_lock);
-		if ((env = milter_env_get(&error)) == NULL)
+		milter_slot_acquire();
+		if ((env = milter_env_acquire(&error)) == NULL)
 			status = IMI_TEMPFAIL;
-		else
+		else {
 			status = inbound_process_env(store, milter_conf, env, c->raw->str,
 						     c->raw->len, &envelope, &result, &error);
-		g_mutex_unlock(&milter_inbound_lock);
+			milter_env_release();
+		}
+		milter_slot_release();
 	}
 	answer_from_inbound(status, &result, &a);
 	if (status != IMI_OK)
@@ -514,9 +566,11 @@ int milter_run(struct store *store, const struct imi_conf *conf,
 		store_close(&milter_store);
 	milter_store = NULL;
 	g_mutex_unlock(&milter_store_lock);
-	g_mutex_lock(&milter_inbound_lock);
+	g_mutex_lock(&milter_env_lock);
+	g_rw_lock_writer_lock(&milter_env_rw);
 	inbound_env_close(&milter_env);
 	g_clear_pointer(&milter_env_stamp, g_free);
-	g_mutex_unlock(&milter_inbound_lock);
+	g_rw_lock_writer_unlock(&milter_env_rw);
+	g_mutex_unlock(&milter_env_lock);
 	return ret;
 }
