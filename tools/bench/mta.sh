@@ -281,3 +281,8 @@ medrate() { for ((r = 0; r < ROUNDS; r++)); do t $r "$1"; done | median | awk -v
 		echo "| $BIG messages of $(awk -v s="$big_size" -v n="$BIG" 'BEGIN {printf "%.1f", s / n / 1048576}') MB over $BIG concurrent sessions ($(cat "$WORK/big.time") s, all committed) | $(awk '{printf "%.1f", $1 / 1024}' "$WORK/milter_peak.$BIG") | < 400 |"
 	fi
 } >&3
+if [ -n "${BENCH_SUMMARY:-}" ]; then
+	[ -n "$OPENDKIM" ] && echo "(1) (c) Postfix + imi milter ≥ 1.0 of (b) Postfix + OpenDKIM ($N messages)|c/b $(ratio c b) (c $(medrate c)/s, b $(medrate b)/s, a $(medrate a)/s)" >>"$BENCH_SUMMARY"
+	echo "(5) milter peak RSS under 64 MB at the load of (1)|$(sort -n "$WORK/milter_peak.$N" | tail -1 | awk '{printf "%.1f MB", $1 / 1024}')" >>"$BENCH_SUMMARY"
+	[ "$BIG" -gt 0 ] && echo "(5) milter peak RSS under 400 MB, $BIG concurrent ${BIG_MB} MB messages|$(awk '{printf "%.1f MB", $1 / 1024}' "$WORK/milter_peak.$BIG")" >>"$BENCH_SUMMARY"
+fi
