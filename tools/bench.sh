@@ -7,7 +7,8 @@
 #                 (default 3) a stage, in one process
 #   peers.sh      reply trimming against discourse's and github's trimmers
 #                 (their code from PEERS_DIR, default /tmp/peers)
-#   scale.sh      imi tick, case show, directory search at 0 to ~1M cases
+#   scale.sh      imi tick, case show, directory search at 0 to 100k cases
+#                 (SCALE_SIZES="0 10000 100000 999990" for ~1M)
 #   permsg.sh     one imi deliver against the floor (callgrind)
 #   memory.sh     imi deliver's peak RSS on a 25 MB attachment
 #   mta.sh        Postfix alone, with OpenDKIM, with imi milter, piping to
@@ -99,7 +100,7 @@ mta_part() {
 	echo "- machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo), Linux $(uname -r); load average at the start: $load_start"
 	echo "- versions: gcc $(gcc -dumpfullversion), GLib $(pkg-config --modversion glib-2.0), GMime $(pkg-config --modversion gmime-3.0), Berkeley DB $(ver libdb5.3), libopendkim $(ver libopendkim11), libmilter $(ver libmilter1.0.1), Postfix $(ver postfix), OpenDKIM $(ver opendkim), Ruby $(ver ruby3.1)"
 	echo "- build: \`make\` (CFLAGS \`-O2 -g\`), $(git -C "$IMI_SRC" rev-parse --short HEAD 2>/dev/null || echo "no git")"
-	echo "- settings: BENCH_SECONDS=$secs PEERS_SECONDS=${PEERS_SECONDS:-3} PEERS_ROUNDS=${PEERS_ROUNDS:-3} SCALE_SIZES=\"${SCALE_SIZES:-0 10000 100000 999990}\" SCALE_RUNS=${SCALE_RUNS:-5} PERMSG_RUNS=${PERMSG_RUNS:-3} MTA_N=${MTA_N:-2000} MTA_ROUNDS=${MTA_ROUNDS:-3} MTA_BIG=${MTA_BIG:-20} PEERS_DIR=${PEERS_DIR:-/tmp/peers}"
+	echo "- settings: BENCH_SECONDS=$secs PEERS_SECONDS=${PEERS_SECONDS:-3} PEERS_ROUNDS=${PEERS_ROUNDS:-3} SCALE_SIZES=\"${SCALE_SIZES:-0 10000 100000}\" SCALE_RUNS=${SCALE_RUNS:-5} PERMSG_RUNS=${PERMSG_RUNS:-3} MTA_N=${MTA_N:-2000} MTA_ROUNDS=${MTA_ROUNDS:-3} MTA_BIG=${MTA_BIG:-20} PEERS_DIR=${PEERS_DIR:-/tmp/peers}"
 } | tee "$report"
 
 has parse && section "Reading replies (\`build/bench/parse_bench STAGE ${secs} FILE...\`)" parse_part
