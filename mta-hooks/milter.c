@@ -46,6 +46,7 @@ static struct request_env *milter_env;
 static char *milter_env_stamp; /* names, sizes and mtimes of the files read */
 static gint64 milter_env_checked; /* monotonic time of the last look */
 
+#define MILTER_CHUNK_BYTES 65536    /* a message is kept in chunks of this size */
 #define MILTER_STAMP_MAX_FILES 4096 /* files looked at in one directory */
 #define MILTER_ENV_CHECK_US G_USEC_PER_SEC /* rules and catalogs looked at this often */
 #ifndef MILTER_INBOUND_PARALLEL
@@ -190,8 +191,14 @@ struct milter_conn {
 	/* the current transaction */
 	char *sender;         /* MAIL FROM, bare; "" for the null sender */
 	GPtrArray *service;   /* service recipients, bare; NULL-terminated at eom */
-	GString *raw;         /* header and body as CRLF text */
-	int too_big;          /* raw would exceed max_message_bytes */
+	/* Header and body as CRLF text: full chunks of exactly their size,
+	 * then the one being filled; made one block at the end of message.
+	 * (A GString grown to a large message holds up to twice its size.) */
+	GPtrArray *chunks;    /* GBytes, each about MILTER_CHUNK_BYTES */
+	GString *tail;
+	size_t raw_len;       /* bytes in chunks and tail */
+	char last;            /* the last byte kept, '\0' before the first */
+	int too_big;          /* the message would exceed max_message_bytes */
 	int leading_space;    /* the MTA keeps the space after "Name:" (SMFIP_HDR_LEADSPC) */
 	unsigned long noreply; /* SMFIP_NR_* the MTA agreed to: those steps get no reply */
 };
@@ -213,9 +220,14 @@ static void milter_message_reset(struct milter_conn *c)
 	if (c->service != NULL)
 		g_ptr_array_free(c->service, TRUE);
 	c->service = NULL;
-	if (c->raw != NULL)
-		g_string_free(c->raw, TRUE);
-	c->raw = NULL;
+	if (c->chunks != NULL)
+		g_ptr_array_free(c->chunks, TRUE);
+	c->chunks = NULL;
+	if (c->tail != NULL)
+		g_string_free(c->tail, TRUE);
+	c->tail = NULL;
+	c->raw_len = 0;
+	c->last = '\0';
 	c->too_big = 0;
 }
 
@@ -242,16 +254,54 @@ static void milter_append(struct milter_conn *c, const char *data, size_t len)
 
 	if (c->too_big)
 		return;
-	if (c->raw == NULL)
-		c->raw = g_string_sized_new(8192);
+	if (c->tail == NULL)
+		c->tail = g_string_sized_new(1024);
 	for (size_t i = 0; i < len; i++) {
-		if (data[i] == '\n' && (i == 0 ? c->raw->len == 0 || c->raw->str[c->raw->len - 1] != '\r'
-					       : data[i - 1] != '\r'))
-			g_string_append_c(c->raw, '\r');
-		g_string_append_c(c->raw, data[i]);
+		if (data[i] == '\n' && c->last != '\r') {
+			g_string_append_c(c->tail, '\r');
+			c->raw_len++;
+		}
+		g_string_append_c(c->tail, data[i]);
+		c->raw_len++;
+		c->last = data[i];
+		if (c->tail->len >= MILTER_CHUNK_BYTES) {
+			if (c->chunks == NULL)
+				c->chunks = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+			g_ptr_array_add(c->chunks, g_bytes_new(c->tail->str, c->tail->len));
+			g_string_truncate(c->tail, 0);
+		}
 	}
-	if (max > 0 && (int64_t)c->raw->len > max)
+	if (max > 0 && (int64_t)c->raw_len > max)
 		c->too_big = 1;
+}
+
+/* The message as one block of raw_len bytes (NUL-terminated); the chunks
+ * are freed as they are copied.  The caller frees the block. */
+static char *milter_raw_take(struct milter_conn *c)
+{
+	char *raw = g_malloc(c->raw_len + 1), *p = raw;
+
+	for (guint i = 0; c->chunks != NULL && i < c->chunks->len; i++) {
+		gsize n;
+		const void *d = g_bytes_get_data(g_ptr_array_index(c->chunks, i), &n);
+
+		memcpy(p, d, n);
+		p += n;
+		g_bytes_unref(g_ptr_array_index(c->chunks, i));
+		g_ptr_array_index(c->chunks, i) = NULL;
+	}
+	if (c->tail != NULL) {
+		memcpy(p, c->tail->str, c->tail->len);
+		p += c->tail->len;
+	}
+	*p = '\0';
+	if (c->chunks != NULL)
+		g_ptr_array_free(c->chunks, TRUE);
+	c->chunks = NULL;
+	if (c->tail != NULL)
+		g_string_free(c->tail, TRUE);
+	c->tail = NULL;
+	return raw;
 }
 
 /* CONTINUE for a step whose reply was negotiated away (SMFIP_NR_*):
@@ -376,13 +426,14 @@ static sfsistat milter_eom(SMFICTX *ctx)
 	struct answer a;
 	struct store *store;
 	struct request_env *env;
-	char *error = NULL, *header;
+	char *error = NULL, *header, *raw;
+	size_t raw_len;
 	int status;
 
 	if (c->service == NULL || c->service->len == 0)
 		return SMFIS_ACCEPT;
-	if (c->raw == NULL)
-		c->raw = g_string_new(NULL);
+	raw_len = c->raw_len;
+	raw = milter_raw_take(c);
 	g_ptr_array_add(c->service, NULL);
 	envelope.path = INBOUND_MILTER;
 	envelope.sender = c->sender;
@@ -398,8 +449,8 @@ static sfsistat milter_eom(SMFICTX *ctx)
 		if ((env = milter_env_acquire(&error)) == NULL)
 			status = IMI_TEMPFAIL;
 		else {
-			status = inbound_process_env(store, milter_conf, env, c->raw->str,
-						     c->raw->len, &envelope, &result, &error);
+			status = inbound_process_env(store, milter_conf, env, raw, raw_len,
+						     &envelope, &result, &error);
 			milter_env_release();
 		}
 		milter_slot_release();
@@ -423,6 +474,7 @@ static sfsistat milter_eom(SMFICTX *ctx)
 	}
 	inbound_result_clear(&result);
 	g_free(error);
+	g_free(raw);
 	milter_message_reset(c);
 	return milter_answer(ctx, &a);
 }
