@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <libmilter/mfapi.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -46,6 +47,7 @@ static struct request_env *milter_env;
 static char *milter_env_stamp; /* names, sizes and mtimes of the files read */
 static gint64 milter_env_checked; /* monotonic time of the last look */
 
+#define MILTER_BIG_BYTES (1 << 20)  /* messages this large are read one at a time */
 #define MILTER_CHUNK_BYTES 65536    /* a message is kept in chunks of this size */
 #define MILTER_STAMP_MAX_FILES 4096 /* files looked at in one directory */
 #define MILTER_ENV_CHECK_US G_USEC_PER_SEC /* rules and catalogs looked at this often */
@@ -152,20 +154,26 @@ static void milter_env_release(void)
 	g_rw_lock_reader_unlock(&milter_env_rw);
 }
 
-static void milter_slot_acquire(void)
+/* A message of MILTER_BIG_BYTES or more takes every slot: it is read
+ * alone, so that two large messages' parsing copies are never in memory at
+ * once. */
+static int milter_slot_acquire(size_t len)
 {
+	int want = len >= MILTER_BIG_BYTES ? MILTER_INBOUND_PARALLEL : 1;
+
 	g_mutex_lock(&milter_slot_lock);
-	while (milter_slots_busy >= MILTER_INBOUND_PARALLEL)
+	while (milter_slots_busy + want > MILTER_INBOUND_PARALLEL)
 		g_cond_wait(&milter_slot_cond, &milter_slot_lock);
-	milter_slots_busy++;
+	milter_slots_busy += want;
 	g_mutex_unlock(&milter_slot_lock);
+	return want;
 }
 
-static void milter_slot_release(void)
+static void milter_slot_release(int taken)
 {
 	g_mutex_lock(&milter_slot_lock);
-	milter_slots_busy--;
-	g_cond_signal(&milter_slot_cond);
+	milter_slots_busy -= taken;
+	g_cond_broadcast(&milter_slot_cond);
 	g_mutex_unlock(&milter_slot_lock);
 }
 
@@ -428,7 +436,7 @@ static sfsistat milter_eom(SMFICTX *ctx)
 	struct request_env *env;
 	char *error = NULL, *header, *raw;
 	size_t raw_len;
-	int status;
+	int status, slots;
 
 	if (c->service == NULL || c->service->len == 0)
 		return SMFIS_ACCEPT;
@@ -445,7 +453,7 @@ static sfsistat milter_eom(SMFICTX *ctx)
 	else if ((store = milter_store_get(&error)) == NULL)
 		status = IMI_TEMPFAIL;
 	else {
-		milter_slot_acquire();
+		slots = milter_slot_acquire(raw_len);
 		if ((env = milter_env_acquire(&error)) == NULL)
 			status = IMI_TEMPFAIL;
 		else {
@@ -453,7 +461,7 @@ static sfsistat milter_eom(SMFICTX *ctx)
 						     &envelope, &result, &error);
 			milter_env_release();
 		}
-		milter_slot_release();
+		milter_slot_release(slots);
 	}
 	answer_from_inbound(status, &result, &a);
 	if (status != IMI_OK)
@@ -590,6 +598,12 @@ int milter_run(struct store *store, const struct imi_conf *conf,
 
 	milter_store = store;
 	milter_conf = conf;
+	/* Large blocks (a message, its decoded parts) straight from and back
+	 * to the system, and few malloc arenas for the many connection
+	 * threads: otherwise glibc keeps what large messages used, per arena,
+	 * long after they are gone. */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	mallopt(M_ARENA_MAX, 2);
 	if (smfi_setconn(spec) != MI_SUCCESS) {
 		g_free(spec);
 		return imi_fail(error_r, IMI_INVALID, "socket %s: not a libmilter socket spec",
