@@ -18,7 +18,7 @@
 # versions and the commands, between the "bench:begin" and "bench:end" marks
 # of docs/performance.md (BENCH_DOCS=0: print only).
 #
-# BENCH_QUICK=1: smaller runs (about 6 minutes instead of about 45; see
+# BENCH_QUICK=1: smaller runs (about 4 minutes instead of about 12; see
 # docs/performance.md); BENCH_ONLY="parse peers scale permsg memory mta"
 # chooses parts.  Each part's own variables (MTA_N, SCALE_SIZES, ...) still
 # apply.

@@ -9,7 +9,7 @@
 #   imi directory search (with as many authorities as cases, at most
 #   SCALE_AUTHORITIES, default 100000)
 # and the data files' size per case.  SCALE_SIZES (default "0 10000
-# 100000"; add 999990 for the ~1M run, about 20 minutes more: case ids
+# 100000"; add 999990 for the ~1M run, about 6 minutes more: case ids
 # IMI-YYYY-NNNNNN number all cases, so 999,999 is the most a store can hold)
 # chooses N.  Each timing is the median of SCALE_RUNS (default 5) runs except
 # the 1,000-due tick, which changes the store and is run once.
