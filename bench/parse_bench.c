@@ -14,6 +14,10 @@
  *   answers  parser/answers alone, on texts parsed and trimmed beforehand,
  *            against the set of each message
  *   all      parse, trim and answers: what `imi parse answers` does
+ *   each     trim, timed for each message on its own (SECONDS shared
+ *            among the messages, each run at least once): one line a
+ *            message, milliseconds a call and the file name, then the
+ *            slowest; for inputs that could be pathological
  * For answers and all, each FILE.eml needs FILE.expected.json beside it
  * naming its "qset" and "lang" (tests/fixtures/replies); the sets are
  * read from SETDIR, the catalogs from CATDIR.
@@ -41,6 +45,7 @@
 #define BENCH_MAX_FILES 100000
 
 struct item {
+	char *name;
 	char *data;
 	size_t len;
 	struct qset *qset;   /* answers, all */
@@ -74,6 +79,7 @@ static void add_file(GArray *items, const char *path)
 	if (!g_file_get_contents(path, &it.data, &len, &err))
 		die(path, err->message);
 	it.len = len;
+	it.name = g_strdup(path);
 	g_array_append_val(items, it);
 }
 
@@ -196,6 +202,28 @@ int main(int argc, char **argv)
 				struct item *it = &g_array_index(items, struct item, k);
 				parse_trim(it, 1, &it->new_text, &it->full_text);
 			}
+	} else if (strcmp(stage, "each") == 0) {
+		double share = seconds / items->len, worst = 0, ms;
+		const char *worst_name = "";
+
+		for (guint k = 0; k < items->len; k++) {
+			const struct item *it = &g_array_index(items, struct item, k);
+			unsigned long n = 0;
+
+			start = now();
+			do {
+				parse_trim(it, 1, NULL, NULL);
+				n++;
+			} while (now() - start < share);
+			ms = (now() - start) * 1000.0 / n;
+			printf("%.3f ms %s\n", ms, it->name);
+			if (ms > worst) {
+				worst = ms;
+				worst_name = it->name;
+			}
+		}
+		printf("slowest %.3f ms %s\n", worst, worst_name);
+		return 0;
 	} else if (strcmp(stage, "gmime") != 0 && strcmp(stage, "parse") != 0 &&
 		   strcmp(stage, "trim") != 0) {
 		die(stage, "unknown stage");

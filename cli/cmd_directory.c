@@ -34,7 +34,8 @@ static int directory_txn(struct store_txn *txn, void *ctx, char **error_r)
 	struct directory_query *q = ctx;
 
 	g_ptr_array_set_size(q->found, 0);
-	return directory_each(txn, directory_collect, q, error_r);
+	return directory_search(txn, q->country, q->area, q->keyword, directory_collect, q,
+				error_r);
 }
 
 static const char *directory_name(const struct authority *a)

@@ -893,10 +893,29 @@ static int inbound_hold_unread(struct store *store, const struct imi_conf *conf,
 	return ret;
 }
 
+int inbound_env_open(const struct imi_conf *conf, struct request_env **env_r,
+		     char **error_r)
+{
+	return request_env_open(conf, env_r, error_r);
+}
+
+void inbound_env_close(struct request_env **env)
+{
+	request_env_close(env);
+}
+
 int inbound_process(struct store *store, const struct imi_conf *conf,
 		    const void *raw, size_t len,
 		    const struct inbound_envelope *envelope,
 		    struct inbound_result *result, char **error_r)
+{
+	return inbound_process_env(store, conf, NULL, raw, len, envelope, result, error_r);
+}
+
+int inbound_process_env(struct store *store, const struct imi_conf *conf,
+			struct request_env *env, const void *raw, size_t len,
+			const struct inbound_envelope *envelope,
+			struct inbound_result *result, char **error_r)
 {
 	struct parsed_message *msg = NULL;
 	struct parse_limits limits;
@@ -998,10 +1017,12 @@ int inbound_process(struct store *store, const struct imi_conf *conf,
 		run.hold = 1;
 		run.hold_reason = auth.decision.code;
 	}
-	/* The rules, catalogs and token key, read for this message (a few
-	 * milliseconds): an edited policy file counts from the next message
-	 * on, and nothing outlives the caller's configuration. */
-	if ((ret = request_env_open(conf, &run.env, error_r)) != IMI_OK)
+	/* The rules, catalogs and token key: the caller's, or read for this
+	 * message (a few milliseconds), so an edited policy file counts from
+	 * the next message on. */
+	if (env != NULL)
+		run.env = env;
+	else if ((ret = request_env_open(conf, &run.env, error_r)) != IMI_OK)
 		goto tempfail;
 
 	/* One transaction: dedup, step, mail, message kept. */
@@ -1040,7 +1061,8 @@ tempfail:
 	ret = IMI_TEMPFAIL;
 out:
 	run_reset(&run);
-	request_env_close(&run.env);
+	if (run.env != env)
+		request_env_close(&run.env);
 	inbound_auth_clear(&auth);
 	parsed_message_free(&msg);
 	g_free(dedup);

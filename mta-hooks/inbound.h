@@ -59,6 +59,19 @@ int inbound_process(struct store *store, const struct imi_conf *conf,
 		    const void *raw, size_t len,
 		    const struct inbound_envelope *envelope,
 		    struct inbound_result *result, char **error_r);
+/* The same, with the rules, catalogs and token key (policies/request.h)
+ * given by a long-running caller (the milter keeps them per process)
+ * instead of read for this message; env NULL: read them. */
+struct request_env;
+int inbound_process_env(struct store *store, const struct imi_conf *conf,
+			struct request_env *env, const void *raw, size_t len,
+			const struct inbound_envelope *envelope,
+			struct inbound_result *result, char **error_r);
+/* request_env_open and request_env_close, for callers that keep the
+ * environment and cannot include policies/request.h. */
+int inbound_env_open(const struct imi_conf *conf, struct request_env **env_r,
+		     char **error_r);
+void inbound_env_close(struct request_env **env);
 void inbound_result_clear(struct inbound_result *result);
 
 #endif

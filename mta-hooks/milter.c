@@ -5,9 +5,11 @@
 #include "mta-hooks/milter.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <grp.h>
 #include <libmilter/mfapi.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,11 +19,163 @@
 #include "mta-hooks/inbound.h"
 #include "mta-hooks/recipient.h"
 
+
 /* libmilter keeps one filter per process: these are its shared handles,
  * set once before smfi_main and only read afterwards. */
 static struct store *milter_store;
 static const struct imi_conf *milter_conf;
 static GMutex milter_store_lock; /* guards opening milter_store late */
+
+/* At most MILTER_INBOUND_PARALLEL messages at a time go through
+ * inbound_process, whatever the number of SMTP connections: the store's
+ * transactions never wait for a lock but retry, and twenty threads
+ * committing at once lose much to their conflicts (to the point of
+ * temporary failures), while a few keep the cores busy when one waits for
+ * its commit to reach the disk. */
+static GMutex milter_slot_lock;
+static GCond milter_slot_cond;
+static int milter_slots_busy;
+
+/* The rules, catalogs and token key, read once per process and again when
+ * one of their files changed (looked at at most every
+ * MILTER_ENV_CHECK_US): messages read them under the reader lock; a reload
+ * takes the writer lock, so it waits for the messages in progress.
+ * milter_env_lock serializes the checks and reloads. */
+static GMutex milter_env_lock;
+static GRWLock milter_env_rw;
+static struct request_env *milter_env;
+static char *milter_env_stamp; /* names, sizes and mtimes of the files read */
+static gint64 milter_env_checked; /* monotonic time of the last look */
+
+#define MILTER_BIG_BYTES (1 << 20)  /* messages this large are read one at a time */
+#define MILTER_CHUNK_BYTES 65536    /* a message is kept in chunks of this size */
+#define MILTER_STAMP_MAX_FILES 4096 /* files looked at in one directory */
+#define MILTER_ENV_CHECK_US G_USEC_PER_SEC /* rules and catalogs looked at this often */
+#ifndef MILTER_INBOUND_PARALLEL
+#define MILTER_INBOUND_PARALLEL 2 /* messages in inbound_process at once */
+#endif
+
+static gint milter_name_cmp(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Appends a file's or directory's size and mtime to stamp; for a
+ * directory, also those of each entry (not recursive). */
+static void milter_stamp_path(GString *stamp, const char *path)
+{
+	struct stat st;
+	DIR *dir;
+	struct dirent *e;
+	GPtrArray *names;
+
+	if (stat(path, &st) != 0) {
+		g_string_append_printf(stamp, "%s:-\n", path);
+		return;
+	}
+	g_string_append_printf(stamp, "%s:%lld:%lld.%ld\n", path, (long long)st.st_size,
+			       (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	if (!S_ISDIR(st.st_mode) || (dir = opendir(path)) == NULL)
+		return;
+	names = g_ptr_array_new_with_free_func(g_free);
+	while ((e = readdir(dir)) != NULL && names->len < MILTER_STAMP_MAX_FILES)
+		if (e->d_name[0] != '.')
+			g_ptr_array_add(names, g_strdup(e->d_name));
+	closedir(dir);
+	g_ptr_array_sort(names, milter_name_cmp);
+	for (guint i = 0; i < names->len; i++) {
+		char *p = g_build_filename(path, g_ptr_array_index(names, i), NULL);
+
+		if (stat(p, &st) == 0)
+			g_string_append_printf(stamp, "%s:%lld:%lld.%ld\n", p,
+					       (long long)st.st_size,
+					       (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+		g_free(p);
+	}
+	g_ptr_array_free(names, TRUE);
+}
+
+/* What request_env_open reads (policies/policy.c, templates/catalog.c,
+ * the token key), as one text that changes when any of it changes. */
+static char *milter_env_stamp_make(void)
+{
+	static const char *const under_datadir[] = {"policies/rules", "rules",
+						    "templates/catalogs", "catalogs"};
+	GString *stamp = g_string_new(NULL);
+	char *p;
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(under_datadir); i++) {
+		p = g_build_filename(milter_conf->datadir, under_datadir[i], NULL);
+		milter_stamp_path(stamp, p);
+		g_free(p);
+	}
+	p = conf_home_path(milter_conf, "keys/token.key");
+	milter_stamp_path(stamp, p);
+	g_free(p);
+	return g_string_free(stamp, FALSE);
+}
+
+/* The rules, catalogs and token key for one message, read again first
+ * when a file changed; on success the reader lock is held until
+ * milter_env_release.  A failed read keeps no stale copy: the message is a
+ * temporary failure. */
+static struct request_env *milter_env_acquire(char **error_r)
+{
+	struct request_env *env = NULL;
+	gint64 now = g_get_monotonic_time();
+	char *stamp;
+
+	g_mutex_lock(&milter_env_lock);
+	if (milter_env == NULL || now - milter_env_checked >= MILTER_ENV_CHECK_US) {
+		stamp = milter_env_stamp_make();
+		milter_env_checked = now;
+		if (milter_env == NULL || g_strcmp0(stamp, milter_env_stamp) != 0) {
+			g_rw_lock_writer_lock(&milter_env_rw);
+			inbound_env_close(&milter_env);
+			g_clear_pointer(&milter_env_stamp, g_free);
+			if (inbound_env_open(milter_conf, &milter_env, error_r) == IMI_OK) {
+				milter_env_stamp = stamp;
+				stamp = NULL;
+			}
+			g_rw_lock_writer_unlock(&milter_env_rw);
+		}
+		g_free(stamp);
+	}
+	if (milter_env != NULL) {
+		g_rw_lock_reader_lock(&milter_env_rw);
+		env = milter_env;
+	}
+	g_mutex_unlock(&milter_env_lock);
+	return env;
+}
+
+static void milter_env_release(void)
+{
+	g_rw_lock_reader_unlock(&milter_env_rw);
+}
+
+/* A message of MILTER_BIG_BYTES or more takes every slot: it is read
+ * alone, so that two large messages' parsing copies are never in memory at
+ * once. */
+static int milter_slot_acquire(size_t len)
+{
+	int want = len >= MILTER_BIG_BYTES ? MILTER_INBOUND_PARALLEL : 1;
+
+	g_mutex_lock(&milter_slot_lock);
+	while (milter_slots_busy + want > MILTER_INBOUND_PARALLEL)
+		g_cond_wait(&milter_slot_cond, &milter_slot_lock);
+	milter_slots_busy += want;
+	g_mutex_unlock(&milter_slot_lock);
+	return want;
+}
+
+static void milter_slot_release(int taken)
+{
+	g_mutex_lock(&milter_slot_lock);
+	milter_slots_busy -= taken;
+	g_cond_broadcast(&milter_slot_cond);
+	g_mutex_unlock(&milter_slot_lock);
+}
 
 /* The store, opened now if it could not be opened at start (a read-only
  * or full file system, a store being recovered): until then every message
@@ -45,9 +199,16 @@ struct milter_conn {
 	/* the current transaction */
 	char *sender;         /* MAIL FROM, bare; "" for the null sender */
 	GPtrArray *service;   /* service recipients, bare; NULL-terminated at eom */
-	GString *raw;         /* header and body as CRLF text */
-	int too_big;          /* raw would exceed max_message_bytes */
+	/* Header and body as CRLF text: full chunks of exactly their size,
+	 * then the one being filled; made one block at the end of message.
+	 * (A GString grown to a large message holds up to twice its size.) */
+	GPtrArray *chunks;    /* GBytes, each about MILTER_CHUNK_BYTES */
+	GString *tail;
+	size_t raw_len;       /* bytes in chunks and tail */
+	char last;            /* the last byte kept, '\0' before the first */
+	int too_big;          /* the message would exceed max_message_bytes */
 	int leading_space;    /* the MTA keeps the space after "Name:" (SMFIP_HDR_LEADSPC) */
+	unsigned long noreply; /* SMFIP_NR_* the MTA agreed to: those steps get no reply */
 };
 
 static struct milter_conn *milter_conn(SMFICTX *ctx)
@@ -67,9 +228,14 @@ static void milter_message_reset(struct milter_conn *c)
 	if (c->service != NULL)
 		g_ptr_array_free(c->service, TRUE);
 	c->service = NULL;
-	if (c->raw != NULL)
-		g_string_free(c->raw, TRUE);
-	c->raw = NULL;
+	if (c->chunks != NULL)
+		g_ptr_array_free(c->chunks, TRUE);
+	c->chunks = NULL;
+	if (c->tail != NULL)
+		g_string_free(c->tail, TRUE);
+	c->tail = NULL;
+	c->raw_len = 0;
+	c->last = '\0';
 	c->too_big = 0;
 }
 
@@ -96,16 +262,61 @@ static void milter_append(struct milter_conn *c, const char *data, size_t len)
 
 	if (c->too_big)
 		return;
-	if (c->raw == NULL)
-		c->raw = g_string_sized_new(8192);
+	if (c->tail == NULL)
+		c->tail = g_string_sized_new(1024);
 	for (size_t i = 0; i < len; i++) {
-		if (data[i] == '\n' && (i == 0 ? c->raw->len == 0 || c->raw->str[c->raw->len - 1] != '\r'
-					       : data[i - 1] != '\r'))
-			g_string_append_c(c->raw, '\r');
-		g_string_append_c(c->raw, data[i]);
+		if (data[i] == '\n' && c->last != '\r') {
+			g_string_append_c(c->tail, '\r');
+			c->raw_len++;
+		}
+		g_string_append_c(c->tail, data[i]);
+		c->raw_len++;
+		c->last = data[i];
+		if (c->tail->len >= MILTER_CHUNK_BYTES) {
+			if (c->chunks == NULL)
+				c->chunks = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+			g_ptr_array_add(c->chunks, g_bytes_new(c->tail->str, c->tail->len));
+			g_string_truncate(c->tail, 0);
+		}
 	}
-	if (max > 0 && (int64_t)c->raw->len > max)
+	if (max > 0 && (int64_t)c->raw_len > max)
 		c->too_big = 1;
+}
+
+/* The message as one block of raw_len bytes (NUL-terminated); the chunks
+ * are freed as they are copied.  The caller frees the block. */
+static char *milter_raw_take(struct milter_conn *c)
+{
+	char *raw = g_malloc(c->raw_len + 1), *p = raw;
+
+	for (guint i = 0; c->chunks != NULL && i < c->chunks->len; i++) {
+		gsize n;
+		const void *d = g_bytes_get_data(g_ptr_array_index(c->chunks, i), &n);
+
+		memcpy(p, d, n);
+		p += n;
+		g_bytes_unref(g_ptr_array_index(c->chunks, i));
+		g_ptr_array_index(c->chunks, i) = NULL;
+	}
+	if (c->tail != NULL) {
+		memcpy(p, c->tail->str, c->tail->len);
+		p += c->tail->len;
+	}
+	*p = '\0';
+	if (c->chunks != NULL)
+		g_ptr_array_free(c->chunks, TRUE);
+	c->chunks = NULL;
+	if (c->tail != NULL)
+		g_string_free(c->tail, TRUE);
+	c->tail = NULL;
+	return raw;
+}
+
+/* CONTINUE for a step whose reply was negotiated away (SMFIP_NR_*):
+ * then libmilter must send nothing. */
+static sfsistat milter_continue(const struct milter_conn *c, unsigned long nr)
+{
+	return (c->noreply & nr) != 0 ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
@@ -120,7 +331,7 @@ static sfsistat milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
 	else if (addr != NULL && addr->sa_family == AF_INET6 &&
 		 inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)addr)->sin6_addr, buf, sizeof(buf)))
 		c->client_ip = g_strdup(buf);
-	return SMFIS_CONTINUE;
+	return milter_continue(c, SMFIP_NR_CONN);
 }
 
 static sfsistat milter_helo(SMFICTX *ctx, char *helo)
@@ -129,7 +340,7 @@ static sfsistat milter_helo(SMFICTX *ctx, char *helo)
 
 	g_free(c->helo);
 	c->helo = g_strdup(helo);
-	return SMFIS_CONTINUE;
+	return milter_continue(c, SMFIP_NR_HELO);
 }
 
 static sfsistat milter_envfrom(SMFICTX *ctx, char **argv)
@@ -139,7 +350,7 @@ static sfsistat milter_envfrom(SMFICTX *ctx, char **argv)
 	milter_message_reset(c);
 	c->sender = recipient_bare(argv[0]);
 	c->service = g_ptr_array_new_with_free_func(g_free);
-	return SMFIS_CONTINUE;
+	return milter_continue(c, SMFIP_NR_MAIL);
 }
 
 static sfsistat milter_envrcpt(SMFICTX *ctx, char **argv)
@@ -172,9 +383,11 @@ static sfsistat milter_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct milter_conn *c = milter_conn(ctx);
 
-	/* Nothing for the service: the message is not ours to read. */
+	/* Nothing for the service: the message is not ours to read (the
+	 * end of the header accepts it, or here when the MTA wants a reply
+	 * for each header). */
 	if (c->service == NULL || c->service->len == 0)
-		return SMFIS_ACCEPT;
+		return (c->noreply & SMFIP_NR_HDR) != 0 ? SMFIS_NOREPLY : SMFIS_ACCEPT;
 	/* With SMFIP_HDR_LEADSPC the value keeps the space after the colon,
 	 * so the header is as the signer saw it (simple canonicalization);
 	 * an MTA without it gets the usual single space back. */
@@ -182,7 +395,7 @@ static sfsistat milter_header(SMFICTX *ctx, char *name, char *value)
 	milter_append(c, c->leading_space ? ":" : ": ", c->leading_space ? 1 : 2);
 	milter_append(c, value, strlen(value));
 	milter_append(c, "\r\n", 2);
-	return SMFIS_CONTINUE;
+	return milter_continue(c, SMFIP_NR_HDR);
 }
 
 static sfsistat milter_eoh(SMFICTX *ctx)
@@ -201,6 +414,10 @@ static sfsistat milter_body(SMFICTX *ctx, unsigned char *data, size_t len)
 	struct answer a;
 
 	milter_append(c, (const char *)data, len);
+	/* Without a reply for each chunk, a message too big is refused at
+	 * its end (milter_append has stopped keeping it). */
+	if (c->noreply & SMFIP_NR_BODY)
+		return SMFIS_NOREPLY;
 	if (c->too_big) {
 		log_info(NULL, "milter %s: over max_message_bytes", milter_queue_id(ctx));
 		answer_make(ANSWER_TOOBIG, NULL, &a);
@@ -216,13 +433,15 @@ static sfsistat milter_eom(SMFICTX *ctx)
 	struct inbound_result result = {0};
 	struct answer a;
 	struct store *store;
-	char *error = NULL, *header;
-	int status;
+	struct request_env *env;
+	char *error = NULL, *header, *raw;
+	size_t raw_len;
+	int status, slots;
 
 	if (c->service == NULL || c->service->len == 0)
 		return SMFIS_ACCEPT;
-	if (c->raw == NULL)
-		c->raw = g_string_new(NULL);
+	raw_len = c->raw_len;
+	raw = milter_raw_take(c);
 	g_ptr_array_add(c->service, NULL);
 	envelope.path = INBOUND_MILTER;
 	envelope.sender = c->sender;
@@ -233,9 +452,17 @@ static sfsistat milter_eom(SMFICTX *ctx)
 		status = IMI_TOOBIG;
 	else if ((store = milter_store_get(&error)) == NULL)
 		status = IMI_TEMPFAIL;
-	else
-		status = inbound_process(store, milter_conf, c->raw->str, c->raw->len,
-					 &envelope, &result, &error);
+	else {
+		slots = milter_slot_acquire(raw_len);
+		if ((env = milter_env_acquire(&error)) == NULL)
+			status = IMI_TEMPFAIL;
+		else {
+			status = inbound_process_env(store, milter_conf, env, raw, raw_len,
+						     &envelope, &result, &error);
+			milter_env_release();
+		}
+		milter_slot_release(slots);
+	}
 	answer_from_inbound(status, &result, &a);
 	if (status != IMI_OK)
 		log_event(a.kind == ANSWER_TOOBIG ? LOG_NOTICE : LOG_ERR, NULL,
@@ -255,6 +482,7 @@ static sfsistat milter_eom(SMFICTX *ctx)
 	}
 	inbound_result_clear(&result);
 	g_free(error);
+	g_free(raw);
 	milter_message_reset(c);
 	return milter_answer(ctx, &a);
 }
@@ -286,11 +514,31 @@ static sfsistat milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f
 				 unsigned long f2, unsigned long f3, unsigned long *pf0,
 				 unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
-	milter_conn(ctx)->leading_space = (f1 & SMFIP_HDR_LEADSPC) != 0;
-	*pf0 = f0 & SMFIF_ADDHDRS;
-	*pf1 = f1 & SMFIP_HDR_LEADSPC;
+	/* Steps the filter never looks at, and replies it never needs: each
+	 * one left out is a round trip fewer per message.  The connection
+	 * (client address) and HELO feed SPF; RCPT refuses unknown service
+	 * addresses; the end of the header accepts a message with no service
+	 * recipient before its body; the end of message gives the verdict. */
+	const unsigned long wanted = SMFIP_HDR_LEADSPC | SMFIP_NODATA | SMFIP_NOUNKNOWN |
+				     SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL |
+				     SMFIP_NR_HDR | SMFIP_NR_BODY;
+	struct milter_conn *c = milter_conn(ctx);
+
+	(void)f2;
+	(void)f3;
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_SETSYMLIST);
+	*pf1 = f1 & wanted;
 	*pf2 = 0;
 	*pf3 = 0;
+	c->leading_space = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
+	c->noreply = *pf1 & (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_HDR |
+			     SMFIP_NR_BODY);
+	/* Only the queue id, where it is logged: fewer macros sent with
+	 * each step.  An MTA that ignores the lists sends its default. */
+	smfi_setsymlist(ctx, SMFIM_ENVFROM, (char *)"i");
+	smfi_setsymlist(ctx, SMFIM_ENVRCPT, (char *)"i");
+	smfi_setsymlist(ctx, SMFIM_EOH, (char *)"i");
+	smfi_setsymlist(ctx, SMFIM_EOM, (char *)"i");
 	return SMFIS_CONTINUE;
 }
 
@@ -332,7 +580,7 @@ int milter_run(struct store *store, const struct imi_conf *conf,
 	static struct smfiDesc desc = {
 		.xxfi_name = (char *)"imi",
 		.xxfi_version = SMFI_VERSION,
-		.xxfi_flags = SMFIF_ADDHDRS,
+		.xxfi_flags = SMFIF_ADDHDRS | SMFIF_SETSYMLIST,
 		.xxfi_connect = milter_connect,
 		.xxfi_helo = milter_helo,
 		.xxfi_envfrom = milter_envfrom,
@@ -350,6 +598,12 @@ int milter_run(struct store *store, const struct imi_conf *conf,
 
 	milter_store = store;
 	milter_conf = conf;
+	/* Large blocks (a message, its decoded parts) straight from and back
+	 * to the system, and few malloc arenas for the many connection
+	 * threads: otherwise glibc keeps what large messages used, per arena,
+	 * long after they are gone. */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	mallopt(M_ARENA_MAX, 2);
 	if (smfi_setconn(spec) != MI_SUCCESS) {
 		g_free(spec);
 		return imi_fail(error_r, IMI_INVALID, "socket %s: not a libmilter socket spec",
@@ -378,5 +632,11 @@ int milter_run(struct store *store, const struct imi_conf *conf,
 		store_close(&milter_store);
 	milter_store = NULL;
 	g_mutex_unlock(&milter_store_lock);
+	g_mutex_lock(&milter_env_lock);
+	g_rw_lock_writer_lock(&milter_env_rw);
+	inbound_env_close(&milter_env);
+	g_clear_pointer(&milter_env_stamp, g_free);
+	g_rw_lock_writer_unlock(&milter_env_rw);
+	g_mutex_unlock(&milter_env_lock);
 	return ret;
 }

@@ -5,6 +5,12 @@
 
 #include <string.h>
 
+#define DIRECTORY_INDEX_MARK '\x01' /* first byte of the search index's keys */
+#define DIRECTORY_SUFFIX_MIN 3      /* shortest word suffix indexed, in characters */
+#define DIRECTORY_SUFFIX_MAX 8      /* suffixes are cut at this many characters */
+
+static char *directory_fold(const char *s);
+
 static JsonArray *strv_to_json(char **v)
 {
 	JsonArray *a = json_array_new();
@@ -191,17 +197,35 @@ int store_authority_get(struct store_txn *txn, const char *id,
 	return ret;
 }
 
+static int directory_index_update(struct store_txn *txn, const struct authority *old,
+				  const struct authority *a, char **error_r);
+
 int store_authority_put(struct store_txn *txn, const struct authority *a,
 			unsigned flags, char **error_r)
 {
-	JsonObject *obj = authority_to_json(a);
-	int ret = store_record_put(txn, STORE_AUTHORITIES, a->id, obj, flags, error_r);
+	JsonObject *obj;
+	struct authority *old = NULL;
+	int ret;
 
+	/* The search index needs what it indexed before (store_authority_get
+	 * is NOTFOUND for a new authority). */
+	ret = store_authority_get(txn, a->id, &old, error_r);
+	if (ret == IMI_NOTFOUND) {
+		g_clear_pointer(error_r, g_free);
+		ret = IMI_OK;
+	}
+	if (ret != IMI_OK)
+		return ret;
+	obj = authority_to_json(a);
+	ret = store_record_put(txn, STORE_AUTHORITIES, a->id, obj, flags, error_r);
 	json_object_unref(obj);
 	if (ret == IMI_EXISTS && error_r != NULL) {
 		g_free(*error_r);
 		*error_r = g_strdup_printf("an authority with id '%s' already exists", a->id);
 	}
+	if (ret == IMI_OK)
+		ret = directory_index_update(txn, old, a, error_r);
+	authority_free(&old);
 	return ret;
 }
 
@@ -318,6 +342,11 @@ int directory_domain_registered(const struct authority *a, const char *addr)
 	return 0;
 }
 
+static gint directory_id_cmp(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* Case-folded, accents removed: "Ärztekammer" and "arztekammer" match. */
 static char *directory_fold(const char *s)
 {
@@ -391,6 +420,8 @@ static int directory_step(const void *key, size_t len, const void *value,
 	struct authority *a;
 	int ret;
 
+	if (len > 0 && *(const char *)key == DIRECTORY_INDEX_MARK)
+		return 0; /* the search index, not an authority */
 	if (store_record_parse(value, vlen, &obj, NULL) != IMI_OK)
 		return 0;
 	ret = authority_from_json(obj, &a, NULL);
@@ -409,4 +440,325 @@ int directory_each(struct store_txn *txn, directory_each_fn *fn, void *ctx,
 
 	return store_each(txn, STORE_AUTHORITIES, NULL, 0, directory_step, &w,
 			  error_r);
+}
+
+/* ---- the search index ----
+ *
+ * Kept in authorities.db itself, beside the records, under keys that start
+ * with a byte no authority id can start with (DIRECTORY_INDEX_MARK), so
+ * that it changes in the same transaction as the records it indexes:
+ *   MARK 'v'                         the index exists (value "1")
+ *   MARK 'c' country NUL id          one per authority
+ *   MARK 'a' area NUL id             one per area of an authority
+ *   MARK 's' suffix NUL id           each suffix of at least
+ *                                    DIRECTORY_SUFFIX_MIN characters of each
+ *                                    word (maximal run of letters and
+ *                                    digits) of the folded id, post-box and
+ *                                    names, cut at DIRECTORY_SUFFIX_MAX
+ * A keyword's longest run of letters and digits lies inside one word of any
+ * authority it matches, so the authorities whose suffix entries start with
+ * that run are all the candidates: a range of keys that grows with the
+ * answer.  directory_match then decides, as the full walk would.  A store
+ * written before the index has no MARK 'v': its first authority_put builds
+ * the index (one walk), and searches walk the records until then. */
+
+static void directory_key(GString *k, char kind, const char *term, const char *id)
+{
+	g_string_truncate(k, 0);
+	g_string_append_c(k, DIRECTORY_INDEX_MARK);
+	g_string_append_c(k, kind);
+	g_string_append(k, term);
+	if (id != NULL) {
+		g_string_append_c(k, '\0');
+		g_string_append(k, id);
+	}
+}
+
+/* Adds to terms each suffix entry ('s' + suffix) of folded text. */
+static void directory_suffixes(GHashTable *terms, const char *text)
+{
+	char *f = directory_fold(text);
+	const char *p = f, *w, *q;
+	unsigned chars;
+
+	while (*p != '\0') {
+		while (*p != '\0' && !g_unichar_isalnum(g_utf8_get_char(p)))
+			p = g_utf8_next_char(p);
+		w = p;
+		while (*p != '\0' && g_unichar_isalnum(g_utf8_get_char(p)))
+			p = g_utf8_next_char(p);
+		/* each suffix of the word [w, p) */
+		for (const char *s = w; s < p; s = g_utf8_next_char(s)) {
+			for (q = s, chars = 0; q < p && chars < DIRECTORY_SUFFIX_MAX; chars++)
+				q = g_utf8_next_char(q);
+			if (chars < DIRECTORY_SUFFIX_MIN)
+				break;
+			g_hash_table_add(terms, g_strdup_printf("s%.*s", (int)(q - s), s));
+		}
+	}
+	g_free(f);
+}
+
+/* Every index term of an authority: 'c' country, 'a' area, 's' suffix. */
+static GHashTable *directory_terms(const struct authority *a)
+{
+	GHashTable *terms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	GHashTableIter it;
+	gpointer k, v;
+
+	if (a == NULL)
+		return terms;
+	if (a->country != NULL) {
+		char *c = g_ascii_strdown(a->country, -1);
+		g_hash_table_add(terms, g_strconcat("c", c, NULL));
+		g_free(c);
+	}
+	for (char **ar = a->areas; ar != NULL && *ar != NULL; ar++)
+		g_hash_table_add(terms, g_strconcat("a", *ar, NULL));
+	directory_suffixes(terms, a->id);
+	if (a->postbox != NULL)
+		directory_suffixes(terms, a->postbox);
+	if (a->names != NULL) {
+		g_hash_table_iter_init(&it, a->names);
+		while (g_hash_table_iter_next(&it, &k, &v))
+			directory_suffixes(terms, v);
+	}
+	return terms;
+}
+
+static int directory_index_exists(struct store_txn *txn, int *exists_r, char **error_r)
+{
+	const char key[2] = {DIRECTORY_INDEX_MARK, 'v'};
+	void *v = NULL;
+	size_t len;
+	int ret = store_get(txn, STORE_AUTHORITIES, key, sizeof(key), 0, &v, &len, error_r);
+
+	g_free(v);
+	*exists_r = ret == IMI_OK;
+	if (ret == IMI_NOTFOUND) {
+		g_clear_pointer(error_r, g_free);
+		return IMI_OK;
+	}
+	return ret;
+}
+
+/* Puts (add) or deletes the entries of terms for id, except those in
+ * keep. */
+static int directory_index_apply(struct store_txn *txn, GHashTable *terms, GHashTable *keep,
+				 const char *id, int add, char **error_r)
+{
+	GHashTableIter it;
+	gpointer term;
+	GString *k = g_string_new(NULL);
+	int ret = IMI_OK;
+
+	g_hash_table_iter_init(&it, terms);
+	while (ret == IMI_OK && g_hash_table_iter_next(&it, &term, NULL)) {
+		const char *t = term;
+
+		if (keep != NULL && g_hash_table_contains(keep, t))
+			continue;
+		directory_key(k, t[0], t + 1, id);
+		if (add)
+			ret = store_put(txn, STORE_AUTHORITIES, k->str, k->len, "", 0, 0, error_r);
+		else {
+			ret = store_del(txn, STORE_AUTHORITIES, k->str, k->len, error_r);
+			if (ret == IMI_NOTFOUND) {
+				g_clear_pointer(error_r, g_free);
+				ret = IMI_OK;
+			}
+		}
+	}
+	g_string_free(k, TRUE);
+	return ret;
+}
+
+struct directory_build {
+	struct store_txn *txn;
+	int ret;
+	char *error;
+};
+
+static int directory_build_one(struct authority *a, void *ctx)
+{
+	struct directory_build *b = ctx;
+	GHashTable *terms = directory_terms(a);
+
+	b->ret = directory_index_apply(b->txn, terms, NULL, a->id, 1, &b->error);
+	g_hash_table_unref(terms);
+	return b->ret != IMI_OK;
+}
+
+static int directory_index_update(struct store_txn *txn, const struct authority *old,
+				  const struct authority *a, char **error_r)
+{
+	const char key[2] = {DIRECTORY_INDEX_MARK, 'v'};
+	GHashTable *before, *after;
+	int exists, ret;
+
+	if ((ret = directory_index_exists(txn, &exists, error_r)) != IMI_OK)
+		return ret;
+	if (!exists) {
+		/* The first write since the index came: index every authority,
+		 * this one included (it is in the records already). */
+		struct directory_build b = {txn, IMI_OK, NULL};
+
+		if ((ret = directory_each(txn, directory_build_one, &b, error_r)) != IMI_OK)
+			return ret;
+		if (b.ret != IMI_OK) {
+			if (error_r != NULL)
+				*error_r = b.error;
+			else
+				g_free(b.error);
+			return b.ret;
+		}
+		return store_put(txn, STORE_AUTHORITIES, key, sizeof(key), "1", 1, 0, error_r);
+	}
+	before = directory_terms(old);
+	after = directory_terms(a);
+	ret = directory_index_apply(txn, before, after, a->id, 0, error_r);
+	if (ret == IMI_OK)
+		ret = directory_index_apply(txn, after, before, a->id, 1, error_r);
+	g_hash_table_unref(before);
+	g_hash_table_unref(after);
+	return ret;
+}
+
+struct directory_range {
+	const char *prefix;
+	size_t prefix_len;
+	GPtrArray *ids;
+	GHashTable *seen;
+};
+
+static int directory_range_step(const void *key, size_t len, const void *value, size_t vlen,
+				void *ctx)
+{
+	struct directory_range *r = ctx;
+	const char *k = key, *nul;
+
+	(void)value;
+	(void)vlen;
+	if (len < r->prefix_len || memcmp(k, r->prefix, r->prefix_len) != 0)
+		return -1; /* past the range (no IMI_* status is negative) */
+	/* the term ends at the first NUL after the mark and the kind */
+	if ((nul = memchr(k + 2, '\0', len - 2)) == NULL)
+		return 0;
+	{
+		char *id = g_strndup(nul + 1, len - (size_t)(nul + 1 - k));
+
+		if (g_hash_table_add(r->seen, id))
+			g_ptr_array_add(r->ids, id);
+	}
+	return 0;
+}
+
+/* The longest run of letters and digits of a folded keyword, cut at
+ * DIRECTORY_SUFFIX_MAX characters; NULL when shorter than
+ * DIRECTORY_SUFFIX_MIN. */
+static char *directory_probe(const char *keyword)
+{
+	char *f = directory_fold(keyword), *best = NULL;
+	const char *p = f, *w;
+	long best_chars = 0;
+
+	while (*p != '\0') {
+		while (*p != '\0' && !g_unichar_isalnum(g_utf8_get_char(p)))
+			p = g_utf8_next_char(p);
+		w = p;
+		while (*p != '\0' && g_unichar_isalnum(g_utf8_get_char(p)))
+			p = g_utf8_next_char(p);
+		if (g_utf8_strlen(w, p - w) > best_chars) {
+			best_chars = g_utf8_strlen(w, p - w);
+			g_free(best);
+			best = g_strndup(w, (gsize)(p - w));
+		}
+	}
+	g_free(f);
+	if (best_chars < DIRECTORY_SUFFIX_MIN) {
+		g_free(best);
+		return NULL;
+	}
+	if (best_chars > DIRECTORY_SUFFIX_MAX)
+		*g_utf8_offset_to_pointer(best, DIRECTORY_SUFFIX_MAX) = '\0';
+	return best;
+}
+
+struct directory_filter {
+	const char *country, *area, *keyword;
+	directory_each_fn *fn;
+	void *ctx;
+};
+
+static int directory_filter_one(struct authority *a, void *ctx)
+{
+	struct directory_filter *f = ctx;
+
+	return directory_match(a, f->country, f->area, f->keyword) ? f->fn(a, f->ctx) : 0;
+}
+
+int directory_search(struct store_txn *txn, const char *country, const char *area,
+		     const char *keyword, directory_each_fn *fn, void *ctx, char **error_r)
+{
+	struct directory_filter filter = {country, area, keyword, fn, ctx};
+	struct directory_range r = {0};
+	GString *prefix = g_string_new(NULL);
+	char *probe = NULL;
+	int exists, ret, stop = 0;
+
+	if ((ret = directory_index_exists(txn, &exists, error_r)) != IMI_OK)
+		goto out;
+	if (keyword != NULL && *keyword != '\0')
+		probe = directory_probe(keyword);
+	if (!exists || (probe == NULL && (area == NULL || *area == '\0') &&
+			(country == NULL || *country == '\0'))) {
+		/* No index yet, or nothing it could narrow: every record. */
+		ret = directory_each(txn, directory_filter_one, &filter, error_r);
+		goto out;
+	}
+	if (probe != NULL)
+		directory_key(prefix, 's', probe, NULL);
+	else if (area != NULL && *area != '\0') {
+		directory_key(prefix, 'a', area, NULL);
+		g_string_append_c(prefix, '\0');
+	} else {
+		char *c = g_ascii_strdown(country, -1);
+
+		directory_key(prefix, 'c', c, NULL);
+		g_string_append_c(prefix, '\0');
+		g_free(c);
+	}
+	r.prefix = prefix->str;
+	r.prefix_len = prefix->len;
+	r.ids = g_ptr_array_new();
+	r.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	ret = store_each(txn, STORE_AUTHORITIES, prefix->str, prefix->len, directory_range_step,
+			 &r, error_r);
+	if (ret == -1)
+		ret = IMI_OK;
+	if (ret != IMI_OK)
+		goto out;
+	/* The candidates in id order, as the walk gives them. */
+	g_ptr_array_sort(r.ids, directory_id_cmp);
+	for (guint i = 0; ret == IMI_OK && !stop && i < r.ids->len; i++) {
+		struct authority *a = NULL;
+
+		ret = store_authority_get(txn, g_ptr_array_index(r.ids, i), &a, error_r);
+		if (ret == IMI_NOTFOUND) { /* an entry without its record: skip it */
+			g_clear_pointer(error_r, g_free);
+			ret = IMI_OK;
+			continue;
+		}
+		if (ret == IMI_OK)
+			stop = directory_filter_one(a, &filter);
+		authority_free(&a);
+	}
+out:
+	if (r.ids != NULL)
+		g_ptr_array_free(r.ids, TRUE);
+	if (r.seen != NULL)
+		g_hash_table_unref(r.seen);
+	g_string_free(prefix, TRUE);
+	g_free(probe);
+	return ret;
 }

@@ -234,6 +234,11 @@ int directory_match(const struct authority *a, const char *country,
 typedef int directory_each_fn(struct authority *a, void *ctx);
 int directory_each(struct store_txn *txn, directory_each_fn *fn, void *ctx,
 		   char **error_r);
+/* fn for each authority that directory_match accepts, in id order, found
+ * through the search index (store/directory.c) when it can narrow the
+ * search: the cost grows with the candidates, not the directory. */
+int directory_search(struct store_txn *txn, const char *country, const char *area,
+		     const char *keyword, directory_each_fn *fn, void *ctx, char **error_r);
 
 
 /* The outbox.  Every outgoing e-mail is put here in the same transaction as

@@ -74,6 +74,7 @@ echo "| floor, GMime parse only | $(mi "$(ir cg.floor.gmime)") |"
 echo "| floor program reading the file only (start-up) | $(mi "$(ir cg.floor.none)") |"
 echo
 echo "Ratio deliver / floor: $(awk -v d="$d" -v f="$f" 'BEGIN {printf "%.2f", d / f}')"
+[ -z "${BENCH_SUMMARY:-}" ] || echo "(2) \`imi deliver\` within 3x of the floor (instructions)|$(awk -v d="$d" -v f="$f" 'BEGIN {printf "%.2fx", d / f}')" >>"$BENCH_SUMMARY"
 echo
 echo "Where \`imi deliver\` spends them (callgrind_annotate, inclusive, top entries):"
 echo
