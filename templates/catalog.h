@@ -39,6 +39,12 @@ struct catalog_arg {
 
 /* Loads dir/en.ini and each dir/<lang>.ini present. */
 int catalog_open(const char *dir, struct catalog **cat_r, char **error_r);
+/* One language from its text (a catalog file checked before it is
+ * installed, or read from elsewhere than a directory): the checks of
+ * catalog_open.  Without "en" there is no English fallback: catalog_get
+ * gives NULL for what lang lacks, and catalog_check refuses. */
+int catalog_open_data(const char *lang, const char *data, size_t len,
+		      struct catalog **cat_r, char **error_r);
 /* The same from <conf->datadir>/templates/catalogs (a source tree), or
  * <conf->datadir>/catalogs (installed) when that is what exists. */
 int catalog_open_conf(const struct imi_conf *conf, struct catalog **cat_r,
