@@ -8,7 +8,8 @@
  *           (as mta-hooks/inbound.c and imi parse do); else the data is
  *           the text (fuzz_text: UTF-8 as parser/message hands it on)
  *   bit 3   a history offset from the next two bytes (little endian,
- *           modulo the text length + 1); else none
+ *           modulo the text length + 1, moved back to the start of a
+ *           character); else none
  *
  * Promises checked (trim.h): the result is valid UTF-8, not longer than
  * the text, without leading empty lines and without trailing blanks or
@@ -79,10 +80,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		text = fuzz_text(data, size);
 		len = strlen(text);
-		if (history != SIZE_MAX)
+		if (history != SIZE_MAX) {
+			/* parser/message gives the offset of a character, never
+			 * of a byte inside one. */
 			history %= len + 1;
-		else
+			while (history > 0 && history < len &&
+			       ((unsigned char)text[history] & 0xc0) == 0x80)
+				history--;
+		} else {
 			history = len;
+		}
 		ret = reply_trim(text, len, history, (flags & 2) != 0, mode, &out,
 				 &error);
 		if (ret == IMI_OK)

@@ -34,19 +34,22 @@ for t in "$@"; do
 	[ -f fuzz/dict/$t.dict ] && dict=(-dict=fuzz/dict/$t.dict)
 	before=$(ls "$crashes" | wc -l)
 	echo "== fuzz_$t for ${seconds}s"
+	start=$(date +%s)
 	"$bin" "$work" fuzz/corpus/$t "${dict[@]}" \
 		-max_total_time="$seconds" -max_len="$(max_len "$t")" \
 		-rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
 		-artifact_prefix="$crashes/" >"fuzz/work/$t.log" 2>&1
 	rc=$?
+	secs=$(($(date +%s) - start))
 	after=$(ls "$crashes" | wc -l)
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "fuzz/work/$t.log")
-	secs=$(sed -n 's/^stat::.*//; s/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\2/p' "fuzz/work/$t.log")
 	last=$(grep -E '^#[0-9]+' "fuzz/work/$t.log" | tail -n 1)
+	# A run that stopped at a crash prints no final statistics.
+	[ -n "$execs" ] || execs=$(printf '%s\n' "$last" | sed -n 's/^#\([0-9]*\).*/\1/p')
 	cov=$(printf '%s\n' "$last" | sed -n 's/.*cov: \([0-9]*\).*/\1/p')
 	ft=$(printf '%s\n' "$last" | sed -n 's/.*ft: \([0-9]*\).*/\1/p')
 	corp=$(printf '%s\n' "$last" | sed -n 's/.*corp: \([0-9]*\/[0-9]*[a-zA-Z]*\).*/\1/p')
-	line="fuzz_$t: ${execs:-?} executions in ${secs:-$seconds} s, corpus ${corp:-?}, cov ${cov:-?}, ft ${ft:-?}, new crashes $((after - before))"
+	line="fuzz_$t: ${execs:-?} executions in $secs s, corpus ${corp:-?}, cov ${cov:-?}, ft ${ft:-?}, new crashes $((after - before))"
 	echo "$line"
 	summary+=("$line")
 	if [ "$rc" != 0 ] || [ "$after" != "$before" ]; then
