@@ -3,7 +3,6 @@
 # Idempotent and quiet when everything is already installed.
 #   tools/deps.sh build    libraries and tools to compile imi
 #   tools/deps.sh check    the above plus the servers the integration tests run
-#   tools/deps.sh fuzz     the build libraries plus clang and libFuzzer (make fuzz)
 set -eu
 
 build="build-essential pkg-config libglib2.0-dev libgmime-3.0-dev libopendkim-dev
@@ -11,12 +10,13 @@ libspf2-dev libdb5.3-dev db5.3-util libetpan-dev libmilter-dev libsodium-dev lib
 libxml2-dev libjson-glib-dev libytnef0-dev libcmocka-dev openssl"
 check="postfix dovecot-imapd dovecot-pop3d dnsmasq swaks opendkim-tools libmail-dkim-perl
 valgrind"
-# libFuzzer and the sanitizer runtimes come with clang's runtime libraries.
-fuzz="clang libclang-rt-dev"
 
 want=$build
 [ "${1:-build}" = check ] && want="$build $check"
-[ "${1:-build}" = fuzz ] && want="$build $fuzz"
+# tools/deps.sh fuzz (make fuzz): the build libraries plus clang, whose
+# runtime libraries (libclang-rt-14-dev on Debian 12) hold libFuzzer and
+# the sanitizers.
+[ "${1:-build}" = fuzz ] && want="$build clang libclang-rt-dev"
 
 missing=""
 for p in $want; do
