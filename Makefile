@@ -7,6 +7,7 @@
 #   make torture    the integration tests in their long versions (LONG=1:
 #                   crash-load with 3000 messages and 40 milter kills, and
 #                   any *.long.sh), see docs/reliability.md
+#   make fuzz       run each fuzz target FUZZ_SECONDS (fuzz/, docs/reliability.md)
 
 PREFIX    ?= /usr/local
 DESTDIR   ?=
@@ -53,7 +54,8 @@ UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 IMI       = $(BUILD)/imi
 
-.PHONY: all deps deps-check check unit integration corpus demo install bench clean format torture
+.PHONY: all deps deps-check check unit integration corpus demo install bench clean format torture \
+	fuzz fuzz-build
 
 all: deps $(IMI)
 	@ln -sf $(IMI) imi
@@ -87,16 +89,63 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libimi.a $(HEADERS)
 	@echo "  BENCH   $@"
 	@$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libimi.a $(LDLIBS)
 
+# Fuzz targets (fuzz/fuzz_<target>.c).  make check links each with
+# fuzz/replay.c and replays the seed corpora and past crashes
+# (tests/integration/fuzz-replay.sh); make fuzz links them with libFuzzer
+# (clang) against a build of the library in build-fuzz/.
+FUZZ_TARGETS = mime trim answers token template
+FUZZ_REPLAY  = $(patsubst %,$(BUILD)/fuzz/replay_%,$(FUZZ_TARGETS))
+FUZZ_CFLAGS  = -DFUZZ_SRCDIR='"$(CURDIR)"'
+
+$(BUILD)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/replay.c fuzz/fuzz.h $(BUILD)/libimi.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@$(CC) $(ALL_CFLAGS) $(FUZZ_CFLAGS) $(LDFLAGS) -o $@ fuzz/fuzz_$*.c fuzz/replay.c \
+		$(BUILD)/libimi.a $(LDLIBS)
+
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   = build-fuzz
+FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) -O1 -g -fno-omit-frame-pointer -I. \
+	$(PKG_CFLAGS) -DIMI_DATADIR='"$(DATADIR)"' $(FUZZ_SAN)
+FUZZ_LIB_OBJS = $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(LIB_SRCS))
+FUZZ_BINS    = $(patsubst %,$(FUZZ_BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+
+$(FUZZ_BUILD)/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	@echo "  CLANG   $<"
+	@$(FUZZ_CC) $(FUZZ_ALL_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/libimi.a: $(FUZZ_LIB_OBJS)
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_BUILD)/libimi.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@$(FUZZ_CC) $(FUZZ_ALL_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+		$(FUZZ_BUILD)/libimi.a $(LDLIBS)
+
+fuzz-build:
+	@tools/deps.sh fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+
+# make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="mime trim"]: one target after
+# the other; crashes land in fuzz/regressions/<target>/.
+fuzz: fuzz-build
+	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh $(FUZZ_TARGETS)
+
 # make check: unit tests (cmocka), then the integration scripts, each
 # printing its own summary; tests/run.sh adds the totals.
-check: deps-check $(IMI) $(UNIT_BINS)
+check: deps-check $(IMI) $(UNIT_BINS) $(FUZZ_REPLAY)
 	@ln -sf $(IMI) imi
 	@BUILD=$(BUILD) SAN=$(SAN) tests/run.sh
 
 unit: deps $(IMI) $(UNIT_BINS)
 	@BUILD=$(BUILD) SAN=$(SAN) tests/run.sh unit
 
-integration: deps-check $(IMI)
+integration: deps-check $(IMI) $(FUZZ_REPLAY)
 	@BUILD=$(BUILD) SAN=$(SAN) tests/run.sh integration
 
 valgrind: deps-check $(UNIT_BINS)
@@ -129,4 +178,4 @@ format:
 	clang-format -i $(LIB_SRCS) cli/main.c $(HEADERS) $(UNIT_SRCS)
 
 clean:
-	rm -rf build build-san imi
+	rm -rf build build-san build-fuzz imi

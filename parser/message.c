@@ -104,6 +104,12 @@ int parsed_message_text_from_html(const struct parsed_message *msg) { return msg
 
 const char *const *parsed_message_references(const struct parsed_message *msg)
 {
+	static const char *const none[] = {NULL};
+
+	/* GLib 2.74 leaves a null-terminated array's pdata NULL until its
+	 * first element is added. */
+	if (msg->references->pdata == NULL)
+		return none;
 	return (const char *const *)msg->references->pdata;
 }
 

@@ -93,27 +93,19 @@ static void catalog_split_words(const char *text, char ***folded_r,
 	*raw_r = (char **)g_ptr_array_free(raw, FALSE);
 }
 
-static int catalog_lang_load(const char *dir, const char *code,
-			     struct catalog_lang **l_r, char **error_r)
+/* Parses one language's text; path is how errors name it. */
+static int catalog_lang_parse(const char *path, const char *code,
+			      const char *text, size_t len,
+			      struct catalog_lang **l_r, char **error_r)
 {
 	struct catalog_lang *l;
 	GError *gerr = NULL;
-	char *text = NULL, *language, **keys;
-	gsize len;
+	char *language, **keys;
 	int ret = IMI_OK;
 
 	*l_r = NULL;
 	l = g_new0(struct catalog_lang, 1);
-	l->path = g_strdup_printf("%s/%s.ini", dir, code);
-	if (!g_file_get_contents(l->path, &text, &len, &gerr)) {
-		ret = imi_fail(error_r,
-			       gerr->code == G_FILE_ERROR_NOENT ? IMI_NOTFOUND
-								 : IMI_ERROR,
-			       "cannot read catalog %s: %s", l->path,
-			       gerr->message);
-		g_error_free(gerr);
-		goto out;
-	}
+	l->path = g_strdup(path);
 	if (len > CATALOG_MAX_FILE_BYTES) {
 		ret = imi_fail(error_r, IMI_TOOBIG, "%s: more than %d bytes",
 			       l->path, CATALOG_MAX_FILE_BYTES);
@@ -164,11 +156,33 @@ static int catalog_lang_load(const char *dir, const char *code,
 		g_free(v);
 	}
 out:
-	g_free(text);
 	if (ret != IMI_OK)
 		catalog_lang_free(l);
 	else
 		*l_r = l;
+	return ret;
+}
+
+static int catalog_lang_load(const char *dir, const char *code,
+			     struct catalog_lang **l_r, char **error_r)
+{
+	GError *gerr = NULL;
+	char *path = g_strdup_printf("%s/%s.ini", dir, code), *text = NULL;
+	gsize len;
+	int ret;
+
+	*l_r = NULL;
+	if (!g_file_get_contents(path, &text, &len, &gerr)) {
+		ret = imi_fail(error_r,
+			       gerr->code == G_FILE_ERROR_NOENT ? IMI_NOTFOUND
+								 : IMI_ERROR,
+			       "cannot read catalog %s: %s", path, gerr->message);
+		g_error_free(gerr);
+	} else {
+		ret = catalog_lang_parse(path, code, text, len, l_r, error_r);
+	}
+	g_free(text);
+	g_free(path);
 	return ret;
 }
 
@@ -317,6 +331,32 @@ int catalog_open(const char *dir, struct catalog **cat_r, char **error_r)
 	return IMI_OK;
 }
 
+int catalog_open_data(const char *lang, const char *data, size_t len,
+		      struct catalog **cat_r, char **error_r)
+{
+	int i = lang_index(lang);
+	struct catalog *cat;
+	char *name;
+	int ret;
+
+	*cat_r = NULL;
+	if (i < 0)
+		return imi_fail(error_r, IMI_INVALID,
+				"catalog language '%s' is not one of the 24", lang);
+	cat = g_new0(struct catalog, 1);
+	name = g_strdup_printf("%s.ini", lang_codes[i]);
+	cat->dir = g_strdup(name);
+	ret = catalog_lang_parse(name, lang_codes[i], data, len, &cat->langs[i],
+				 error_r);
+	g_free(name);
+	if (ret != IMI_OK) {
+		catalog_close(&cat);
+		return ret;
+	}
+	*cat_r = cat;
+	return IMI_OK;
+}
+
 int catalog_open_conf(const struct imi_conf *conf, struct catalog **cat_r,
 		      char **error_r)
 {
@@ -399,13 +439,13 @@ const char *catalog_get(const struct catalog *cat, const char *lang,
 			const char *key)
 {
 	const struct catalog_lang *l = catalog_lang_get(cat, lang);
+	const struct catalog_lang *en = cat->langs[lang_index("en")];
 	const char *text = NULL;
 
 	if (l != NULL)
 		text = g_hash_table_lookup(l->messages, key);
-	if (text == NULL || *text == '\0')
-		text = g_hash_table_lookup(cat->langs[lang_index("en")]->messages,
-					   key);
+	if ((text == NULL || *text == '\0') && en != NULL)
+		text = g_hash_table_lookup(en->messages, key);
 	return text;
 }
 
@@ -614,11 +654,16 @@ static unsigned catalog_check_text(const char *file, const char *group,
 int catalog_check(const struct catalog *cat, GString *report, char **error_r)
 {
 	const struct catalog_lang *en = cat->langs[lang_index("en")];
+	char **groups;
 
 	for (int i = 0; i < LANG_COUNT; i++)
 		(void)catalog_lang_get(cat, lang_codes[i]);
-	char **groups = g_key_file_get_groups(en->keyfile, NULL);
 	unsigned gaps = 0;
+
+	if (en == NULL)
+		return imi_fail(error_r, IMI_INVALID,
+				"no English catalog to check the others against");
+	groups = g_key_file_get_groups(en->keyfile, NULL);
 
 	for (int i = 0; i < LANG_COUNT; i++) {
 		const struct catalog_lang *l = cat->langs[i];

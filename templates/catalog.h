@@ -40,6 +40,12 @@ struct catalog_arg {
 
 /* Loads dir/en.ini and each dir/<lang>.ini present. */
 int catalog_open(const char *dir, struct catalog **cat_r, char **error_r);
+/* One language from its text (a catalog file checked before it is
+ * installed, or read from elsewhere than a directory): the checks of
+ * catalog_open.  Without "en" there is no English fallback: catalog_get
+ * gives NULL for what lang lacks, and catalog_check refuses. */
+int catalog_open_data(const char *lang, const char *data, size_t len,
+		      struct catalog **cat_r, char **error_r);
 /* English now, every other language when first asked for (its [Words]
  * alone when only they are wanted): a process that handles one message
  * reads the two or three languages it uses instead of 24 files.  Only a

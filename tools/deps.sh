@@ -13,6 +13,10 @@ valgrind chromium"
 
 want=$build
 [ "${1:-build}" = check ] && want="$build $check"
+# tools/deps.sh fuzz (make fuzz): the build libraries plus clang, whose
+# runtime libraries (libclang-rt-14-dev on Debian 12) hold libFuzzer and
+# the sanitizers.
+[ "${1:-build}" = fuzz ] && want="$build clang libclang-rt-dev"
 
 missing=""
 for p in $want; do
