@@ -340,11 +340,11 @@ int held_tell_coordinators(struct store_txn *txn, struct request_env *env, uint6
 	unsigned told = 0;
 	int ret;
 
-	/* The case it names, unverified, or "?". */
+	/* The case it names, unverified, if any. */
 	if (held_read(txn, seq, &obj, &raw, &len, NULL) == IMI_OK) {
 		const char *n = json_object_get_string_member_with_default(obj, "names_case", "");
 
-		names = g_strdup(*n != '\0' ? n : "?");
+		names = g_strdup(n);
 		memset(raw, 0, len);
 		g_free(raw);
 		json_object_unref(obj);
@@ -359,11 +359,10 @@ int held_tell_coordinators(struct store_txn *txn, struct request_env *env, uint6
 			       reason != NULL ? reason : "", seq);
 	{
 		const struct catalog_arg args[] = {
-			{"case", names != NULL ? names : "?"},
 			{"reason", what},
 			{NULL, NULL},
 		};
-		ret = request_tell_coordinators(txn, env, country, "held", "held.subject",
+		ret = request_tell_coordinators(txn, env, country, names, "held", "held.subject",
 						"held.notice", args, &told, error_r);
 	}
 	g_free(what);

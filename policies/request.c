@@ -1849,7 +1849,7 @@ static int postbox_match(struct authority *a, void *ctx)
 }
 
 int request_tell_coordinators(struct store_txn *txn, struct request_env *env,
-			      const char *country, const char *kind,
+			      const char *country, const char *case_id, const char *kind,
 			      const char *subject_key, const char *body_key,
 			      const struct catalog_arg *args, unsigned *told_r,
 			      char **error_r)
@@ -1868,8 +1868,9 @@ int request_tell_coordinators(struct store_txn *txn, struct request_env *env,
 		    !allowed)
 			continue;
 		if ((ret = store_authority_get(txn, u->authority, &ca, error_r)) == IMI_OK)
-			ret = mail_notice(txn, env, NULL, "", ca, u->email, kind, subject_key,
-					  body, args, NULL, NULL, error_r);
+			ret = mail_notice(txn, env, NULL, case_id != NULL ? case_id : "", ca,
+					  u->email, kind, subject_key, body, args, NULL, NULL,
+					  error_r);
 		if (ret == IMI_OK)
 			(*told_r)++;
 		authority_free(&ca);

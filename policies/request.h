@@ -154,11 +154,12 @@ int request_timer_run(struct store_txn *txn, struct request_env *env,
  * authority) of a country: a GPtrArray of struct user * (g_ptr_array_free). */
 int request_coordinators(struct store_txn *txn, const char *country,
 			 GPtrArray **users_r, char **error_r);
-/* Mails subject_key/body_key (args expanded in each one's language) to
- * every coordinator of country, within the per-address reply cap;
- * *told_r: how many were mailed. */
+/* Mails subject_key/body_key (args expanded in each one's language; case_id,
+ * when a valid case id, as %{case} and the subject's tag) to every
+ * coordinator of country, within the per-address reply cap; *told_r: how
+ * many were mailed. */
 int request_tell_coordinators(struct store_txn *txn, struct request_env *env,
-			      const char *country, const char *kind,
+			      const char *country, const char *case_id, const char *kind,
 			      const char *subject_key, const char *body_key,
 			      const struct catalog_arg *args, unsigned *told_r,
 			      char **error_r);

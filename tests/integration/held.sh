@@ -4,7 +4,8 @@
 # discards is deleted at the end of the period, like case data: its record,
 # its key (destroyed) and its Message-ID entry go, the audit log says
 # held.expired, and a message released or discarded before then is left
-# alone by the timer.
+# alone by the timer.  When a message is held, the coordinators of its
+# sender's country are told in their language; a stranger's is only audited.
 set -u
 . "$(dirname "$0")/lib.sh"
 lib_init held
@@ -16,6 +17,16 @@ imi() { "$IMI" --home "$H" "$@"; }
 msg() { printf 'From: Handler <handler@authority.example>\nTo: imi@imi.localhost\nSubject: Re: request\nMessage-ID: <%s@authority.example>\n\nQ1: yes %s\n' "$1" "$2"; }
 held_count() { imi held list | grep -c '@authority.example'; }
 
+# A French authority whose domain the sender's address is in, and its
+# coordinator; a German coordinator, who must hear nothing of French mail.
+imi authority add --id fr-x --country FR --language fr --name 'fr=Autorité' \
+	--area professional-qualifications --postbox imi@authority.example --domain authority.example >/dev/null &&
+imi user add --email coord@authority.example --authority fr-x --role handler,coordinator >/dev/null &&
+imi authority add --id de-x --country DE --language de --name 'de=Behörde' \
+	--area professional-qualifications --postbox imi@behoerde.example --domain behoerde.example >/dev/null &&
+imi user add --email koord@behoerde.example --authority de-x --role handler,coordinator >/dev/null ||
+	{ not_ok "registering authorities and coordinators"; exit 1; }
+
 now=$(date -u +%s)
 at() { date -u -d "@$((now + $1 * 86400))" +%Y-%m-%dT%H:%M:%SZ; }
 canary=$(head -c 12 /dev/urandom | base32 | tr -dc A-Z | head -c 12)
@@ -24,6 +35,21 @@ check "an unsigned message from a stranger is held (exit $?)" test "$(held_count
 msg h2 other | imi deliver --sender handler@authority.example >/dev/null 2>&1
 n2=$(imi held list | awk '/<h2@authority.example>|h2@authority.example/ {print $1; exit}')
 imi held discard "$n2" >/dev/null 2>&1
+notices=$(imi outbox list | grep -c 'coord@authority.example')
+check "the French coordinator is told of each held message ($notices)" test "$notices" = 2
+seq=$(imi outbox list | awk '/coord@authority.example/ {print $1; exit}')
+imi outbox show "$seq" >"$WORK/notice.eml"
+check "the notice is in French" python3 -c "
+import email, email.policy, sys
+m = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=email.policy.default)
+body = m.get_body(('plain',)).get_content()
+sys.exit(0 if 'retenu' in str(m['Subject']) and 'imi held show' in body else 1)" "$WORK/notice.eml"
+check "the notice carries no text of the held message" sh -c "! grep -q '$canary' '$WORK/notice.eml'"
+check "the German coordinator hears nothing of it" sh -c "! '$IMI' --home '$H' outbox list | grep -q koord@behoerde.example"
+printf 'From: x@stranger.example\nTo: imi@imi.localhost\nSubject: hi\nMessage-ID: <s1@stranger.example>\n\nhello\n' |
+	imi deliver --sender x@stranger.example >/dev/null 2>&1
+check "a stranger's held message is audited as told to nobody" sh -c "'$IMI' --home '$H' audit | grep -q held.untold"
+imi held discard "$(imi held list | awk '/s1@stranger.example/ {print $1; exit}')" >/dev/null
 check "a second one is discarded by hand (number $n2)" test "$(held_count)" = 1
 n1=$(imi held list | awk '/h1@authority.example/ {print $1; exit}')
 check "the held message can be shown before its period ends" sh -c "'$IMI' --home '$H' held show '$n1' | grep -q '$canary'"
