@@ -121,6 +121,8 @@ relay_start
 imi send >/dev/null
 TOKEN=$(sed -n 's/^Reply-To: \([^\r]*\)\r\?$/\1/p' $(grep -l '\.1\.request@' "$RELAY"/*.eml) | head -1)
 check "a request is open, its reply token known" test -n "$TOKEN"
+# Without it every step below would send to no one: nothing more to learn.
+[ -n "$TOKEN" ] || exit 1
 
 # reply N: the handler's answer N, signed by aek.de (WORK/rN.eml).
 reply() {
