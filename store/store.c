@@ -53,11 +53,14 @@
  *   (no effect outside the store).  A commit that returned success is in
  *   the log on disk, which recovery replays: it is never lost.
  *
+ * - Waits nobody will end: a process killed while it led a group commit
+ *   leaves the other committers waiting on a condition only it signals.
+ *   Long waits on process-shared conditions are cut into slices and fail
+ *   when a registered process is dead (see store_wedge_us below).
+ *
  * What this cannot cure, and Berkeley DB's documentation says such threads
  * must exit: a process killed while it held a buffer latch (shared latches
- * are pthread rwlocks, which cannot be robust) or while it led a group
- * commit (the other committers wait on condition variables only the leader
- * signals).  A panic without any dead registered process (e.g. an I/O
+ * are pthread rwlocks, which cannot be robust).  A panic without any dead registered process (e.g. an I/O
  * error) needs recovery run by hand with every imi process stopped; the
  * error text says so.
  */
@@ -236,13 +239,101 @@ int pthread_mutex_trylock(pthread_mutex_t *m)
 	return ret;
 }
 
+/* A wait nobody will end.  A process killed while it held a Berkeley DB
+ * mutex through its flag rather than through the pthread mutex (the leader
+ * of a group commit: the others wait on the flush mutex's condition for it
+ * to finish) leaves its waiters blocked for ever: the pthread mutex is
+ * free, so robustness does not help, and failchk does not see the dead
+ * holder.  So an untimed wait on a process-shared condition variable is
+ * cut into slices of one second; a slice that ends without a signal
+ * returns 0, which Berkeley DB takes as a spurious wake-up (it checks the
+ * mutex's flag and waits again).  When one thread's wait on the same
+ * condition has lasted STORE_WEDGE_S and the registry of one of this
+ * process's environments shows a dead process, the environments are
+ * panicked and the wait fails with EOWNERDEAD: Berkeley DB unlocks the
+ * mutex and fails the call with DB_RUNRECOVERY, and the store recovers as
+ * after any death inside the library.  A long wait behind a living
+ * process goes on waiting.  IMI_STORE_WEDGE_SECONDS sets the period
+ * (tests). */
+#define STORE_WEDGE_S 10
+#define STORE_PSHARED_KIND 128 /* glibc: PTHREAD_MUTEX_PSHARED_BIT of __kind */
+
+static int store_registry_dead(const char *dbdir);
+static __thread pthread_cond_t *store_wait_cond; /* the condition waited on */
+static __thread gint64 store_wait_since;         /* since when (monotonic, us) */
+static __thread gint64 store_wait_slice;         /* end of its last slice */
+
+static gint64 store_wedge_us(void)
+{
+	static gint64 us;
+	gint64 v = __atomic_load_n(&us, __ATOMIC_ACQUIRE);
+
+	if (v == 0) {
+		const char *e = getenv("IMI_STORE_WEDGE_SECONDS");
+		long s = e != NULL ? strtol(e, NULL, 10) : 0;
+
+		v = (gint64)(s > 0 && s < 3600 ? s : STORE_WEDGE_S) * G_USEC_PER_SEC;
+		__atomic_store_n(&us, v, __ATOMIC_RELEASE);
+	}
+	return v;
+}
+
+/* Whether the registry of an environment of this process names a dead
+ * process; if so, every environment of this process is panicked. */
+static int store_envs_dead_panic(void)
+{
+	int dead = 0;
+
+	g_mutex_lock(&store_envs_lock);
+	for (GSList *l = store_envs; l != NULL && !dead; l = l->next) {
+		DB_ENV *env = l->data;
+		const char *home = NULL;
+
+		if (env->get_home(env, &home) == 0 && home != NULL)
+			dead = store_registry_dead(home);
+	}
+	for (GSList *l = store_envs; l != NULL && dead; l = l->next) {
+		DB_ENV *env = l->data;
+		env->set_flags(env, DB_PANIC_ENVIRONMENT, 1);
+	}
+	g_mutex_unlock(&store_envs_lock);
+	return dead;
+}
+
 /* A condition wait relocks its mutex: the same may happen there.  Berkeley
  * DB unlocks the mutex itself when the wait fails. */
 int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
 	STORE_REAL(int, "pthread_cond_wait", (pthread_cond_t *, pthread_mutex_t *));
-	int ret = real(c, m);
+	int ret;
 
+	if (!(m->__data.__kind & STORE_PSHARED_KIND)) {
+		ret = real(c, m);
+	} else {
+		gint64 now = g_get_monotonic_time();
+		struct timespec until;
+
+		/* The same wait goes on when the caller comes back at once
+		 * from a slice; anything else is a wait of its own. */
+		if (store_wait_cond != c || now - store_wait_slice > G_USEC_PER_SEC / 2) {
+			store_wait_cond = c;
+			store_wait_since = now;
+		}
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		ret = pthread_cond_timedwait(c, m, &until);
+		if (ret == ETIMEDOUT) {
+			store_wait_slice = g_get_monotonic_time();
+			if (store_wait_slice - store_wait_since >= store_wedge_us() &&
+			    store_envs_dead_panic()) {
+				store_wait_cond = NULL;
+				return EOWNERDEAD;
+			}
+			return 0; /* as a spurious wake-up: the caller looks again */
+		}
+		store_wait_cond = NULL;
+		return ret; /* EOWNERDEAD handled by pthread_cond_timedwait */
+	}
 	if (ret == EOWNERDEAD)
 		store_owner_died(m);
 	return ret;

@@ -157,11 +157,18 @@ later=$(date -u -d '+8 days' +%Y-%m-%dT%H:%M:%S)
 			if [ "$what" = send ]; then
 				"$IMI" --home "$H" send >>"$WORK/send.log" 2>&1 &
 			else
+				# A week later each run: every case's reminder is due
+				# again, so each tick has work to be killed in.
+				later=$(date -u -d "+$((8 + 7 * runs)) days" +%Y-%m-%dT%H:%M:%S)
 				"$IMI" --home "$H" tick --now "$later" >>"$WORK/tick.log" 2>&1 &
 			fi
 			p=$!
 			if [ "$(cat "$WORK/killed" 2>/dev/null | grep -c "$what")" -lt "$CRON_KILLS" ]; then
-				sleep "0.$((RANDOM % 10))$((RANDOM % 10))"
+				if [ "$what" = tick ]; then
+					sleep "0.0$((RANDOM % 10))"
+				else
+					sleep "0.$((RANDOM % 10))$((RANDOM % 10))"
+				fi
 				kill -KILL "$p" 2>/dev/null
 			fi
 			if bounded_wait "$p"; then

@@ -4,7 +4,10 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -598,6 +601,101 @@ static void test_crash_writers(void **state)
 	testutil_rmdir(home);
 }
 
+/* A wait on a process-shared condition that nobody will signal, as the
+ * waiters of a group commit whose leader was killed: with a dead process
+ * in the registry it fails with EOWNERDEAD after the wedge period, and the
+ * store recovers at its next transaction; behind a living process a
+ * signalled wait ends normally, however long its slices were. */
+struct shared_wait {
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	int flag;
+};
+
+static void *signal_later(void *p)
+{
+	struct shared_wait *w = p;
+
+	g_usleep(2500 * 1000);
+	pthread_mutex_lock(&w->m);
+	w->flag = 1;
+	pthread_cond_signal(&w->c);
+	pthread_mutex_unlock(&w->m);
+	return NULL;
+}
+
+/* Waits as Berkeley DB does: until the flag is set or the wait fails. */
+static int wait_flag(struct shared_wait *w)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&w->m);
+	while (!w->flag && ret == 0)
+		ret = pthread_cond_wait(&w->c, &w->m);
+	pthread_mutex_unlock(&w->m);
+	return ret;
+}
+
+static void test_wedged_wait(void **state)
+{
+	char *home = testutil_tmpdir("store-wedge");
+	struct store *store = open_store(home);
+	struct shared_wait *w = mmap(NULL, sizeof(*w), PROT_READ | PROT_WRITE,
+				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pthread_mutexattr_t ma;
+	pthread_condattr_t ca;
+	struct kv kv = {STORE_META, "after", "recovered", 0};
+	pthread_t t;
+	gint64 start;
+	char *error = NULL;
+	pid_t pid;
+	int ret, st;
+
+	(void)state;
+	assert_true(w != MAP_FAILED);
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+	pthread_mutex_init(&w->m, &ma);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+	pthread_cond_init(&w->c, &ca);
+
+	/* Nobody dead: a signal after 2.5 s ends the wait. */
+	w->flag = 0;
+	pthread_create(&t, NULL, signal_later, w);
+	check_int("wait behind a living process", wait_flag(w), 0);
+	pthread_join(t, NULL);
+	check_int("flag seen", w->flag, 1);
+
+	/* A process dies with the store open: its registry line stays. */
+	pid = fork();
+	if (pid == 0) {
+		struct store *s2 = NULL;
+
+		if (store_open(home, 0, &s2, NULL) == IMI_OK)
+			kill(getpid(), SIGKILL);
+		_exit(1);
+	}
+	waitpid(pid, &st, 0);
+	check_int("child killed", WIFSIGNALED(st) ? WTERMSIG(st) : -1, SIGKILL);
+	w->flag = 0;
+	start = g_get_monotonic_time();
+	ret = wait_flag(w);
+	check_int("wedged wait fails", ret, EOWNERDEAD);
+	if (g_get_monotonic_time() - start < 2 * G_USEC_PER_SEC)
+		fail_msg("the wait failed after %" G_GINT64_FORMAT " us, before the wedge period",
+			 g_get_monotonic_time() - start);
+	/* The environment was panicked: the next transaction recovers. */
+	check_int("a transaction after the panic", store_transact(store, put_kv, &kv, &error),
+		  IMI_OK);
+	g_free(error);
+	store_close(&store);
+	pthread_cond_destroy(&w->c);
+	pthread_mutex_destroy(&w->m);
+	munmap(w, sizeof(*w));
+	testutil_rmdir(home);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -609,6 +707,8 @@ int main(void)
 		cmocka_unit_test(test_seal_destroy_purge),
 		cmocka_unit_test(test_seal_old_home_key),
 		cmocka_unit_test(test_crash_writers),
+		cmocka_unit_test(test_wedged_wait),
 	};
+	setenv("IMI_STORE_WEDGE_SECONDS", "3", 1);
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
