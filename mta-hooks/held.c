@@ -363,7 +363,9 @@ int held_tell_coordinators(struct store_txn *txn, struct request_env *env, uint6
 			{NULL, NULL},
 		};
 		ret = request_tell_coordinators(txn, env, country, names, "held", "held.subject",
-						"held.notice", args, &told, error_r);
+						names != NULL && *names != '\0'
+							? "held.notice" : "held.notice-unnamed",
+						args, &told, error_r);
 	}
 	g_free(what);
 	g_free(names);

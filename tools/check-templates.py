@@ -50,7 +50,7 @@ digest.subject digest.intro digest.new digest.rectified digest.flagged digest.wi
 digest.closed digest.awaiting
 deletion.subject deletion.notice-before deletion.done deletion.early-request
 help.subject help.body status.subject status.body
-bounce.subject bounce.notice held.subject held.notice
+bounce.subject bounce.notice held.subject held.notice held.notice-unnamed
 state.sent state.accepted state.forwarded state.answered state.answer-accepted state.closed
 state.withdrawn state.deletion-requested
 reason.wrong-state reason.other-party reason.role-needed reason.unknown-forward reason.no-answer

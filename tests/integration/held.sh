@@ -43,7 +43,8 @@ check "the notice is in French" python3 -c "
 import email, email.policy, sys
 m = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=email.policy.default)
 body = m.get_body(('plain',)).get_content()
-sys.exit(0 if 'retenu' in str(m['Subject']) and 'imi held show' in body else 1)" "$WORK/notice.eml"
+sys.exit(0 if 'retenu' in str(m['Subject']) and 'imi held show' in body
+            and 'ne mentionne aucun dossier' in body else 1)" "$WORK/notice.eml"
 check "the notice carries no text of the held message" sh -c "! grep -q '$canary' '$WORK/notice.eml'"
 check "the German coordinator hears nothing of it" sh -c "! '$IMI' --home '$H' outbox list | grep -q koord@behoerde.example"
 printf 'From: x@stranger.example\nTo: imi@imi.localhost\nSubject: hi\nMessage-ID: <s1@stranger.example>\n\nhello\n' |
