@@ -809,6 +809,18 @@ static const char *noise_reason(const struct imi_conf *conf,
 	return NULL;
 }
 
+/* The deduplication key of a message without a Message-ID: the bytes
+ * themselves identify a redelivery ("hash:" and their hash; g_free). */
+static char *dedup_by_bytes(const void *raw, size_t len)
+{
+	unsigned char h[crypto_generichash_BYTES];
+	char hex[2 * sizeof(h) + 1];
+
+	crypto_generichash(h, sizeof(h), raw, len, NULL, 0);
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	return g_strconcat("hash:", hex, NULL);
+}
+
 /* The Message-ID of a message GMime would not read: the first
  * "Message-ID:" line of the header (one pass, up to the empty line), its
  * value without angle brackets, when it is printable ASCII of sane length. */
@@ -856,17 +868,13 @@ static int inbound_hold_unread(struct store *store, const struct imi_conf *conf,
 			       char **error_r)
 {
 	struct inbound_run run;
-	unsigned char h[crypto_generichash_BYTES];
-	char hex[2 * sizeof(h) + 1], *dedup, *why = *error_r;
+	char *dedup, *why = *error_r;
 	int ret;
 
 	*error_r = NULL;
 	dedup = raw_message_id(raw, len);
-	if (dedup == NULL) {
-		crypto_generichash(h, sizeof(h), (const unsigned char *)raw, len, NULL, 0);
-		sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-		dedup = g_strconcat("hash:", hex, NULL);
-	}
+	if (dedup == NULL)
+		dedup = dedup_by_bytes(raw, len);
 	memset(&run, 0, sizeof(run));
 	run.raw = raw;
 	run.len = len;
@@ -962,15 +970,8 @@ int inbound_process_env(struct store *store, const struct imi_conf *conf,
 	run.auth = &auth;
 	if (parsed_message_id(msg) != NULL && *parsed_message_id(msg) != '\0')
 		dedup = g_strdup(parsed_message_id(msg));
-	else {
-		/* No Message-ID: the bytes themselves identify a redelivery. */
-		unsigned char h[crypto_generichash_BYTES];
-		char hex[2 * sizeof(h) + 1];
-
-		crypto_generichash(h, sizeof(h), raw, len, NULL, 0);
-		sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-		dedup = g_strconcat("hash:", hex, NULL);
-	}
+	else
+		dedup = dedup_by_bytes(raw, len);
 	run.dedup_key = dedup;
 
 	/* Noise: recorded, never answered, never applied. */

@@ -10,7 +10,6 @@
 #include "parser/trim.h"
 #include "templates/qset_store.h"
 
-#define ALERT_MAX_USERS 100000 /* user records looked at for coordinators */
 #define ALERT_MAX_SUBJECT_PREFIXES 10
 #define ALERT_MAX_CASES 10000000 /* case records looked at for a digest */
 
@@ -438,63 +437,12 @@ static int postboxes_of(struct store_txn *txn, const char *country, GPtrArray *i
 	return ret < 0 ? ret : IMI_OK;
 }
 
-struct coord_find {
-	struct store_txn *txn;
-	const char *country;
-	GPtrArray *users;   /* struct user * */
-	unsigned seen;
-	int ret;
-	char **error_r;
-};
-
-static int coord_match(const void *key, size_t key_len, const void *value,
-		       size_t len, void *ctx)
-{
-	struct coord_find *f = ctx;
-	JsonObject *obj = NULL;
-	struct user *u = NULL;
-	struct authority *a = NULL;
-
-	(void)key;
-	(void)key_len;
-	if (++f->seen > ALERT_MAX_USERS)
-		return 1;
-	if (store_record_parse(value, len, &obj, NULL) != IMI_OK)
-		return 0;
-	if (user_from_json(obj, &u, NULL) == IMI_OK && !u->disabled &&
-	    user_has_role(u, "alert_coordinator") &&
-	    store_authority_get(f->txn, u->authority, &a, NULL) == IMI_OK &&
-	    !a->disabled && a->alerts && g_strcmp0(a->country, f->country) == 0) {
-		g_ptr_array_add(f->users, u);
-		u = NULL;
-	}
-	authority_free(&a);
-	user_free(&u);
-	json_object_unref(obj);
-	return 0;
-}
-
-static void user_ptr_free(gpointer p)
-{
-	struct user *u = p;
-
-	user_free(&u);
-}
-
 /* The alert coordinators of a country (struct user *). */
 static int coordinators_of(struct store_txn *txn, const char *country,
 			   GPtrArray **users_r, char **error_r)
 {
-	struct coord_find f = {txn, country, g_ptr_array_new_with_free_func(user_ptr_free),
-			       0, IMI_OK, error_r};
-	int ret = store_each(txn, STORE_USERS, NULL, 0, coord_match, &f, error_r);
-
-	if (ret < 0) {
-		g_ptr_array_free(f.users, TRUE);
-		return ret;
-	}
-	*users_r = f.users;
-	return IMI_OK;
+	return directory_users_with_role(txn, country, "alert_coordinator", 1, users_r,
+					 error_r);
 }
 
 /* ---- outgoing mail ---- */

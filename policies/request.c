@@ -1562,59 +1562,10 @@ out:
 
 /* ---- coordinators ---- */
 
-struct coordinator_find {
-	struct store_txn *txn;
-	const char *country;
-	GPtrArray *users;   /* struct user * */
-	unsigned seen;
-};
-
-static int coordinator_match(const void *key, size_t key_len, const void *value,
-			     size_t len, void *ctx)
-{
-	struct coordinator_find *f = ctx;
-	JsonObject *obj = NULL;
-	struct user *u = NULL;
-	struct authority *a = NULL;
-
-	(void)key;
-	(void)key_len;
-	if (++f->seen > REQUEST_MAX_USERS)
-		return 1;
-	if (store_record_parse(value, len, &obj, NULL) != IMI_OK)
-		return 0;
-	if (user_from_json(obj, &u, NULL) == IMI_OK && !u->disabled &&
-	    user_has_role(u, "coordinator") &&
-	    store_authority_get(f->txn, u->authority, &a, NULL) == IMI_OK &&
-	    !a->disabled && g_strcmp0(a->country, f->country) == 0) {
-		g_ptr_array_add(f->users, u);
-		u = NULL;
-	}
-	authority_free(&a);
-	user_free(&u);
-	json_object_unref(obj);
-	return 0;
-}
-
-static void user_ptr_free(gpointer p)
-{
-	struct user *u = p;
-
-	user_free(&u);
-}
-
 int request_coordinators(struct store_txn *txn, const char *country,
 			 GPtrArray **users_r, char **error_r)
 {
-	struct coordinator_find f = {txn, country, g_ptr_array_new_with_free_func(user_ptr_free), 0};
-	int ret = store_each(txn, STORE_USERS, NULL, 0, coordinator_match, &f, error_r);
-
-	if (ret < 0) {
-		g_ptr_array_free(f.users, TRUE);
-		return ret;
-	}
-	*users_r = f.users;
-	return IMI_OK;
+	return directory_users_with_role(txn, country, "coordinator", 0, users_r, error_r);
 }
 
 /* ---- urgency lists ---- */

@@ -46,7 +46,6 @@
 #include "templates/catalog.h"
 
 #define REQUEST_MAX_HISTORY 1000 /* steps kept in a case record */
-#define REQUEST_MAX_USERS 100000 /* user records looked at for coordinators */
 #define REQUEST_MAX_CASES 10000000 /* case records looked at for a list */
 #define REQUEST_MAX_URGENT 1000  /* requests on one country's urgency list */
 #define REQUEST_MAX_POSTBOXES 100 /* authorities sharing one failing post-box */

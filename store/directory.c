@@ -762,3 +762,61 @@ out:
 	g_free(probe);
 	return ret;
 }
+
+struct role_find {
+	struct store_txn *txn;
+	const char *country, *role;
+	int alerts;
+	GPtrArray *users;   /* struct user * */
+	unsigned seen;
+};
+
+static int role_match(const void *key, size_t key_len, const void *value, size_t len,
+		      void *ctx)
+{
+	struct role_find *f = ctx;
+	JsonObject *obj = NULL;
+	struct user *u = NULL;
+	struct authority *a = NULL;
+
+	(void)key;
+	(void)key_len;
+	if (++f->seen > DIRECTORY_MAX_USERS)
+		return 1;
+	if (store_record_parse(value, len, &obj, NULL) != IMI_OK)
+		return 0;
+	if (user_from_json(obj, &u, NULL) == IMI_OK && !u->disabled &&
+	    user_has_role(u, f->role) &&
+	    store_authority_get(f->txn, u->authority, &a, NULL) == IMI_OK &&
+	    !a->disabled && (!f->alerts || a->alerts) &&
+	    g_strcmp0(a->country, f->country) == 0) {
+		g_ptr_array_add(f->users, u);
+		u = NULL;
+	}
+	authority_free(&a);
+	user_free(&u);
+	json_object_unref(obj);
+	return 0;
+}
+
+static void role_user_free(gpointer p)
+{
+	struct user *u = p;
+
+	user_free(&u);
+}
+
+int directory_users_with_role(struct store_txn *txn, const char *country, const char *role,
+			      int alerts, GPtrArray **users_r, char **error_r)
+{
+	struct role_find f = {txn, country, role, alerts,
+			      g_ptr_array_new_with_free_func(role_user_free), 0};
+	int ret = store_each(txn, STORE_USERS, NULL, 0, role_match, &f, error_r);
+
+	if (ret < 0) {
+		g_ptr_array_free(f.users, TRUE);
+		return ret;
+	}
+	*users_r = f.users;
+	return IMI_OK;
+}

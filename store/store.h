@@ -239,6 +239,13 @@ int directory_each(struct store_txn *txn, directory_each_fn *fn, void *ctx,
  * search: the cost grows with the candidates, not the directory. */
 int directory_search(struct store_txn *txn, const char *country, const char *area,
 		     const char *keyword, directory_each_fn *fn, void *ctx, char **error_r);
+/* The active users holding role at active authorities of country (with
+ * alert access, when alerts is set): struct user * in *users_r
+ * (g_ptr_array_free frees them).  At most DIRECTORY_MAX_USERS user records
+ * are looked at. */
+#define DIRECTORY_MAX_USERS 100000
+int directory_users_with_role(struct store_txn *txn, const char *country, const char *role,
+			      int alerts, GPtrArray **users_r, char **error_r);
 
 
 /* The outbox.  Every outgoing e-mail is put here in the same transaction as
