@@ -14,7 +14,7 @@ DESTDIR   ?=
 SAN       ?= 0
 CC        ?= cc
 
-PKGS      = gmime-3.0 glib-2.0 json-glib-1.0 opendkim libetpan milter libsodium libpsl libxml-2.0 libytnef
+PKGS      = gmime-3.0 glib-2.0 json-glib-1.0 opendkim libetpan milter libsodium libpsl libxml-2.0 libytnef libcrypto
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libetpan's .pc pulls in dpkg's no-PIE link specs; they clash with the sanitizers.
 PKG_LIBS   = $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS) 2>/dev/null))

@@ -2,6 +2,7 @@
  * cli.c: what every subcommand shares.
  */
 #include "cli/cli.h"
+#include "parser/dkim.h"
 
 #include <stdio.h>
 
@@ -76,4 +77,5 @@ void cli_cleanup(struct cli *cli)
 	if (cli_vectors != NULL)
 		g_ptr_array_free(cli_vectors, TRUE);
 	cli_vectors = NULL;
+	dkim_keycache_clear();
 }

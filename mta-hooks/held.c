@@ -192,7 +192,7 @@ static int held_release_txn(struct store_txn *txn, void *ctx, char **error_r)
 int held_release(struct store *store, const struct imi_conf *conf, uint64_t seq,
 		 const char *actor, struct inbound_result *result, char **error_r)
 {
-	struct inbound_envelope env = {INBOUND_DELIVER, NULL, NULL, NULL, NULL};
+	struct inbound_envelope env = {.path = INBOUND_DELIVER};
 	struct held_release_ctx h = {seq, actor, NULL, 0};
 	int ret;
 

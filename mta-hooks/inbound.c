@@ -901,6 +901,24 @@ static int inbound_hold_unread(struct store *store, const struct imi_conf *conf,
 	return ret;
 }
 
+/* Runs fn in a transaction through the envelope's gate, if any; returns
+ * when the commit is on the disk. */
+static int inbound_transact(struct store *store, const struct inbound_envelope *envelope,
+			    store_txn_fn *fn, void *ctx, char **error_r)
+{
+	const struct inbound_gate *gate = envelope->gate;
+	int ret;
+
+	if (gate == NULL)
+		return store_transact(store, fn, ctx, error_r);
+	gate->enter(gate->ctx);
+	ret = store_transact_nosync(store, fn, ctx, error_r);
+	gate->leave(gate->ctx);
+	if (ret == IMI_OK)
+		ret = store_sync(store, error_r);
+	return ret;
+}
+
 int inbound_env_open(const struct imi_conf *conf, struct request_env **env_r,
 		     char **error_r)
 {
@@ -981,7 +999,7 @@ int inbound_process_env(struct store *store, const struct imi_conf *conf,
 			     parsed_message_is_report(msg);
 		if (run.bounce && (ret = request_env_open(conf, &run.env, error_r)) != IMI_OK)
 			goto tempfail;
-		ret = store_transact(store, inbound_ignore_txn, &run, error_r);
+		ret = inbound_transact(store, envelope, inbound_ignore_txn, &run, error_r);
 		if (ret != IMI_OK)
 			goto tempfail;
 		result->verdict = INBOUND_IGNORED;
@@ -1027,7 +1045,7 @@ int inbound_process_env(struct store *store, const struct imi_conf *conf,
 		goto tempfail;
 
 	/* One transaction: dedup, step, mail, message kept. */
-	ret = store_transact(store, inbound_txn, &run, error_r);
+	ret = inbound_transact(store, envelope, inbound_txn, &run, error_r);
 	if (ret != IMI_OK)
 		goto tempfail;
 	/* An early deletion destroyed a case key that may still lie in a log

@@ -28,12 +28,24 @@ enum inbound_path {
 	INBOUND_FETCH,   /* from a mailbox: no client IP, only DKIM (or trusted A-R) */
 };
 
+/* Around the transaction that records a message, for a caller with many
+ * threads: enter may wait for a turn (the milter lets a few through at
+ * once); the parsing and authentication before it run outside.  With a
+ * gate the commit's wait for the disk comes after leave, shared with the
+ * other threads' commits. */
+struct inbound_gate {
+	void (*enter)(void *ctx);
+	void (*leave)(void *ctx);
+	void *ctx;
+};
+
 struct inbound_envelope {
 	enum inbound_path path;
 	const char *sender;     /* MAIL FROM; "" for a bounce; NULL when unknown */
 	const char *client_ip;  /* NULL when unknown */
 	const char *helo;       /* NULL when unknown */
 	const char *const *recipients; /* service addresses it was sent to; may be NULL */
+	const struct inbound_gate *gate; /* NULL: none */
 };
 
 enum inbound_verdict {

@@ -26,12 +26,13 @@ static struct store *milter_store;
 static const struct imi_conf *milter_conf;
 static GMutex milter_store_lock; /* guards opening milter_store late */
 
-/* At most MILTER_INBOUND_PARALLEL messages at a time go through
- * inbound_process, whatever the number of SMTP connections: the store's
+/* At most MILTER_INBOUND_PARALLEL messages at a time are in a store
+ * transaction, whatever the number of SMTP connections: the store's
  * transactions never wait for a lock but retry, and twenty threads
  * committing at once lose much to their conflicts (to the point of
- * temporary failures), while a few keep the cores busy when one waits for
- * its commit to reach the disk. */
+ * temporary failures).  Parsing and authentication run outside (all the
+ * connections at once), and so does the wait for the commit to reach the
+ * disk, shared by the threads that wait together. */
 static GMutex milter_slot_lock;
 static GCond milter_slot_cond;
 static int milter_slots_busy;
@@ -175,6 +176,19 @@ static void milter_slot_release(int taken)
 	milter_slots_busy -= taken;
 	g_cond_broadcast(&milter_slot_cond);
 	g_mutex_unlock(&milter_slot_lock);
+}
+
+/* A small message takes a slot only for its transaction: its parsing and
+ * authentication run beside the others', and its commit's wait for the
+ * disk is shared with theirs (inbound_gate). */
+static void milter_gate_enter(void *ctx)
+{
+	*(int *)ctx = milter_slot_acquire(0);
+}
+
+static void milter_gate_leave(void *ctx)
+{
+	milter_slot_release(*(int *)ctx);
 }
 
 /* The store, opened now if it could not be opened at start (a read-only
@@ -436,7 +450,8 @@ static sfsistat milter_eom(SMFICTX *ctx)
 	struct request_env *env;
 	char *error = NULL, *header, *raw;
 	size_t raw_len;
-	int status, slots;
+	int status, slots, gate_slots = 0;
+	const struct inbound_gate gate = {milter_gate_enter, milter_gate_leave, &gate_slots};
 
 	if (c->service == NULL || c->service->len == 0)
 		return SMFIS_ACCEPT;
@@ -453,7 +468,10 @@ static sfsistat milter_eom(SMFICTX *ctx)
 	else if ((store = milter_store_get(&error)) == NULL)
 		status = IMI_TEMPFAIL;
 	else {
-		slots = milter_slot_acquire(raw_len);
+		/* A large message is read alone (every slot, the whole time). */
+		slots = raw_len >= MILTER_BIG_BYTES ? milter_slot_acquire(raw_len) : 0;
+		if (slots == 0)
+			envelope.gate = &gate;
 		if ((env = milter_env_acquire(&error)) == NULL)
 			status = IMI_TEMPFAIL;
 		else {
@@ -461,7 +479,8 @@ static sfsistat milter_eom(SMFICTX *ctx)
 						     &envelope, &result, &error);
 			milter_env_release();
 		}
-		milter_slot_release(slots);
+		if (slots > 0)
+			milter_slot_release(slots);
 	}
 	answer_from_inbound(status, &result, &a);
 	if (status != IMI_OK)

@@ -90,6 +90,10 @@ int dkim_verifier_open(struct dns_resolver *dns, const char *key_file,
 		       int64_t fixed_time, struct dkim_verifier **verifier_r,
 		       char **error_r);
 void dkim_verifier_close(struct dkim_verifier **verifier);
+/* Public keys libopendkim decoded are kept per process and given again
+ * for the same key record (dkim_keycache.c): count and forget them. */
+unsigned dkim_keycache_count(void);
+void dkim_keycache_clear(void);
 
 /* Verifies every signature of the message (LF or CRLF line ends).
  * now: for the replay check; max_age_days <= 0: no replay check. */

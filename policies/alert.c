@@ -1250,7 +1250,7 @@ int alert_case_is(struct store_txn *txn, const char *case_id)
 	int is = 0;
 
 	if (!request_case_id_valid(case_id) ||
-	    store_record_get(txn, STORE_CASES, case_id, 0, &c, NULL) != IMI_OK)
+	    store_record_get_shared(txn, STORE_CASES, case_id, 0, &c, NULL) != IMI_OK)
 		return 0;
 	is = g_strcmp0(case_str(c, "kind"), "alert") == 0;
 	json_object_unref(c);

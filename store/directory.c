@@ -186,7 +186,7 @@ int store_authority_get(struct store_txn *txn, const char *id,
 			struct authority **a_r, char **error_r)
 {
 	JsonObject *obj;
-	int ret = store_record_get(txn, STORE_AUTHORITIES, id, 0, &obj, error_r);
+	int ret = store_record_get_shared(txn, STORE_AUTHORITIES, id, 0, &obj, error_r);
 
 	if (ret == IMI_NOTFOUND)
 		return imi_fail(error_r, IMI_NOTFOUND, "no authority '%s'", id);

@@ -809,12 +809,40 @@ fail:
 	return ret;
 }
 
+/* The parsed records of store_record_get_shared, by database and key:
+ * bounded in number and in the size of one record; emptied when full. */
+#define STORE_SHARED_MAX 1024
+#define STORE_SHARED_RECORD_MAX 65536
+struct store_shared {
+	void *value;       /* the stored bytes it was parsed from */
+	size_t len;
+	JsonObject *obj;   /* sealed */
+};
+
+static GMutex store_shared_lock;
+static GHashTable *store_shared; /* "<db>:<key>" -> struct store_shared */
+
+static void store_shared_free(gpointer p)
+{
+	struct store_shared *e = p;
+
+	g_free(e->value);
+	json_object_unref(e->obj);
+	g_free(e);
+}
+
 void store_close(struct store **storep)
 {
 	struct store *store = *storep;
 
 	if (store == NULL)
 		return;
+	/* Records parsed for store_record_get_shared: bytes compared on
+	 * every use, so another store's never show, but not kept past the
+	 * store either. */
+	g_mutex_lock(&store_shared_lock);
+	g_clear_pointer(&store_shared, g_hash_table_unref);
+	g_mutex_unlock(&store_shared_lock);
 	if (store->watchdog != NULL) {
 		g_mutex_lock(&store->watch_lock);
 		store->watch_stop = 1;
@@ -893,11 +921,11 @@ static int store_reopen(struct store *store, char **error_r)
 	return ret;
 }
 
-int store_txn_begin(struct store *store, struct store_txn **txn_r,
-		    char **error_r)
+/* Takes the store for a transaction or a log write (reopening it after a
+ * crashed process); store_txn_release gives it back. */
+static int store_txn_hold(struct store *store, char **error_r)
 {
-	struct store_txn *txn;
-	int err, ret;
+	int ret;
 
 	if (store_txn_depth == 0) {
 		if ((g_atomic_int_get(&store->dead) || store->env == NULL) &&
@@ -913,6 +941,17 @@ int store_txn_begin(struct store *store, struct store_txn **txn_r,
 		return imi_fail(error_r, IMI_TEMPFAIL, "%s: the store is being reopened; "
 				"try again", store->dbdir);
 	}
+	return IMI_OK;
+}
+
+int store_txn_begin(struct store *store, struct store_txn **txn_r,
+		    char **error_r)
+{
+	struct store_txn *txn;
+	int err, ret;
+
+	if ((ret = store_txn_hold(store, error_r)) != IMI_OK)
+		return ret;
 	txn = g_new0(struct store_txn, 1);
 	txn->store = store;
 	if ((err = store->env->txn_begin(store->env, NULL, &txn->txn,
@@ -934,7 +973,7 @@ int store_txn_commit(struct store_txn **txnp, char **error_r)
 	struct store *store = txn->store;
 
 	*txnp = NULL;
-	if ((err = txn->txn->commit(txn->txn, 0)) != 0)
+	if ((err = txn->txn->commit(txn->txn, txn->nosync ? DB_TXN_WRITE_NOSYNC : 0)) != 0)
 		ret = store_db_fail(txn, err, error_r, "commit");
 	else if (txn->wrote)
 		g_atomic_int_or((guint *)&txn->store->wrote, (guint)txn->wrote);
@@ -973,8 +1012,40 @@ static void store_backoff(int attempt)
 	g_usleep(g_random_int_range(50, (gint32)cap + 1));
 }
 
+static int store_transact_flags(struct store *store, int nosync, store_txn_fn *fn,
+				void *ctx, char **error_r);
+
 int store_transact(struct store *store, store_txn_fn *fn, void *ctx,
 		   char **error_r)
+{
+	return store_transact_flags(store, 0, fn, ctx, error_r);
+}
+
+int store_transact_nosync(struct store *store, store_txn_fn *fn, void *ctx,
+			  char **error_r)
+{
+	return store_transact_flags(store, 1, fn, ctx, error_r);
+}
+
+int store_sync(struct store *store, char **error_r)
+{
+	int err, ret = IMI_OK;
+
+	if ((ret = store_txn_hold(store, error_r)) != IMI_OK)
+		return ret;
+	/* Berkeley DB writes the log once for all the threads that wait here
+	 * together, and returns at once when it is on the disk already. */
+	if ((err = store->env->log_flush(store->env, NULL)) != 0) {
+		if (err == DB_RUNRECOVERY)
+			g_atomic_int_set(&store->dead, 1);
+		ret = store_db_fail(NULL, err, error_r, "write the transaction log");
+	}
+	store_txn_release(store);
+	return ret;
+}
+
+static int store_transact_flags(struct store *store, int nosync, store_txn_fn *fn,
+				void *ctx, char **error_r)
 {
 	struct store_txn *txn;
 	char *error = NULL;
@@ -994,6 +1065,7 @@ int store_transact(struct store *store, store_txn_fn *fn, void *ctx,
 			}
 			break;
 		}
+		txn->nosync = nosync;
 		ret = fn(txn, ctx, &error);
 		dead = g_atomic_int_get(&store->dead);
 		if (ret == IMI_OK && !txn->deadlock && !dead) {
@@ -1220,6 +1292,58 @@ int store_record_get(struct store_txn *txn, enum store_db db,
 	ret = store_record_parse(value, len, obj_r, error_r);
 	g_free(value);
 	return ret;
+}
+
+int store_record_get_shared(struct store_txn *txn, enum store_db db,
+			    const char *key, unsigned flags, JsonObject **obj_r,
+			    char **error_r)
+{
+	struct store_shared *e;
+	char *name;
+	void *value;
+	size_t len;
+	int ret;
+
+	if (key == NULL)
+		return imi_fail(error_r, IMI_NOTFOUND, "no key given");
+	ret = store_get(txn, db, key, strlen(key), flags, &value, &len, error_r);
+	if (ret != IMI_OK)
+		return ret;
+	name = g_strdup_printf("%d:%s", (int)db, key);
+	g_mutex_lock(&store_shared_lock);
+	e = store_shared != NULL ? g_hash_table_lookup(store_shared, name) : NULL;
+	if (e != NULL && e->len == len && memcmp(e->value, value, len) == 0) {
+		*obj_r = json_object_ref(e->obj);
+		g_mutex_unlock(&store_shared_lock);
+		g_free(name);
+		g_free(value);
+		return IMI_OK;
+	}
+	g_mutex_unlock(&store_shared_lock);
+	if ((ret = store_record_parse(value, len, obj_r, error_r)) != IMI_OK) {
+		g_free(name);
+		g_free(value);
+		return ret;
+	}
+	json_object_seal(*obj_r);
+	if (len > STORE_SHARED_RECORD_MAX) {
+		g_free(name);
+		g_free(value);
+		return IMI_OK;
+	}
+	e = g_new0(struct store_shared, 1);
+	e->value = value;
+	e->len = len;
+	e->obj = json_object_ref(*obj_r);
+	g_mutex_lock(&store_shared_lock);
+	if (store_shared == NULL)
+		store_shared = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+						     store_shared_free);
+	else if (g_hash_table_size(store_shared) >= STORE_SHARED_MAX)
+		g_hash_table_remove_all(store_shared);
+	g_hash_table_replace(store_shared, name, e);
+	g_mutex_unlock(&store_shared_lock);
+	return IMI_OK;
 }
 
 int store_record_put(struct store_txn *txn, enum store_db db,

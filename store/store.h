@@ -78,6 +78,16 @@ const char *store_home(const struct store *store);
 typedef int store_txn_fn(struct store_txn *txn, void *ctx, char **error_r);
 int store_transact(struct store *store, store_txn_fn *fn, void *ctx,
 		   char **error_r);
+/* The same, but the commit does not wait for the log to reach the disk:
+ * the caller must call store_sync, and tell nobody that the change is safe
+ * before it returned IMI_OK.  A caller with many threads gets one log write
+ * for the commits of all the threads that wait in store_sync at once
+ * (group commit), instead of one each while holding the transaction. */
+int store_transact_nosync(struct store *store, store_txn_fn *fn, void *ctx,
+			  char **error_r);
+/* Waits until every commit made so far is on the disk.  IMI_TEMPFAIL when
+ * the log cannot be written (the commits may then be lost in a crash). */
+int store_sync(struct store *store, char **error_r);
 /* For the rare caller that must hold a transaction itself.  Transactions
  * never wait for locks: a conflict fails the operation at once with
  * IMI_TEMPFAIL ("store busy"); abort and start again (store_transact does
@@ -114,6 +124,14 @@ int store_each(struct store_txn *txn, enum store_db db, const void *from,
 int store_record_get(struct store_txn *txn, enum store_db db,
 		     const char *key, unsigned flags, JsonObject **obj_r,
 		     char **error_r);
+/* The same for a caller that only reads the record: *obj_r is sealed
+ * (json_object_seal: setters refuse) and may be shared with other callers,
+ * so a record read again and again (an authority, a case, by every message
+ * of a long-running process) is parsed once for as long as its stored
+ * bytes stay the same.  The bytes are still read in the transaction. */
+int store_record_get_shared(struct store_txn *txn, enum store_db db,
+			    const char *key, unsigned flags, JsonObject **obj_r,
+			    char **error_r);
 int store_record_put(struct store_txn *txn, enum store_db db,
 		     const char *key, JsonObject *obj, unsigned flags,
 		     char **error_r);

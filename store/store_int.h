@@ -42,6 +42,7 @@ struct store_txn {
 	DB_TXN *txn;
 	int deadlock;        /* an operation met a lock conflict: run again */
 	int wrote;           /* bit 1 << db: a put or delete was made there */
+	int nosync;          /* commit without waiting for the log to reach the disk */
 };
 
 /* Maps a Berkeley DB error to an IMI status, remembering deadlocks and

@@ -7,7 +7,7 @@ set -eu
 
 build="build-essential pkg-config libglib2.0-dev libgmime-3.0-dev libopendkim-dev
 libspf2-dev libdb5.3-dev db5.3-util libetpan-dev libmilter-dev libsodium-dev libpsl-dev
-libxml2-dev libjson-glib-dev libytnef0-dev libcmocka-dev openssl"
+libxml2-dev libjson-glib-dev libytnef0-dev libcmocka-dev libssl-dev openssl"
 check="postfix dovecot-imapd dovecot-pop3d dnsmasq swaks opendkim-tools libmail-dkim-perl
 valgrind chromium"
 

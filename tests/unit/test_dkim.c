@@ -181,6 +181,60 @@ static const struct verdict_case verdict_cases[] = {
 	{"unknown selector", "r2048", {0}, "s=r2048", "s=nokey", NULL, DKIM_VERDICT_PERMERROR, ""},
 };
 
+/* Decoded keys are kept per process (dkim_keycache.c): the same key is
+ * decoded once, each key record has its own entry, and a kept key never
+ * makes a signature by another key or a changed body pass. */
+static void test_keycache(void **state)
+{
+	static const struct {
+		const char *name, *selector, *sign_selector;
+		int change_body;
+		enum dkim_verdict want;
+		unsigned keys_after;
+	} rows[] = {
+		{"first r2048", "r2048", "r2048", 0, DKIM_VERDICT_PASS, 1},
+		{"again r2048", "r2048", "r2048", 0, DKIM_VERDICT_PASS, 1},
+		{"r2048 body changed", "r2048", "r2048", 1, DKIM_VERDICT_FAIL, 1},
+		{"r1024", "r1024", "r1024", 0, DKIM_VERDICT_PASS, 2},
+		{"signed by r1024, names r2048", "r2048", "r1024", 0, DKIM_VERDICT_FAIL, 2},
+		{"again r1024", "r1024", "r1024", 0, DKIM_VERDICT_PASS, 2},
+	};
+
+	dkim_keycache_clear();
+	check_int("keys kept at start", (int)dkim_keycache_count(), 0);
+	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+		struct dkim_sign_options options = {0};
+		struct dkim_result *result;
+		char *signed_msg = sign(rows[i].sign_selector, base_message, &options);
+		char *msg = signed_msg, *field;
+
+		if (strcmp(rows[i].selector, rows[i].sign_selector) != 0) {
+			char *from = g_strdup_printf("s=%s;", rows[i].sign_selector);
+			char *to = g_strdup_printf("s=%s;", rows[i].selector);
+
+			msg = replace(signed_msg, from, to);
+			g_free(from);
+			g_free(to);
+		} else if (rows[i].change_body) {
+			msg = g_strconcat(signed_msg, "one more line\n", NULL);
+		}
+		result = verify(msg);
+		field = g_strdup_printf("%s: verdict (reason: %s)", rows[i].name,
+					result->signatures[0].reason);
+		check_str(field, dkim_verdict_name(result->signatures[0].verdict),
+			  dkim_verdict_name(rows[i].want));
+		g_free(field);
+		field = g_strdup_printf("%s: keys kept", rows[i].name);
+		check_int(field, (int)dkim_keycache_count(), (int)rows[i].keys_after);
+		g_free(field);
+		dkim_result_free(&result);
+		if (msg != signed_msg)
+			g_free(msg);
+		g_free(signed_msg);
+	}
+	dkim_keycache_clear();
+}
+
 static void test_verdicts(void **state)
 {
 	for (size_t i = 0; i < G_N_ELEMENTS(verdict_cases); i++) {
@@ -466,6 +520,7 @@ static void test_rfc8463(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_keycache),
 		cmocka_unit_test(test_verdicts),
 		cmocka_unit_test(test_replay_window_off),
 		cmocka_unit_test(test_signature_fresh),

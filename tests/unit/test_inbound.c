@@ -244,8 +244,9 @@ static void test_paths(void **state)
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
 		const char *rcpts[] = {f->reply_to, NULL};
-		struct inbound_envelope env = {cases[i].path, cases[i].sender, NULL,
-					       NULL, rcpts};
+		struct inbound_envelope env = {.path = cases[i].path,
+					       .sender = cases[i].sender,
+					       .recipients = rcpts};
 		struct inbound_result res = {0};
 		struct state_ctx st = {f->case_id, NULL};
 		char *error = NULL, *msg;
@@ -312,7 +313,7 @@ static int held_txn(struct store_txn *txn, void *ctx, char **error_r)
 static void test_held_kept(void **state)
 {
 	struct fixture *f = *state;
-	struct inbound_envelope env = {INBOUND_DELIVER, "h@b.de", NULL, NULL, NULL};
+	struct inbound_envelope env = {.path = INBOUND_DELIVER, .sender = "h@b.de"};
 	struct inbound_result res = {0};
 	struct held_ctx h = {0, 0};
 	char *error = NULL, *msg = message(f, "h@b.de", "ACCEPT", "h1@b.de", "", "\n", 0);
@@ -330,7 +331,7 @@ static void test_held_kept(void **state)
 static void test_too_big(void **state)
 {
 	struct fixture *f = *state;
-	struct inbound_envelope env = {INBOUND_DELIVER, "h@b.de", NULL, NULL, NULL};
+	struct inbound_envelope env = {.path = INBOUND_DELIVER, .sender = "h@b.de"};
 	struct inbound_result res = {0};
 	char *error = NULL, *msg = message(f, "h@b.de", "AW:", "big@b.de", "", "Q2: 1\n", 0);
 	int64_t saved = f->conf->max_message_bytes;
@@ -364,7 +365,7 @@ static void test_structure_over_bounds(void **state)
 
 	f->conf->max_header_bytes = 64;
 	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
-		struct inbound_envelope env = {rows[i].path, "h@b.de", NULL, NULL, NULL};
+		struct inbound_envelope env = {.path = rows[i].path, .sender = "h@b.de"};
 		struct inbound_result res = {0};
 		char *error = NULL, *msg = message(f, "h@b.de", "AW:", "deep@b.de", "", "Q2: 1\n", 0);
 
@@ -386,7 +387,7 @@ static void test_structure_over_bounds(void **state)
 static void test_dns_down(void **state)
 {
 	struct fixture *f = *state;
-	struct inbound_envelope env = {INBOUND_FETCH, NULL, NULL, NULL, NULL};
+	struct inbound_envelope env = {.path = INBOUND_FETCH};
 	struct inbound_result res = {0};
 	char *error = NULL, *msg = message(f, "h@b.de", "AW:", "dns@b.de", "", "Q2: 1\n", 1);
 	char *saved = f->conf->dns_server;
