@@ -532,12 +532,12 @@ static int inbound_step(struct store_txn *txn, struct inbound_run *r,
 			int party = 0;
 
 			/* Need-to-know: only a party is offered to confirm. */
-			ret = request_get(txn, case_id, 0, &c, NULL);
+			ret = request_peek(txn, case_id, &c, NULL);
 			if (ret == IMI_OK) {
 				party = request_party(c, user->authority) != POLICY_PARTY_NONE;
 				json_object_unref(c);
 			} else if (ret != IMI_NOTFOUND) {
-				ret = request_get(txn, case_id, 0, &c, error_r);
+				ret = request_peek(txn, case_id, &c, error_r);
 				g_free(case_id);
 				return ret;
 			}
@@ -598,7 +598,7 @@ static int inbound_step(struct store_txn *txn, struct inbound_run *r,
 		}
 		if (action == NULL) {
 			action = "answer";
-			ret = request_get(txn, r->case_id, 0, &c, NULL);
+			ret = request_peek(txn, r->case_id, &c, NULL);
 			if (ret == IMI_OK &&
 			    (ret = request_qset(txn, c, &qset, error_r)) == IMI_OK) {
 				struct answers_input in = {
@@ -706,7 +706,7 @@ static int inbound_txn(struct store_txn *txn, void *ctx, char **error_r)
 	/* Keep the message: under the case's key when the case exists and
 	 * still has its personal data. */
 	if (r->case_id != NULL &&
-	    request_get(txn, r->case_id, 0, &c, NULL) == IMI_OK &&
+	    request_peek(txn, r->case_id, &c, NULL) == IMI_OK &&
 	    g_strcmp0(json_object_get_string_member_with_default(c, "retention", ""), "") == 0)
 		ret = message_keep(txn, r, r->case_id, verdict_name(r->verdict), &seq, error_r);
 	else

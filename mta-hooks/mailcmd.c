@@ -1292,7 +1292,7 @@ int mailcmd_form_is(struct store_txn *txn, const char *case_id)
 	JsonObject *c = NULL;
 	int is;
 
-	if (request_get(txn, case_id, 0, &c, NULL) != IMI_OK)
+	if (request_peek(txn, case_id, &c, NULL) != IMI_OK)
 		return 0;
 	is = g_strcmp0(case_str(c, "kind"), "request-form") == 0;
 	json_object_unref(c);

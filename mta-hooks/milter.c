@@ -53,7 +53,7 @@ static gint64 milter_env_checked; /* monotonic time of the last look */
 #define MILTER_STAMP_MAX_FILES 4096 /* files looked at in one directory */
 #define MILTER_ENV_CHECK_US G_USEC_PER_SEC /* rules and catalogs looked at this often */
 #ifndef MILTER_INBOUND_PARALLEL
-#define MILTER_INBOUND_PARALLEL 2 /* messages in inbound_process at once */
+#define MILTER_INBOUND_PARALLEL 1 /* messages in a store transaction at once */
 #endif
 
 static gint milter_name_cmp(gconstpointer a, gconstpointer b)

@@ -115,6 +115,14 @@ int request_get(struct store_txn *txn, const char *case_id, unsigned flags,
 	return store_record_get(txn, STORE_CASES, case_id, flags, case_r, error_r);
 }
 
+int request_peek(struct store_txn *txn, const char *case_id, JsonObject **case_r,
+		 char **error_r)
+{
+	if (!request_case_id_valid(case_id))
+		return imi_fail(error_r, IMI_NOTFOUND, "no case '%s'", case_id ? case_id : "");
+	return store_record_get_shared(txn, STORE_CASES, case_id, 0, case_r, error_r);
+}
+
 int request_qset(struct store_txn *txn, JsonObject *case_obj,
 		 struct qset **qset_r, char **error_r)
 {

@@ -130,6 +130,11 @@ int request_reply_allowed(struct store_txn *txn, struct request_env *env,
 /* The case record (json_object_unref) and its question set (qset_free). */
 int request_get(struct store_txn *txn, const char *case_id, unsigned flags,
 		JsonObject **case_r, char **error_r);
+/* The case record for reading only: sealed and shared with other readers
+ * (store_record_get_shared), so a case read several times for one message
+ * is parsed once. */
+int request_peek(struct store_txn *txn, const char *case_id, JsonObject **case_r,
+		 char **error_r);
 int request_qset(struct store_txn *txn, JsonObject *case_obj,
 		 struct qset **qset_r, char **error_r);
 /* The party an authority is in the case. */

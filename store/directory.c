@@ -233,7 +233,7 @@ static int store_user_read(struct store_txn *txn, enum store_db db,
 			   const char *key, struct user **u_r, char **error_r)
 {
 	JsonObject *obj;
-	int ret = store_record_get(txn, db, key, 0, &obj, error_r);
+	int ret = store_record_get_shared(txn, db, key, 0, &obj, error_r);
 
 	if (ret != IMI_OK)
 		return ret;

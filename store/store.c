@@ -1276,10 +1276,66 @@ char *store_record_text(JsonObject *obj, size_t *len_r)
 	return text;
 }
 
+/* A mutable copy of a parsed record, members in the same order: a few
+ * times cheaper than parsing the text again. */
+static JsonNode *store_json_copy(JsonNode *node)
+{
+	JsonNode *copy = json_node_alloc();
+
+	switch (JSON_NODE_TYPE(node)) {
+	case JSON_NODE_OBJECT: {
+		JsonObject *from = json_node_get_object(node), *to = json_object_new();
+		GList *names = json_object_get_members(from);
+
+		for (GList *l = names; l != NULL; l = l->next)
+			json_object_set_member(to, l->data,
+					       store_json_copy(json_object_get_member(from, l->data)));
+		g_list_free(names);
+		json_node_init_object(copy, to);
+		json_object_unref(to);
+		break;
+	}
+	case JSON_NODE_ARRAY: {
+		JsonArray *from = json_node_get_array(node), *to = json_array_new();
+		guint n = json_array_get_length(from);
+
+		for (guint i = 0; i < n; i++)
+			json_array_add_element(to, store_json_copy(json_array_get_element(from, i)));
+		json_node_init_array(copy, to);
+		json_array_unref(to);
+		break;
+	}
+	case JSON_NODE_VALUE:
+		switch (json_node_get_value_type(node)) {
+		case G_TYPE_INT64:
+			json_node_init_int(copy, json_node_get_int(node));
+			break;
+		case G_TYPE_DOUBLE:
+			json_node_init_double(copy, json_node_get_double(node));
+			break;
+		case G_TYPE_BOOLEAN:
+			json_node_init_boolean(copy, json_node_get_boolean(node));
+			break;
+		default:
+			json_node_init_string(copy, json_node_get_string(node));
+			break;
+		}
+		break;
+	case JSON_NODE_NULL:
+	default:
+		json_node_init_null(copy);
+		break;
+	}
+	return copy;
+}
+
 int store_record_get(struct store_txn *txn, enum store_db db,
 		     const char *key, unsigned flags, JsonObject **obj_r,
 		     char **error_r)
 {
+	struct store_shared *e;
+	JsonNode *copy = NULL;
+	char *name;
 	void *value;
 	size_t len;
 	int ret;
@@ -1289,6 +1345,25 @@ int store_record_get(struct store_txn *txn, enum store_db db,
 	ret = store_get(txn, db, key, strlen(key), flags, &value, &len, error_r);
 	if (ret != IMI_OK)
 		return ret;
+	/* Parsed already for a reader (store_record_get_shared), from these
+	 * very bytes: a copy of that. */
+	name = g_strdup_printf("%d:%s", (int)db, key);
+	g_mutex_lock(&store_shared_lock);
+	e = store_shared != NULL ? g_hash_table_lookup(store_shared, name) : NULL;
+	if (e != NULL && e->len == len && memcmp(e->value, value, len) == 0) {
+		JsonNode *node = json_node_init_object(json_node_alloc(), e->obj);
+
+		copy = store_json_copy(node);
+		json_node_unref(node);
+	}
+	g_mutex_unlock(&store_shared_lock);
+	g_free(name);
+	if (copy != NULL) {
+		*obj_r = json_object_ref(json_node_get_object(copy));
+		json_node_unref(copy);
+		g_free(value);
+		return IMI_OK;
+	}
 	ret = store_record_parse(value, len, obj_r, error_r);
 	g_free(value);
 	return ret;

@@ -52,6 +52,77 @@ static int get_kv(struct store_txn *txn, void *ctx, char **error_r)
 	return ret;
 }
 
+/* Records parsed for readers (store_record_get_shared): shared and sealed
+ * while the stored bytes stay the same, parsed again once they change, and
+ * store_record_get gives a mutable copy that changes nothing shared. */
+struct shared_step {
+	const char *text;       /* record to put first, or NULL */
+	JsonObject *shared, *copy;
+};
+
+static int shared_run(struct store_txn *txn, void *ctx, char **error_r)
+{
+	struct shared_step *st = ctx;
+	int ret;
+
+	if (st->text != NULL &&
+	    (ret = store_put(txn, STORE_CASES, "IMI-2030-000001", 15, st->text,
+			     strlen(st->text), 0, error_r)) != IMI_OK)
+		return ret;
+	if ((ret = store_record_get_shared(txn, STORE_CASES, "IMI-2030-000001", 0,
+					   &st->shared, error_r)) != IMI_OK)
+		return ret;
+	return store_record_get(txn, STORE_CASES, "IMI-2030-000001", 0, &st->copy, error_r);
+}
+
+static char *record_text(JsonObject *obj)
+{
+	size_t len;
+	char *text = store_record_text(obj, &len);
+
+	return text;
+}
+
+static void test_record_shared(void **state)
+{
+	char *home = testutil_tmpdir("store-shared");
+	struct store *store = open_store(home);
+	struct shared_step one = {"{\"v\":1,\"kind\":\"alert\",\"n\":[1,2.5,true,null,{\"a\":\"b\"}]}",
+				  NULL, NULL};
+	struct shared_step again = {NULL, NULL, NULL};
+	struct shared_step changed = {"{\"v\":1,\"kind\":\"request\"}", NULL, NULL};
+	char *error = NULL, *a, *b;
+
+	check_int("first read", store_transact(store, shared_run, &one, &error), IMI_OK);
+	check_int("shared record sealed", json_object_is_immutable(one.shared) != 0, 1);
+	check_int("copy mutable", json_object_is_immutable(one.copy) != 0, 0);
+	a = record_text(one.shared);
+	b = record_text(one.copy);
+	check_str("copy has the record's members, in order", b, a);
+	g_free(b);
+	json_object_set_string_member(one.copy, "kind", "changed");
+	b = record_text(one.shared);
+	check_str("changing the copy changes nothing shared", b, a);
+	g_free(b);
+	g_free(a);
+	check_int("second read", store_transact(store, shared_run, &again, &error), IMI_OK);
+	check_int("same bytes: the same parsed record", again.shared == one.shared, 1);
+	check_int("changed record", store_transact(store, shared_run, &changed, &error), IMI_OK);
+	check_int("new bytes: parsed again", changed.shared != one.shared, 1);
+	check_str("new bytes: the new value", json_object_get_string_member(changed.shared, "kind"),
+		  "request");
+	check_str("copy of the new value", json_object_get_string_member(changed.copy, "kind"),
+		  "request");
+	json_object_unref(one.shared);
+	json_object_unref(one.copy);
+	json_object_unref(again.shared);
+	json_object_unref(again.copy);
+	json_object_unref(changed.shared);
+	json_object_unref(changed.copy);
+	store_close(&store);
+	testutil_rmdir(home);
+}
+
 static void test_open_without_init(void **state)
 {
 	char *home = testutil_tmpdir("store-noinit");
@@ -701,6 +772,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_without_init),
 		cmocka_unit_test(test_put_get_exists),
+		cmocka_unit_test(test_record_shared),
 		cmocka_unit_test(test_users_email_index),
 		cmocka_unit_test(test_check_msgid_index),
 		cmocka_unit_test(test_timers_due),

@@ -197,6 +197,9 @@ setup() {
 	postfix -c "$WORK/pf" reload
 	sleep 1.5
 }
+# cpu_ms PID N: the process's CPU time (user + system) per message, in ms,
+# over its life (it serves one set-up's N messages).
+cpu_ms() { awk -v n="$2" -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) * 1000 / hz / n}' "/proc/$1/stat"; }
 committed() { "$IMI" --home "$WORK/home" audit | grep -c 'inbound\.reply.*<load[0-9]*\.[0-9]*@b\.de>' || true; }
 # peak_kb PID: the peak resident set size of a running process, in KB.
 peak_kb() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
@@ -224,11 +227,13 @@ run() {
 		[ "$accepted" = "$n" ] || fail "set-up $1: $accepted of $n ACCEPTs applied"
 	fi
 	if [ "$1" = b ]; then
+		cpu_ms "$ODKIM_PID" "$n" >>"$WORK/cpu.b"
 		kill "$ODKIM_PID"
 		wait "$ODKIM_PID" 2>/dev/null || true
 	fi
 	if [ "$1" = c ]; then
 		peak_kb "$MILTER_PID" >>"$WORK/milter_peak.$n"
+		cpu_ms "$MILTER_PID" "$n" >>"$WORK/cpu.c"
 		kill "$MILTER_PID"
 		wait "$MILTER_PID" 2>/dev/null || true
 	fi
@@ -274,6 +279,14 @@ medrate() { for ((r = 0; r < ROUNDS; r++)); do t $r "$1"; done | median | awk -v
 	if [ -n "$OPENDKIM" ]; then echo "| c/b | $(ratio c b) | ≥ 1.0 |"; fi
 	echo "| d/c | $(ratio d c) | |"
 	echo
+	if [ -s "$WORK/cpu.b" ] || [ -s "$WORK/cpu.c" ]; then
+		# The filter's own CPU per message: what a set-up costs beside
+		# Postfix, whatever else the machine runs at the time.
+		echo "| CPU time of the filter process per message (ms), each round | (b) opendkim | (c) \`imi milter\` |"
+		echo "|---|---:|---:|"
+		echo "| user + system, from /proc/PID/stat | $(tr '\n' ' ' <"$WORK/cpu.b" 2>/dev/null)| $(tr '\n' ' ' <"$WORK/cpu.c" 2>/dev/null)|"
+		echo
+	fi
 	echo "| \`imi milter\` peak RSS (VmHWM) | MB | target |"
 	echo "|---|---:|---|"
 	echo "| after the load above (each round's (c)) | $(awk '{printf "%.1f ", $1 / 1024}' "$WORK/milter_peak.$N")| < 64 |"
