@@ -7,6 +7,7 @@
 
 #include "parser/message.h"
 #include "policies/request.h"
+#include "store/blob.h"
 
 struct held_walk {
 	struct store_txn *txn;
@@ -76,9 +77,7 @@ int held_read(struct store_txn *txn, uint64_t seq, JsonObject **obj_r, void **ra
 		return imi_fail(error_r, IMI_NOTFOUND, "message %" G_GUINT64_FORMAT " is not held",
 				seq);
 	}
-	ret = store_unseal(txn, json_object_get_string_member_with_default(obj, "key", ""),
-			   json_object_get_string_member_with_default(obj, "sealed_raw", ""),
-			   raw_r, len_r, error_r);
+	ret = blob_record_raw(txn, obj, raw_r, len_r, error_r);
 	if (ret == IMI_OK && obj_r != NULL)
 		*obj_r = obj;
 	else
@@ -106,8 +105,8 @@ char *held_sender(struct store_txn *txn, uint64_t seq)
 	return from;
 }
 
-/* Removes the held copy: record, key, and (with_msgid) its Message-ID
- * entry. */
+/* Removes the held copy: record, its blob, key, and (with_msgid) its
+ * Message-ID entry. */
 static int held_remove(struct store_txn *txn, uint64_t seq, const char *actor,
 		       const char *event, int with_msgid, char **error_r)
 {
@@ -124,7 +123,8 @@ static int held_remove(struct store_txn *txn, uint64_t seq, const char *actor,
 	g_free(raw);
 	msgid = json_object_get_string_member_with_default(obj, "message_id", "");
 	store_key_u64(seq, key);
-	if ((ret = store_del(txn, STORE_MESSAGES, key, sizeof(key), error_r)) != IMI_OK)
+	if ((ret = store_del(txn, STORE_MESSAGES, key, sizeof(key), error_r)) != IMI_OK ||
+	    (ret = blob_record_forget(txn, obj, error_r)) != IMI_OK)
 		goto out;
 	ret = store_key_destroy(txn, json_object_get_string_member_with_default(obj, "key", ""),
 				error_r);
