@@ -9,7 +9,9 @@
 #include "store/blob.h"
 #include "store/store_int.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define BLOB_VERSION 1
 #define BLOB_KEY_BYTES 12                /* blob id (8) + chunk number (4) */
@@ -103,6 +105,46 @@ static int blob_stream_key(struct store_txn *txn, const char *key_id,
 	return IMI_OK;
 }
 
+/* Memory: every chunk passes through Berkeley DB's cache, whose pages
+ * lie in the shared region file db/__db.NNN that each process maps.  A
+ * blob larger than the cache touches all of it, and each page this process
+ * touched counts in its resident set although the cache is one for all
+ * processes and bounded (STORE_CACHE_BYTES).  So after each chunk of a
+ * blob of several, this process drops its own mappings of the region
+ * pages (MADV_DONTNEED): for a shared file mapping that changes nothing
+ * of the data (the pages stay in the page cache and the next touch maps
+ * them again), only what this process holds mapped.  The region's
+ * addresses come from /proc/self/maps, read and used under reopen_lock,
+ * so no reopen (store.c), the only thing that unmaps a region while the
+ * store is open, runs between the reading and the madvise. */
+#define BLOB_MAX_MAP_LINES 100000 /* lines of /proc/self/maps read */
+
+static void blob_cache_release(struct store *store)
+{
+	char *prefix = g_build_filename(store->dbdir, "__db.", NULL);
+	char line[4096];
+	FILE *maps;
+
+	g_mutex_lock(&store->reopen_lock);
+	if ((maps = fopen("/proc/self/maps", "re")) != NULL) {
+		for (unsigned n = 0; n < BLOB_MAX_MAP_LINES && fgets(line, sizeof(line), maps);
+		     n++) {
+			unsigned long start, end;
+			char perms[8];
+			char *path = strchr(line, '/');
+
+			if (path == NULL || !g_str_has_prefix(path, prefix) ||
+			    sscanf(line, "%lx-%lx %7s", &start, &end, perms) != 3 ||
+			    end <= start || perms[3] != 's')
+				continue;
+			(void)madvise((void *)start, end - start, MADV_DONTNEED);
+		}
+		fclose(maps);
+	}
+	g_mutex_unlock(&store->reopen_lock);
+	g_free(prefix);
+}
+
 /* The associated data of every chunk: key id, NUL, blob id. */
 static unsigned char *blob_ad(const char *key_id, uint64_t id, size_t *len_r)
 {
@@ -192,6 +234,8 @@ int blob_put(struct store_txn *txn, const char *key_id, const void *data, size_t
 		ret = store_put(txn, STORE_BLOBS, kb, sizeof(kb), box, (size_t)clen,
 				STORE_PUT_NEW, error_r);
 		off += n;
+		if (h.chunks > 1)
+			blob_cache_release(txn->store);
 	}
 	sodium_memzero(&st, sizeof(st));
 	g_free(box);
@@ -243,6 +287,8 @@ int blob_get(struct store_txn *txn, const char *key_id, uint64_t id, void **data
 				       ": chunk %u of %u does not open with the key of %s",
 				       id, i, h.chunks, key_id);
 		off += want;
+		if (h.chunks > 1)
+			blob_cache_release(txn->store);
 	}
 	sodium_memzero(&st, sizeof(st));
 	g_free(box);
