@@ -31,6 +31,7 @@ struct blob_header {
 	uint64_t length;       /* bytes of the whole */
 	uint32_t chunks;       /* chunk records, 1..BLOB_MAX_CHUNKS */
 	unsigned char stream[BLOB_STREAM_HEADER];
+	int cut;               /* only the first chunks are read (blob_get_head) */
 };
 
 static void blob_put_u32(unsigned char *p, uint32_t n)
@@ -74,6 +75,7 @@ static int blob_header_decode(const unsigned char *in, size_t len, uint64_t id,
 	h->length = store_key_u64_get(in + 5);
 	h->chunks = blob_get_u32(in + 13);
 	memcpy(h->stream, in + 17, BLOB_STREAM_HEADER);
+	h->cut = 0;
 	if (h->chunk_bytes == 0 || h->chunk_bytes > BLOB_MAX_CHUNK_BYTES || h->chunks == 0 ||
 	    h->chunks > BLOB_MAX_CHUNKS)
 		return imi_fail(error_r, IMI_ERROR, "damaged blob %" G_GUINT64_FORMAT
@@ -196,7 +198,7 @@ int blob_put(struct store_txn *txn, const char *key_id, const void *data, size_t
 	unsigned char key[crypto_secretstream_xchacha20poly1305_KEYBYTES];
 	unsigned char head[BLOB_HEADER_BYTES], kb[BLOB_KEY_BYTES];
 	crypto_secretstream_xchacha20poly1305_state st;
-	struct blob_header h = {BLOB_CHUNK_BYTES, len, 0, {0}};
+	struct blob_header h = {BLOB_CHUNK_BYTES, len, 0, {0}, 0};
 	unsigned char *box = NULL, *ad = NULL;
 	size_t ad_len = 0, off = 0;
 	uint64_t id;
@@ -245,8 +247,10 @@ int blob_put(struct store_txn *txn, const char *key_id, const void *data, size_t
 	return ret;
 }
 
-int blob_get(struct store_txn *txn, const char *key_id, uint64_t id, void **data_r,
-	     size_t *len_r, char **error_r)
+/* The first chunks of blob id covering at least head bytes (SIZE_MAX: the
+ * whole blob, its final tag checked). */
+static int blob_get_head(struct store_txn *txn, const char *key_id, uint64_t id, size_t head_bytes,
+			 void **data_r, size_t *len_r, char **error_r)
 {
 	unsigned char key[crypto_secretstream_xchacha20poly1305_KEYBYTES];
 	unsigned char head[BLOB_HEADER_BYTES];
@@ -267,6 +271,16 @@ int blob_get(struct store_txn *txn, const char *key_id, uint64_t id, void **data
 				": its stream header is refused", id);
 	}
 	sodium_memzero(key, sizeof(key));
+	if (head_bytes < h.length) {
+		/* Whole chunks up to head_bytes: the stream opens in order. */
+		size_t chunks = head_bytes == 0 ? 1 : (head_bytes - 1) / h.chunk_bytes + 1;
+
+		if (chunks < h.chunks) {
+			h.chunks = (uint32_t)chunks;
+			h.length = (uint64_t)chunks * h.chunk_bytes;
+			h.cut = 1;
+		}
+	}
 	out = g_malloc((size_t)h.length + 1);
 	box = g_malloc(MIN((size_t)h.length, (size_t)h.chunk_bytes) + BLOB_ABYTES);
 	ad = blob_ad(key_id, id, &ad_len);
@@ -282,7 +296,8 @@ int blob_get(struct store_txn *txn, const char *key_id, uint64_t id, void **data
 		    crypto_secretstream_xchacha20poly1305_pull(&st, out + off, &mlen, &tag, box,
 							       size, ad, ad_len) != 0 ||
 		    mlen != want ||
-		    (tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL) != (i == h.chunks))
+		    (tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL) !=
+			    (i == h.chunks && !h.cut))
 			ret = imi_fail(error_r, IMI_ERROR, "damaged blob %" G_GUINT64_FORMAT
 				       ": chunk %u of %u does not open with the key of %s",
 				       id, i, h.chunks, key_id);
@@ -303,6 +318,12 @@ int blob_get(struct store_txn *txn, const char *key_id, uint64_t id, void **data
 	if (len_r != NULL)
 		*len_r = (size_t)h.length;
 	return IMI_OK;
+}
+
+int blob_get(struct store_txn *txn, const char *key_id, uint64_t id, void **data_r,
+	     size_t *len_r, char **error_r)
+{
+	return blob_get_head(txn, key_id, id, SIZE_MAX, data_r, len_r, error_r);
 }
 
 int blob_delete(struct store_txn *txn, uint64_t id, char **error_r)
@@ -357,8 +378,8 @@ static int blob_record_id(JsonObject *record, uint64_t *id_r)
 	return 1;
 }
 
-int blob_record_raw(struct store_txn *txn, JsonObject *record, void **raw_r, size_t *len_r,
-		    char **error_r)
+int blob_record_head(struct store_txn *txn, JsonObject *record, size_t head_bytes,
+		     void **raw_r, size_t *len_r, char **error_r)
 {
 	const char *key_id = json_object_get_string_member_with_default(record, "key", "");
 	uint64_t id;
@@ -370,8 +391,9 @@ int blob_record_raw(struct store_txn *txn, JsonObject *record, void **raw_r, siz
 				    json_object_get_string_member_with_default(record, "sealed_raw",
 									       ""),
 				    raw_r, len_r, error_r);
-	ret = blob_get(txn, key_id, id, raw_r, &len, error_r);
-	if (ret == IMI_OK && json_object_has_member(record, BLOB_MEMBER_BYTES) &&
+	ret = blob_get_head(txn, key_id, id, head_bytes, raw_r, &len, error_r);
+	if (ret == IMI_OK && head_bytes == SIZE_MAX &&
+	    json_object_has_member(record, BLOB_MEMBER_BYTES) &&
 	    (uint64_t)json_object_get_int_member(record, BLOB_MEMBER_BYTES) != len) {
 		sodium_memzero(*raw_r, len);
 		g_clear_pointer(raw_r, g_free);
@@ -382,6 +404,12 @@ int blob_record_raw(struct store_txn *txn, JsonObject *record, void **raw_r, siz
 	if (ret == IMI_OK && len_r != NULL)
 		*len_r = len;
 	return ret;
+}
+
+int blob_record_raw(struct store_txn *txn, JsonObject *record, void **raw_r, size_t *len_r,
+		    char **error_r)
+{
+	return blob_record_head(txn, record, SIZE_MAX, raw_r, len_r, error_r);
 }
 
 int blob_record_forget(struct store_txn *txn, JsonObject *record, char **error_r)

@@ -57,6 +57,13 @@ int blob_delete(struct store_txn *txn, uint64_t id, char **error_r);
  * "sealed_raw" text.  Same result as blob_get. */
 int blob_record_raw(struct store_txn *txn, JsonObject *record, void **raw_r, size_t *len_r,
 		    char **error_r);
+/* The same, for a reader that needs only the start (a message's header):
+ * at least the first head_bytes bytes (whole chunks, so up to
+ * BLOB_CHUNK_BYTES more; all when there are fewer), each chunk checked as
+ * blob_get checks it, the rest not read.  A record of the older form is
+ * opened whole. */
+int blob_record_head(struct store_txn *txn, JsonObject *record, size_t head_bytes,
+		     void **raw_r, size_t *len_r, char **error_r);
 /* Removes the blob a record names, if any (IMI_OK when it names none or it
  * is already gone). */
 int blob_record_forget(struct store_txn *txn, JsonObject *record, char **error_r);

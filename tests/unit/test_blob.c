@@ -232,6 +232,26 @@ static void test_blob_delete(void **state)
 	testutil_rmdir(home);
 }
 
+struct raw_ctx {
+	JsonObject *obj;
+	void *raw;
+	size_t len;
+	int forget;
+	size_t head;         /* 0: blob_record_raw, else blob_record_head */
+};
+
+static int record_raw_txn(struct store_txn *txn, void *ctx, char **error_r)
+{
+	struct raw_ctx *r = ctx;
+
+	g_clear_pointer(&r->raw, g_free);
+	if (r->forget)
+		return blob_record_forget(txn, r->obj, error_r);
+	if (r->head != 0)
+		return blob_record_head(txn, r->obj, r->head, &r->raw, &r->len, error_r);
+	return blob_record_raw(txn, r->obj, &r->raw, &r->len, error_r);
+}
+
 /* ---- damage ---- */
 
 enum damage { FLIP_BYTE, DROP_LAST, DROP_LAST_AND_RECOUNT, SWAP, FOREIGN, SHORT_HEADER };
@@ -352,6 +372,22 @@ static void test_blob_damage_refused(void **state)
 				 error ? error : "(null)", cases[i].says);
 		g_free(error);
 		error = NULL;
+		/* Its first chunk alone still opens when it is sound. */
+		if (cases[i].how == FLIP_BYTE || cases[i].how == DROP_LAST) {
+			JsonObject *rec = json_object_new();
+			struct raw_ctx r = {rec, NULL, 0, 0, 10};
+
+			json_object_set_string_member(rec, "key", KEY_ID);
+			json_object_set_int_member(rec, BLOB_MEMBER, (gint64)d.id);
+			field = g_strdup_printf("%s: its first chunk", cases[i].name);
+			check_int(field, store_transact(store, record_raw_txn, &r, &error), IMI_OK);
+			g_free(field);
+			field = g_strdup_printf("%s: first chunk length", cases[i].name);
+			check_int(field, r.len, BLOB_CHUNK_BYTES);
+			g_free(field);
+			g_free(r.raw);
+			json_object_unref(rec);
+		}
 		/* The undamaged one still opens. */
 		field = g_strdup_printf("%s: the other blob", cases[i].name);
 		check_int(field, get_blob(store, KEY_ID, d.other, &got, &got_len, &error), IMI_OK);
@@ -425,23 +461,6 @@ static int record_put_txn(struct store_txn *txn, void *ctx, char **error_r)
 	return ret;
 }
 
-struct raw_ctx {
-	JsonObject *obj;
-	void *raw;
-	size_t len;
-	int forget;
-};
-
-static int record_raw_txn(struct store_txn *txn, void *ctx, char **error_r)
-{
-	struct raw_ctx *r = ctx;
-
-	g_clear_pointer(&r->raw, g_free);
-	if (r->forget)
-		return blob_record_forget(txn, r->obj, error_r);
-	return blob_record_raw(txn, r->obj, &r->raw, &r->len, error_r);
-}
-
 struct seal_ctx {
 	const char *text;
 	char *sealed;
@@ -464,7 +483,7 @@ static void test_blob_records(void **state)
 	uint64_t id = put_blob(store, KEY_ID, data, len);
 	JsonObject *new_form = json_object_new(), *old_form = json_object_new();
 	struct seal_ctx s = {"From: a@b.example\n\nold form\n", NULL};
-	struct raw_ctx r = {new_form, NULL, 0, 0};
+	struct raw_ctx r = {new_form, NULL, 0, 0, 0};
 	char *error = NULL;
 
 	(void)state;
@@ -473,6 +492,32 @@ static void test_blob_records(void **state)
 	json_object_set_int_member(new_form, BLOB_MEMBER_BYTES, (gint64)len);
 	check_int("new form read", store_transact(store, record_raw_txn, &r, &error), IMI_OK);
 	check_int("new form bytes", r.len == len && memcmp(r.raw, data, len) == 0, 1);
+
+	/* Only the start: whole chunks covering it. */
+	{
+		static const struct {
+			const char *name;
+			size_t head, want;
+		} heads[] = {
+			{"head of 10 bytes", 10, BLOB_CHUNK_BYTES},
+			{"head of a chunk", BLOB_CHUNK_BYTES, BLOB_CHUNK_BYTES},
+			{"head of a chunk and a byte", BLOB_CHUNK_BYTES + 1, BLOB_CHUNK_BYTES + 99},
+			{"head past the end", 10 * BLOB_CHUNK_BYTES, BLOB_CHUNK_BYTES + 99},
+		};
+
+		for (unsigned i = 0; i < G_N_ELEMENTS(heads); i++) {
+			char *field = g_strdup_printf("%s: length", heads[i].name);
+
+			r.head = heads[i].head;
+			if (store_transact(store, record_raw_txn, &r, &error) != IMI_OK)
+				fail_msg("%s: %s", heads[i].name, error);
+			check_int(field, r.len, heads[i].want);
+			if (memcmp(r.raw, data, r.len) != 0)
+				fail_msg("%s: the bytes differ from the blob's start", heads[i].name);
+			g_free(field);
+		}
+		r.head = 0;
+	}
 
 	/* A record written before blobs: base64 text in "sealed_raw". */
 	check_int("seal", store_transact(store, seal_txn, &s, &error), IMI_OK);
