@@ -23,6 +23,7 @@
 
 #include "parser/message.h"
 #include "policies/case_record.h"
+#include "store/blob.h"
 
 #define SUBJECT_MIN_QUERY 3       /* characters of a query */
 #define SUBJECT_MAX_RESULTS 10000 /* cases, messages and users listed */
@@ -176,8 +177,8 @@ static int subject_message_step(const void *key, size_t key_len, const void *val
 		return 0;
 	case_id = case_str(m, "case");
 	key_id = case_str(m, "key");
-	text = key_id != NULL ? subject_unseal(s->txn, key_id, case_str(m, "sealed_raw"), &tlen)
-			      : NULL;
+	if (key_id == NULL || blob_record_raw(s->txn, m, (void **)&text, &tlen, NULL) != IMI_OK)
+		text = NULL;
 	if (subject_match_message(s, text, tlen)) {
 		JsonObject *r = json_object_new();
 		char *received = case_day(case_int(m, "received"));

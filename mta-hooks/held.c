@@ -7,6 +7,7 @@
 
 #include "parser/message.h"
 #include "policies/request.h"
+#include "store/blob.h"
 
 struct held_walk {
 	struct store_txn *txn;
@@ -46,8 +47,10 @@ int held_each(struct store_txn *txn, held_each_fn *fn, void *ctx, char **error_r
 	return ret == 1 ? IMI_OK : ret;
 }
 
-int held_read(struct store_txn *txn, uint64_t seq, JsonObject **obj_r, void **raw_r,
-	      size_t *len_r, char **error_r)
+/* The record of held message seq (IMI_NOTFOUND when there is none, or it
+ * is not held). */
+static int held_record(struct store_txn *txn, uint64_t seq, JsonObject **obj_r,
+		       char **error_r)
 {
 	unsigned char key[8];
 	JsonObject *obj = NULL;
@@ -76,9 +79,19 @@ int held_read(struct store_txn *txn, uint64_t seq, JsonObject **obj_r, void **ra
 		return imi_fail(error_r, IMI_NOTFOUND, "message %" G_GUINT64_FORMAT " is not held",
 				seq);
 	}
-	ret = store_unseal(txn, json_object_get_string_member_with_default(obj, "key", ""),
-			   json_object_get_string_member_with_default(obj, "sealed_raw", ""),
-			   raw_r, len_r, error_r);
+	*obj_r = obj;
+	return IMI_OK;
+}
+
+int held_read(struct store_txn *txn, uint64_t seq, JsonObject **obj_r, void **raw_r,
+	      size_t *len_r, char **error_r)
+{
+	JsonObject *obj = NULL;
+	int ret;
+
+	if ((ret = held_record(txn, seq, &obj, error_r)) != IMI_OK)
+		return ret;
+	ret = blob_record_raw(txn, obj, raw_r, len_r, error_r);
 	if (ret == IMI_OK && obj_r != NULL)
 		*obj_r = obj;
 	else
@@ -86,28 +99,38 @@ int held_read(struct store_txn *txn, uint64_t seq, JsonObject **obj_r, void **ra
 	return ret;
 }
 
+/* Bytes of a held message read for its sender: its header lies within the
+ * default header bound (a longer one is not read in any case). */
+#define HELD_SENDER_HEAD_BYTES (PARSE_DEFAULT_HEADER_BYTES + 1024)
+
 char *held_sender(struct store_txn *txn, uint64_t seq)
 {
 	struct parse_limits limits;
 	struct parsed_message *msg = NULL;
+	JsonObject *obj = NULL;
 	void *raw = NULL;
 	size_t len = 0;
 	char *from = NULL;
 
+	/* The start of the message is enough: a big held message is not
+	 * opened whole again just to find its From. */
 	parse_limits_default(&limits);
-	if (held_read(txn, seq, NULL, &raw, &len, NULL) != IMI_OK)
+	if (held_record(txn, seq, &obj, NULL) != IMI_OK)
 		return NULL;
-	if (parsed_message_read(raw, len, &limits, &msg, NULL) == IMI_OK &&
+	if (blob_record_head(txn, obj, HELD_SENDER_HEAD_BYTES, &raw, &len, NULL) == IMI_OK &&
+	    parsed_message_read(raw, len, &limits, &msg, NULL) == IMI_OK &&
 	    parsed_message_from(msg) != NULL)
 		from = imi_email_normalize(parsed_message_from(msg));
 	parsed_message_free(&msg);
-	memset(raw, 0, len);
+	json_object_unref(obj);
+	if (raw != NULL)
+		memset(raw, 0, len);
 	g_free(raw);
 	return from;
 }
 
-/* Removes the held copy: record, key, and (with_msgid) its Message-ID
- * entry. */
+/* Removes the held copy: record, its blob, key, and (with_msgid) its
+ * Message-ID entry. */
 static int held_remove(struct store_txn *txn, uint64_t seq, const char *actor,
 		       const char *event, int with_msgid, char **error_r)
 {
@@ -124,7 +147,8 @@ static int held_remove(struct store_txn *txn, uint64_t seq, const char *actor,
 	g_free(raw);
 	msgid = json_object_get_string_member_with_default(obj, "message_id", "");
 	store_key_u64(seq, key);
-	if ((ret = store_del(txn, STORE_MESSAGES, key, sizeof(key), error_r)) != IMI_OK)
+	if ((ret = store_del(txn, STORE_MESSAGES, key, sizeof(key), error_r)) != IMI_OK ||
+	    (ret = blob_record_forget(txn, obj, error_r)) != IMI_OK)
 		goto out;
 	ret = store_key_destroy(txn, json_object_get_string_member_with_default(obj, "key", ""),
 				error_r);
@@ -335,18 +359,14 @@ int held_tell_coordinators(struct store_txn *txn, struct request_env *env, uint6
 	char *country = held_country(txn, seq);
 	char *what = NULL, *names = NULL;
 	JsonObject *obj = NULL;
-	void *raw = NULL;
-	size_t len = 0;
 	unsigned told = 0;
 	int ret;
 
-	/* The case it names, unverified, if any. */
-	if (held_read(txn, seq, &obj, &raw, &len, NULL) == IMI_OK) {
+	/* The case it names, unverified, if any: from its record alone. */
+	if (held_record(txn, seq, &obj, NULL) == IMI_OK) {
 		const char *n = json_object_get_string_member_with_default(obj, "names_case", "");
 
 		names = g_strdup(n);
-		memset(raw, 0, len);
-		g_free(raw);
 		json_object_unref(obj);
 	}
 

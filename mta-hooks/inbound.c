@@ -35,6 +35,7 @@
 #include "parser/trim.h"
 #include "policies/alert.h"
 #include "policies/request.h"
+#include "store/blob.h"
 
 #define INBOUND_MAX_ADDRESSES 100   /* addresses looked at for a token */
 #define INBOUND_MAX_SUBJECT_PREFIXES 10 /* "Re: AW: Fwd:" stripped */
@@ -339,16 +340,16 @@ static char *held_names_case(const struct inbound_run *r)
 }
 
 /* Keeps the raw message sealed: with the case's key when it has one, else
- * with a key of its own ("held:N"). */
+ * with a key of its own ("held:N").  The bytes go into a blob of their own
+ * (store/blob.h), chunk by chunk in this transaction; the record names it. */
 static int message_keep(struct store_txn *txn, struct inbound_run *r,
 			const char *case_id, const char *state, uint64_t *seq_r,
 			char **error_r)
 {
 	JsonObject *obj = json_object_new();
 	unsigned char key[8];
-	char *key_id = NULL, *sealed = NULL, *text;
-	uint64_t seq;
-	size_t tlen;
+	char *key_id = NULL;
+	uint64_t seq, blob = 0;
 	int ret;
 
 	if ((ret = store_next(txn, "messages", &seq, error_r)) != IMI_OK)
@@ -360,7 +361,7 @@ static int message_keep(struct store_txn *txn, struct inbound_run *r,
 		if ((ret = store_key_create(txn, key_id, error_r)) != IMI_OK)
 			goto out;
 	}
-	if ((ret = store_seal(txn, key_id, r->raw, r->len, &sealed, error_r)) != IMI_OK)
+	if ((ret = blob_put(txn, key_id, r->raw, r->len, &blob, error_r)) != IMI_OK)
 		goto out;
 	json_object_set_int_member(obj, "v", STORE_SCHEMA_VERSION);
 	json_object_set_string_member(obj, "case", case_id != NULL ? case_id : "");
@@ -376,17 +377,20 @@ static int message_keep(struct store_txn *txn, struct inbound_run *r,
 			json_object_set_string_member(obj, "names_case", named);
 		g_free(named);
 	}
-	json_object_set_string_member(obj, "sealed_raw", sealed);
-	g_clear_pointer(&sealed, g_free); /* copied: not two at the peak */
+	json_object_set_int_member(obj, BLOB_MEMBER, (gint64)blob);
+	json_object_set_int_member(obj, BLOB_MEMBER_BYTES, (gint64)r->len);
 	store_key_u64(seq, key);
-	text = store_record_text(obj, &tlen);
-	ret = store_put(txn, STORE_MESSAGES, key, sizeof(key), text, tlen,
-			STORE_PUT_NEW, error_r);
-	g_free(text);
+	{
+		size_t tlen;
+		char *text = store_record_text(obj, &tlen);
+
+		ret = store_put(txn, STORE_MESSAGES, key, sizeof(key), text, tlen,
+				STORE_PUT_NEW, error_r);
+		g_free(text);
+	}
 	if (ret == IMI_OK)
 		*seq_r = seq;
 out:
-	g_free(sealed);
 	g_free(key_id);
 	json_object_unref(obj);
 	return ret;

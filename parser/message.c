@@ -23,7 +23,10 @@ struct attachment_rec {
 	struct parsed_attachment pub; /* what accessors hand out */
 	char *name;                   /* owned: pub.name */
 	char *content_type;           /* owned: pub.content_type */
-	GBytes *bytes;                /* owned: pub.data */
+	GBytes *bytes;                /* owned: pub.data; NULL while part is set */
+	GMimePart *part;              /* a reference: the part whose decoded bytes
+				       * are made on the first
+				       * parsed_message_attachment, then dropped */
 };
 
 struct parsed_message {
@@ -59,6 +62,8 @@ struct walk {
 };
 
 static GMimeParserOptions *parser_options;
+
+static GBytes *part_content_bytes(GMimePart *part);
 
 static gpointer message_gmime_init(gpointer unused)
 {
@@ -140,9 +145,23 @@ unsigned parsed_message_attachment_count(const struct parsed_message *msg)
 const struct parsed_attachment *
 parsed_message_attachment(const struct parsed_message *msg, unsigned idx)
 {
+	struct attachment_rec *rec;
+
 	if (idx >= msg->attachments->len)
 		return NULL;
-	return &((struct attachment_rec *)g_ptr_array_index(msg->attachments, idx))->pub;
+	rec = g_ptr_array_index(msg->attachments, idx);
+	if (rec->part != NULL) {
+		/* Decoded when first asked for: most readers only count
+		 * attachments, and a 25 MB attachment decoded at once stayed in
+		 * memory, unread, as long as the message. */
+		gsize size;
+
+		rec->bytes = part_content_bytes(rec->part);
+		g_clear_object(&rec->part);
+		rec->pub.data = g_bytes_get_data(rec->bytes, &size);
+		rec->pub.size = size;
+	}
+	return &rec->pub;
 }
 
 static void attachment_rec_free(gpointer p)
@@ -151,7 +170,9 @@ static void attachment_rec_free(gpointer p)
 
 	g_free(rec->name);
 	g_free(rec->content_type);
-	g_bytes_unref(rec->bytes);
+	if (rec->bytes != NULL)
+		g_bytes_unref(rec->bytes);
+	g_clear_object(&rec->part);
 	g_free(rec);
 }
 
@@ -178,24 +199,41 @@ void parsed_message_free(struct parsed_message **msgp)
 	g_free(msg);
 }
 
-void message_add_attachment(struct parsed_message *msg, const char *name,
-			    const char *content_type, GBytes *bytes, int from_tnef)
+static struct attachment_rec *attachment_rec_add(struct parsed_message *msg, const char *name,
+					       const char *content_type, int from_tnef)
 {
 	struct attachment_rec *rec = g_new0(struct attachment_rec, 1);
 	char fallback[32];
-	gsize size;
 
 	g_snprintf(fallback, sizeof(fallback), "attachment-%u", msg->attachments->len + 1);
 	rec->name = parse_safe_filename(name, fallback);
 	rec->content_type = g_ascii_strdown(content_type != NULL ? content_type
 					    : "application/octet-stream", -1);
-	rec->bytes = bytes;
 	rec->pub.name = rec->name;
 	rec->pub.content_type = rec->content_type;
-	rec->pub.data = g_bytes_get_data(bytes, &size);
-	rec->pub.size = size;
 	rec->pub.from_tnef = from_tnef;
 	g_ptr_array_add(msg->attachments, rec);
+	return rec;
+}
+
+void message_add_attachment(struct parsed_message *msg, const char *name,
+			    const char *content_type, GBytes *bytes, int from_tnef)
+{
+	struct attachment_rec *rec = attachment_rec_add(msg, name, content_type, from_tnef);
+	gsize size;
+
+	rec->bytes = bytes;
+	rec->pub.data = g_bytes_get_data(bytes, &size);
+	rec->pub.size = size;
+}
+
+/* An attachment of the MIME tree, decoded when first asked for. */
+static void message_add_attachment_part(struct parsed_message *msg, const char *name,
+					const char *content_type, GMimePart *part)
+{
+	struct attachment_rec *rec = attachment_rec_add(msg, name, content_type, 0);
+
+	rec->part = g_object_ref(part);
 }
 
 /* Appends a piece of body text; a separating line break between pieces.
@@ -468,15 +506,17 @@ static void walk_leaf(struct walk *w, GMimePart *part, int body_allowed)
 		g_free(type);
 		return;
 	}
-	bytes = part_content_bytes(part);
-
 	if (body_allowed && !attachment &&
 	    (strcmp(type, "text/plain") == 0 || strcmp(type, "text/html") == 0)) {
 		GMimeContentType *ct = g_mime_object_get_content_type(obj);
 		const char *charset = g_mime_content_type_get_parameter(ct, "charset");
 		gsize size;
-		const char *data = g_bytes_get_data(bytes, &size);
-		char *text = parse_text_to_utf8(data, size, charset);
+		const char *data;
+		char *text;
+
+		bytes = part_content_bytes(part);
+		data = g_bytes_get_data(bytes, &size);
+		text = parse_text_to_utf8(data, size, charset);
 
 		if (strcmp(type, "text/html") == 0) {
 			size_t history = SIZE_MAX;
@@ -501,9 +541,12 @@ static void walk_leaf(struct walk *w, GMimePart *part, int body_allowed)
 		w->body_taken = 1;
 	} else if (is_tnef(type, filename)) {
 		gsize size;
-		const char *data = g_bytes_get_data(bytes, &size);
+		const char *data;
 		char *body = NULL;
 		int body_html = 0;
+
+		bytes = part_content_bytes(part);
+		data = g_bytes_get_data(bytes, &size);
 
 		if (message_tnef_read(w->msg, (const unsigned char *)data, size,
 				      &body, &body_html) == IMI_OK) {
@@ -518,7 +561,7 @@ static void walk_leaf(struct walk *w, GMimePart *part, int body_allowed)
 					       type, bytes, 0);
 		}
 	} else {
-		message_add_attachment(w->msg, filename, type, bytes, 0);
+		message_add_attachment_part(w->msg, filename, type, part);
 		if (w->related_resource > 0 && g_mime_object_get_content_id(obj) != NULL) {
 			struct attachment_rec *rec = g_ptr_array_index(
 				w->msg->attachments, w->msg->attachments->len - 1);
@@ -827,11 +870,12 @@ int parsed_message_read(const char *data, size_t len, const struct parse_limits 
 		/* 3. GMime */
 		/* GMime parses the caller's bytes where they are: a copy into
 		 * its own stream was one more whole message in memory (35 MB
-		 * for a 25 MB attachment).  Only the walk below reads part
-		 * contents through that stream; afterwards msg->mime is asked
-		 * for header fields only, which GMime keeps in memory of its
-		 * own, so the data need not outlive this call.  The stream
-		 * never writes. */
+		 * for a 25 MB attachment).  The walk below reads the contents
+		 * of body parts through that stream; an attachment's are read
+		 * when it is first asked for (parsed_message_attachment), so
+		 * the data must outlive msg for that (message.h).  Header
+		 * fields GMime keeps in memory of its own.  The stream never
+		 * writes. */
 		GByteArray *borrowed = g_byte_array_new_take((guint8 *)(uintptr_t)data, len);
 		GMimeStream *stream = g_mime_stream_mem_new_with_byte_array(borrowed);
 		GMimeParser *parser;

@@ -71,7 +71,10 @@ struct parsed_attachment {
 };
 
 /* Reads one message (data need not be NUL-terminated).  limits NULL means
- * the defaults.  On success *msg_r is freed with parsed_message_free. */
+ * the defaults.  On success *msg_r is freed with parsed_message_free.  The
+ * message is read where it lies: data must stay as it is while msg is
+ * used to read attachments, whose bytes are decoded from it when first
+ * asked for (parsed_message_attachment); the rest of msg is its own. */
 int parsed_message_read(const char *data, size_t len,
 			const struct parse_limits *limits,
 			struct parsed_message **msg_r, char **error_r);
@@ -113,6 +116,9 @@ int parsed_message_text_from_html(const struct parsed_message *msg);
  * quoting begins; the text length when there is none. */
 size_t parsed_message_history_offset(const struct parsed_message *msg);
 
+/* The attachments: counting them decodes nothing; the first
+ * parsed_message_attachment of one decodes its bytes (kept until msg is
+ * freed). */
 unsigned parsed_message_attachment_count(const struct parsed_message *msg);
 const struct parsed_attachment *
 parsed_message_attachment(const struct parsed_message *msg, unsigned idx);

@@ -10,6 +10,7 @@
 #include "templates/lang.h"
 #include "templates/qset_store.h"
 #include "templates/render.h"
+#include "store/blob.h"
 
 
 /* ---- environment ---- */
@@ -1233,6 +1234,7 @@ struct forget_walk {
 	GArray *seqs;
 	GPtrArray *keys;  /* a held message's own key ("held:N"), else NULL */
 	GPtrArray *msgids; /* the Message-ID of each, "" when none */
+	GPtrArray *records; /* the record of each (JsonObject *): its blob goes too */
 };
 
 /* A message of the case, or a held one that names it (unverified: deleting
@@ -1253,6 +1255,7 @@ static int forget_message(const void *key, size_t key_len, const void *value,
 			g_ptr_array_add(w->keys, g_str_has_prefix(k != NULL ? k : "", "held:")
 							 ? g_strdup(k) : NULL);
 			g_ptr_array_add(w->msgids, g_strdup(case_str(obj, "message_id")));
+			g_ptr_array_add(w->records, json_object_ref(obj));
 		}
 		json_object_unref(obj);
 	}
@@ -1286,15 +1289,16 @@ static int forget_msgid_link(struct store_txn *txn, const char *msgid, uint64_t 
 }
 
 /* Deletes the personal data of a case: its key, its sealed members, its
- * stored messages (the keys of held ones, and their links from the
- * Message-ID index) and its outbox items. */
+ * stored messages (their blobs, the keys of held ones, and their links
+ * from the Message-ID index) and its outbox items. */
 static int retention_delete(struct store_txn *txn, JsonObject *c, char **error_r)
 {
 	const char *case_id = case_str(c, "id");
 	char *key_id = case_key_id(case_id);
 	struct forget_walk w = {case_id, g_array_new(FALSE, FALSE, sizeof(uint64_t)),
 				g_ptr_array_new_with_free_func(g_free),
-				g_ptr_array_new_with_free_func(g_free)};
+				g_ptr_array_new_with_free_func(g_free),
+				g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref)};
 	GList *members = json_object_get_members(c);
 	int ret;
 
@@ -1314,6 +1318,8 @@ static int retention_delete(struct store_txn *txn, JsonObject *c, char **error_r
 
 		store_key_u64(g_array_index(w.seqs, uint64_t, i), k);
 		ret = store_del(txn, STORE_MESSAGES, k, sizeof(k), error_r);
+		if (ret == IMI_OK)
+			ret = blob_record_forget(txn, g_ptr_array_index(w.records, i), error_r);
 		if (ret == IMI_OK && w.keys->pdata[i] != NULL)
 			ret = store_key_destroy(txn, w.keys->pdata[i], error_r);
 		if (ret == IMI_NOTFOUND) {
@@ -1328,6 +1334,7 @@ static int retention_delete(struct store_txn *txn, JsonObject *c, char **error_r
 	g_array_free(w.seqs, TRUE);
 	g_ptr_array_free(w.keys, TRUE);
 	g_ptr_array_free(w.msgids, TRUE);
+	g_ptr_array_free(w.records, TRUE);
 	g_free(key_id);
 	return ret;
 }

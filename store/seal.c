@@ -136,8 +136,8 @@ static int seal_wrapped_get(struct store_txn *txn, const char *key_id,
 	return ret;
 }
 
-static int seal_key_get(struct store_txn *txn, const char *key_id,
-			unsigned char key[SEAL_KEY], char **error_r)
+int store_seal_key(struct store_txn *txn, const char *key_id,
+		   unsigned char key[SEAL_KEY], char **error_r)
 {
 	unsigned char wrapped[SEAL_WRAPPED];
 	db_recno_t slot;
@@ -162,7 +162,7 @@ int store_seal(struct store_txn *txn, const char *key_id, const void *plain,
 	unsigned char *box;
 	int ret;
 
-	if ((ret = seal_key_get(txn, key_id, key, error_r)) != IMI_OK)
+	if ((ret = store_seal_key(txn, key_id, key, error_r)) != IMI_OK)
 		return ret;
 	box = g_malloc(SEAL_NONCE + len + SEAL_TAG);
 	randombytes_buf(box, SEAL_NONCE);
@@ -184,7 +184,7 @@ int store_unseal(struct store_txn *txn, const char *key_id,
 	gsize box_len;
 	int ret;
 
-	if ((ret = seal_key_get(txn, key_id, key, error_r)) != IMI_OK)
+	if ((ret = store_seal_key(txn, key_id, key, error_r)) != IMI_OK)
 		return ret;
 	box = g_base64_decode(sealed, &box_len);
 	if (box_len < SEAL_NONCE + SEAL_TAG) {

@@ -65,6 +65,7 @@
  * error text says so.
  */
 #include "store/store_int.h"
+#include "store/blob.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -106,6 +107,7 @@ static const struct {
 	[STORE_KEYS] = {"keys.db", DB_BTREE},
 	[STORE_META] = {"meta.db", DB_BTREE},
 	[STORE_KEYSLOTS] = {"keyslots.db", DB_QUEUE, STORE_WRAPPED_KEY_BYTES},
+	[STORE_BLOBS] = {"blobs.db", DB_BTREE},
 };
 
 int store_db_fail(struct store_txn *txn, int dberr, char **error_r,
@@ -1769,7 +1771,7 @@ static int store_check_txn(struct store_txn *txn, void *ctx, char **error_r)
 		g_string_append_printf(w->report, "%s: %u entries checked\n",
 				       checks[i].what, w->count);
 	}
-	return IMI_OK;
+	return blob_check(txn, w->report, &w->problems, error_r);
 }
 
 int store_check(struct store *store, GString *report, char **error_r)

@@ -36,7 +36,7 @@
 
 #include "util/util.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2 /* 2: a message keeps its raw bytes in blobs.db */
 
 struct store;
 struct store_txn;
@@ -58,6 +58,8 @@ enum store_db {
 	STORE_META,        /* counters, schema version */
 	STORE_KEYSLOTS,    /* Queue: slot number -> wrapped key, fixed length,
 			    * never moved by Berkeley DB (seal.c) */
+	STORE_BLOBS,       /* 8-byte BE blob id + 4-byte BE chunk number ->
+			    * header or sealed chunk (store/blob.h) */
 	STORE_N_DBS
 };
 

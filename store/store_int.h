@@ -50,4 +50,11 @@ struct store_txn {
 int store_db_fail(struct store_txn *txn, int dberr, char **error_r,
 		  const char *what);
 
+/* The case key of key_id, unwrapped (seal.c), for the sealing done
+ * elsewhere in store/ (blob.c); the caller wipes it (sodium_memzero).
+ * IMI_NOTFOUND once the key was destroyed. */
+int store_seal_key(struct store_txn *txn, const char *key_id,
+		   unsigned char key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES],
+		   char **error_r);
+
 #endif
