@@ -36,6 +36,7 @@ static GMutex milter_store_lock; /* guards opening milter_store late */
 static GMutex milter_slot_lock;
 static GCond milter_slot_cond;
 static int milter_slots_busy;
+static int milter_slots_big_waiting; /* waiters that want every slot */
 
 /* The rules, catalogs and token key, read once per process and again when
  * one of their files changed (looked at at most every
@@ -163,8 +164,12 @@ static int milter_slot_acquire(size_t len)
 	int want = len >= MILTER_BIG_BYTES ? MILTER_INBOUND_PARALLEL : 1;
 
 	g_mutex_lock(&milter_slot_lock);
+	if (want > 1)
+		milter_slots_big_waiting++;
 	while (milter_slots_busy + want > MILTER_INBOUND_PARALLEL)
 		g_cond_wait(&milter_slot_cond, &milter_slot_lock);
+	if (want > 1)
+		milter_slots_big_waiting--;
 	milter_slots_busy += want;
 	g_mutex_unlock(&milter_slot_lock);
 	return want;
@@ -174,7 +179,12 @@ static void milter_slot_release(int taken)
 {
 	g_mutex_lock(&milter_slot_lock);
 	milter_slots_busy -= taken;
-	g_cond_broadcast(&milter_slot_cond);
+	/* One slot freed and nobody waiting for several: one waiter can
+	 * take it, waking the twenty would only put nineteen back to sleep. */
+	if (taken == 1 && milter_slots_big_waiting == 0)
+		g_cond_signal(&milter_slot_cond);
+	else
+		g_cond_broadcast(&milter_slot_cond);
 	g_mutex_unlock(&milter_slot_lock);
 }
 

@@ -8,10 +8,18 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <paths.h>
 #include <time.h>
 #include <unistd.h>
 
 static int log_to_stderr;
+/* Whether the syslog socket exists, looked at most every
+ * LOG_SOCKET_CHECK_US: without it the C library tries to connect again for
+ * every line (a socket, a failed connect and a close each time) and drops
+ * the line anyway. */
+#define LOG_SOCKET_CHECK_US (10 * G_USEC_PER_SEC)
+static gint log_socket_ok;
+static gint64 log_socket_next_check; /* monotonic time of the next look */
 static int64_t clock_override = -1; /* set by imi tick --now */
 
 const char *imi_status_name(int status)
@@ -40,6 +48,18 @@ int imi_fail(char **error_r, int status, const char *fmt, ...)
 	return status;
 }
 
+static int log_socket_present(void)
+{
+	gint64 now = g_get_monotonic_time();
+
+	/* Threads may race here: the worst is one look more. */
+	if (now >= log_socket_next_check) {
+		g_atomic_int_set(&log_socket_ok, access(_PATH_LOG, F_OK) == 0);
+		log_socket_next_check = now + LOG_SOCKET_CHECK_US;
+	}
+	return g_atomic_int_get(&log_socket_ok);
+}
+
 void log_init(const char *ident, int verbose)
 {
 	openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
@@ -55,11 +75,13 @@ void log_event(int priority, const char *case_id, const char *fmt, ...)
 	text = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
 	if (case_id != NULL && *case_id != '\0') {
-		syslog(priority, "%s: %s", case_id, text);
+		if (log_socket_present())
+			syslog(priority, "%s: %s", case_id, text);
 		if (log_to_stderr)
 			fprintf(stderr, "imi: %s: %s\n", case_id, text);
 	} else {
-		syslog(priority, "%s", text);
+		if (log_socket_present())
+			syslog(priority, "%s", text);
 		if (log_to_stderr)
 			fprintf(stderr, "imi: %s\n", text);
 	}
