@@ -227,13 +227,13 @@ run() {
 		[ "$accepted" = "$n" ] || fail "set-up $1: $accepted of $n ACCEPTs applied"
 	fi
 	if [ "$1" = b ]; then
-		cpu_ms "$ODKIM_PID" "$n" >>"$WORK/cpu.b"
+		cpu_ms "$ODKIM_PID" "$n" >>"$WORK/cpu.b.$n"
 		kill "$ODKIM_PID"
 		wait "$ODKIM_PID" 2>/dev/null || true
 	fi
 	if [ "$1" = c ]; then
 		peak_kb "$MILTER_PID" >>"$WORK/milter_peak.$n"
-		cpu_ms "$MILTER_PID" "$n" >>"$WORK/cpu.c"
+		cpu_ms "$MILTER_PID" "$n" >>"$WORK/cpu.c.$n"
 		kill "$MILTER_PID"
 		wait "$MILTER_PID" 2>/dev/null || true
 	fi
@@ -279,12 +279,12 @@ medrate() { for ((r = 0; r < ROUNDS; r++)); do t $r "$1"; done | median | awk -v
 	if [ -n "$OPENDKIM" ]; then echo "| c/b | $(ratio c b) | ≥ 1.0 |"; fi
 	echo "| d/c | $(ratio d c) | |"
 	echo
-	if [ -s "$WORK/cpu.b" ] || [ -s "$WORK/cpu.c" ]; then
+	if [ -s "$WORK/cpu.b.$N" ] || [ -s "$WORK/cpu.c.$N" ]; then
 		# The filter's own CPU per message: what a set-up costs beside
 		# Postfix, whatever else the machine runs at the time.
 		echo "| CPU time of the filter process per message (ms), each round | (b) opendkim | (c) \`imi milter\` |"
 		echo "|---|---:|---:|"
-		echo "| user + system, from /proc/PID/stat | $(tr '\n' ' ' <"$WORK/cpu.b" 2>/dev/null)| $(tr '\n' ' ' <"$WORK/cpu.c" 2>/dev/null)|"
+		echo "| user + system, from /proc/PID/stat | $(tr '\n' ' ' <"$WORK/cpu.b.$N" 2>/dev/null)| $(tr '\n' ' ' <"$WORK/cpu.c.$N" 2>/dev/null)|"
 		echo
 	fi
 	echo "| \`imi milter\` peak RSS (VmHWM) | MB | target |"
