@@ -14,16 +14,27 @@ DESTDIR   ?=
 SAN       ?= 0
 CC        ?= cc
 
-PKGS      = gmime-3.0 glib-2.0 json-glib-1.0 opendkim libetpan milter libsodium libpsl libxml-2.0 libytnef
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# Every shared library linked into imi is loaded and bound (Debian builds
+# them with -z now) by every imi process, whatever the command: imi links
+# only what most commands need.  libxml2 is compiled against but opened at
+# run time on the first HTML body (parser/message_text.c); libetpan (and
+# through it GnuTLS, SASL) is linked into imi-net only, the program that
+# imi send and imi fetch run (cli/net.c).
+PKGS      = gmime-3.0 glib-2.0 json-glib-1.0 opendkim milter libsodium libpsl libytnef libcrypto
+PKGS_NET  = libetpan
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(PKGS_NET) libxml-2.0 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # libetpan's .pc pulls in dpkg's no-PIE link specs; they clash with the sanitizers.
-PKG_LIBS   = $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS) 2>/dev/null))
+NET_LIBS   = $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS_NET) 2>/dev/null))
 
 WARN      = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS    ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -I. $(PKG_CFLAGS) \
              -DIMI_DATADIR='"$(DATADIR)"'
-LDLIBS    = $(PKG_LIBS) -lspf2 -ldb -lcmocka -lpthread -lresolv
+LDLIBS    = $(PKG_LIBS) -lspf2 -ldb -lpthread -lresolv
+NET_LDLIBS = $(LDLIBS) $(NET_LIBS)
+# Unit tests, fuzz replays and benchmarks take any object of libimi.a.
+TEST_LDLIBS = $(NET_LDLIBS) -lcmocka
 
 # The C library and GLib first among imi's DT_NEEDED: the dynamic linker
 # looks each symbol up in that order, and most of the ~15,000 symbol
@@ -77,17 +88,17 @@ $(BUILD)/libimi.a: $(LIB_OBJS)
 
 $(IMI): $(BUILD)/cli/main.o $(BUILD)/libimi.a
 	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) $(IMI_LDFIRST) -o $@ $^ $(LDLIBS)
+	@$(CC) $(LDFLAGS) $(IMI_LDFIRST) -o $@ $^ $(NET_LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libimi.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	@$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libimi.a $(LDLIBS)
+	@$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libimi.a $(TEST_LDLIBS)
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libimi.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	@echo "  BENCH   $@"
-	@$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libimi.a $(LDLIBS)
+	@$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libimi.a $(TEST_LDLIBS)
 
 # Fuzz targets (fuzz/fuzz_<target>.c).  make check links each with
 # fuzz/replay.c and replays the seed corpora and past crashes
@@ -101,7 +112,7 @@ $(BUILD)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/replay.c fuzz/fuzz.h $(BUILD)/libimi.
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	@$(CC) $(ALL_CFLAGS) $(FUZZ_CFLAGS) $(LDFLAGS) -o $@ fuzz/fuzz_$*.c fuzz/replay.c \
-		$(BUILD)/libimi.a $(LDLIBS)
+		$(BUILD)/libimi.a $(TEST_LDLIBS)
 
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
@@ -125,7 +136,7 @@ $(FUZZ_BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_BUILD)/libimi.a $(HE
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	@$(FUZZ_CC) $(FUZZ_ALL_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
-		$(FUZZ_BUILD)/libimi.a $(LDLIBS)
+		$(FUZZ_BUILD)/libimi.a $(TEST_LDLIBS)
 
 fuzz-build:
 	@tools/deps.sh fuzz

@@ -1,18 +1,27 @@
 /*
  * message_text.c: the text helpers of parser/message: charset decoding,
  * format=flowed, HTML to text (libxml2), RTF to text (TNEF bodies), safe
- * attachment names.  Every helper is best effort and never fails: what
- * cannot be decoded becomes U+FFFD.
+ * attachment names.  Every helper is best effort: what cannot be decoded
+ * becomes U+FFFD.  The one failure is HTML to text when libxml2 cannot be
+ * loaded (IMI_TEMPFAIL: an installation problem, not the message's fault).
+ *
+ * libxml2 is not linked: it is opened with dlopen on the first HTML body.
+ * Linked, it and what it pulls in (ICU, liblzma, libstdc++) cost every imi
+ * process about 6 M instructions of symbol binding at start-up, HTML or not
+ * (Debian builds them with -z now).  Its headers still give the types and
+ * the layout of the tree that the walk below reads.
  */
 #include "parser/message.h"
 #include "parser/message_private.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <gmime/gmime.h>
 #include <iconv.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 #include <limits.h>
+#include <stddef.h>
 #include <string.h>
 
 #define REPLACEMENT "\xEF\xBF\xBD"
@@ -220,6 +229,65 @@ char *parse_text_unflow(const char *text, int delsp)
 
 /* ---- HTML to text ---- */
 
+/* The soname opened; the environment variable IMI_LIBXML2 names another
+ * (tests use it to prove what a host without libxml2 does). */
+#define HTML_LIBXML2_SONAME "libxml2.so.2"
+
+/* libxml2's functions, resolved once per process (html_lib_open). */
+static struct {
+	void *handle;                             /* dlopen handle, or NULL */
+	__typeof__(xmlInitParser) *init_parser;
+	__typeof__(htmlReadMemory) *read_memory;
+	__typeof__(xmlFreeDoc) *free_doc;
+	__typeof__(xmlGetProp) *get_prop;
+	xmlFreeFunc *free_var;                    /* the xmlFree variable */
+	char *error;                              /* why it is not there, or NULL */
+} html_lib;
+
+/* Under g_once: the milter converts in several threads at once.  Never
+ * closed: the handle lives as long as the process. */
+static gpointer html_lib_open(gpointer unused)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} symbols[] = {
+		{"xmlInitParser", offsetof(__typeof__(html_lib), init_parser)},
+		{"htmlReadMemory", offsetof(__typeof__(html_lib), read_memory)},
+		{"xmlFreeDoc", offsetof(__typeof__(html_lib), free_doc)},
+		{"xmlGetProp", offsetof(__typeof__(html_lib), get_prop)},
+		/* a variable holding the deallocator of what xmlGetProp returns;
+		 * read at each call, as the header's xmlFree does */
+		{"xmlFree", offsetof(__typeof__(html_lib), free_var)},
+	};
+	const char *soname = g_getenv("IMI_LIBXML2");
+	void *handle;
+
+	if (soname == NULL || *soname == '\0')
+		soname = HTML_LIBXML2_SONAME;
+	handle = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+	if (handle == NULL) {
+		html_lib.error = g_strdup_printf("cannot load %s (%s): HTML bodies cannot be "
+						 "read until libxml2 is installed",
+						 soname, dlerror());
+		return NULL;
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(symbols); i++) {
+		void *sym = dlsym(handle, symbols[i].name);
+
+		if (sym == NULL) {
+			html_lib.error = g_strdup_printf("%s has no %s: not a usable libxml2",
+							 soname, symbols[i].name);
+			dlclose(handle);
+			return NULL;
+		}
+		memcpy((char *)&html_lib + symbols[i].offset, &sym, sizeof(sym));
+	}
+	html_lib.init_parser();
+	html_lib.handle = handle;
+	return NULL;
+}
+
 struct html_out {
 	GString *out;
 	int quote_depth;       /* blockquote nesting: "> " per level at line start */
@@ -335,14 +403,14 @@ static void html_text(struct html_out *h, const char *s)
  * ignoring blanks in the value). */
 static int html_attr_has(xmlNodePtr node, const char *attr, const char *needle, int nospace)
 {
-	xmlChar *value = xmlGetProp(node, (const xmlChar *)attr);
+	xmlChar *value = html_lib.get_prop(node, (const xmlChar *)attr);
 	char *lower, *w;
 	int found;
 
 	if (value == NULL)
 		return 0;
 	lower = g_ascii_strdown((const char *)value, -1);
-	xmlFree(value);
+	(*html_lib.free_var)(value);
 	if (nospace) {
 		w = lower;
 		for (char *r = lower; *r != '\0'; r++)
@@ -357,12 +425,12 @@ static int html_attr_has(xmlNodePtr node, const char *attr, const char *needle, 
 
 static int html_id_is(xmlNodePtr node, const char *prefix)
 {
-	xmlChar *value = xmlGetProp(node, (const xmlChar *)"id");
+	xmlChar *value = html_lib.get_prop(node, (const xmlChar *)"id");
 	int found = value != NULL &&
 		    g_ascii_strncasecmp((const char *)value, prefix, strlen(prefix)) == 0;
 
 	if (value != NULL)
-		xmlFree(value);
+		(*html_lib.free_var)(value);
 	return found;
 }
 
@@ -535,34 +603,31 @@ static void html_walk(struct html_out *h, xmlNodePtr node, int depth)
 	}
 }
 
-static gpointer html_init(gpointer unused)
-{
-	xmlInitParser();
-	return NULL;
-}
-
-char *parse_html_to_text(const char *html, size_t len, size_t *history_offset_r)
+int parse_html_to_text(const char *html, size_t len, char **text_r, size_t *history_offset_r,
+		       char **error_r)
 {
 	static GOnce once = G_ONCE_INIT;
-	struct html_out h = {.out = g_string_sized_new(len / 2 + 16), .at_line_start = 1,
-			     .history = SIZE_MAX};
+	struct html_out h = {.at_line_start = 1, .history = SIZE_MAX};
 	htmlDocPtr doc;
 
-	g_once(&once, html_init, NULL);
+	*text_r = NULL;
+	g_once(&once, html_lib_open, NULL);
+	if (html_lib.handle == NULL)
+		return imi_fail(error_r, IMI_TEMPFAIL, "%s", html_lib.error);
+	h.out = g_string_sized_new(len / 2 + 16);
 	if (len > INT_MAX)
 		len = INT_MAX; /* bounded long before by max_message_bytes */
-	doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
-			     HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-				     HTML_PARSE_NONET);
+	doc = html_lib.read_memory(html, (int)len, NULL, "UTF-8",
+				   HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+					   HTML_PARSE_NONET);
 	if (doc != NULL) {
 		html_walk(&h, doc->children, 0);
-		xmlFreeDoc(doc);
+		html_lib.free_doc(doc);
 	}
 	if (history_offset_r != NULL)
 		*history_offset_r = h.history;
-	if (h.history == SIZE_MAX || h.history > h.out->len)
-		h.history = h.out->len;
-	return g_string_free(h.out, FALSE);
+	*text_r = g_string_free(h.out, FALSE);
+	return IMI_OK;
 }
 
 /* ---- RTF to text ---- */

@@ -86,17 +86,27 @@ static char *tnef_string(const variableLength *v, int unicode, const char *codep
 	return parse_text_to_utf8((const char *)v->data, size, codepage);
 }
 
-static char *tnef_body(TNEFStruct *tnef, const char *codepage, int *html_r)
+/* The body in *body_r (NULL when there is none); IMI_TEMPFAIL only when
+ * it is HTML and libxml2 cannot be loaded. */
+static int tnef_body(TNEFStruct *tnef, const char *codepage, char **body_r, int *html_r,
+		     char **error_r)
 {
 	variableLength *v;
 
 	*html_r = 0;
-	if (tnef->body.size > 0 && tnef->body.data != NULL)
-		return tnef_string(&tnef->body, 0, codepage);
-	if (tnef_prop(&tnef->MapiProperties, PT_UNICODE, PR_BODY, &v))
-		return tnef_string(v, 1, codepage);
-	if (tnef_prop(&tnef->MapiProperties, PT_STRING8, PR_BODY, &v))
-		return tnef_string(v, 0, codepage);
+	*body_r = NULL;
+	if (tnef->body.size > 0 && tnef->body.data != NULL) {
+		*body_r = tnef_string(&tnef->body, 0, codepage);
+		return IMI_OK;
+	}
+	if (tnef_prop(&tnef->MapiProperties, PT_UNICODE, PR_BODY, &v)) {
+		*body_r = tnef_string(v, 1, codepage);
+		return IMI_OK;
+	}
+	if (tnef_prop(&tnef->MapiProperties, PT_STRING8, PR_BODY, &v)) {
+		*body_r = tnef_string(v, 0, codepage);
+		return IMI_OK;
+	}
 	if (tnef_prop(&tnef->MapiProperties, PT_BINARY, PR_BODY_HTML, &v) ||
 	    tnef_prop(&tnef->MapiProperties, PT_STRING8, PR_BODY_HTML, &v)) {
 		/* the HTML is in the message's Internet code page, which is
@@ -105,6 +115,7 @@ static char *tnef_body(TNEFStruct *tnef, const char *codepage, int *html_r)
 		char internet[16];
 		const char *html_charset = codepage;
 		char *html;
+		int ret;
 
 		if (tnef_prop(&tnef->MapiProperties, PT_LONG, PR_INTERNET_CPID, &cpid) &&
 		    cpid->size >= 4) {
@@ -119,27 +130,24 @@ static char *tnef_body(TNEFStruct *tnef, const char *codepage, int *html_r)
 			html_charset = "UTF-8";
 		}
 		html = tnef_string(v, 0, html_charset);
-		char *text = parse_html_to_text(html, strlen(html), NULL);
-
+		ret = parse_html_to_text(html, strlen(html), body_r, NULL, error_r);
 		g_free(html);
-		*html_r = 1;
-		return text;
+		*html_r = ret == IMI_OK;
+		return ret;
 	}
 	if (tnef_prop(&tnef->MapiProperties, PT_BINARY, PR_RTF_COMPRESSED, &v)) {
 		int size = 0;
 		BYTE *rtf = DecompressRTF(v, &size);
-		char *text = NULL;
 
 		if (rtf != NULL && size > 0)
-			text = parse_rtf_to_text((const char *)rtf, (size_t)size);
+			*body_r = parse_rtf_to_text((const char *)rtf, (size_t)size);
 		free(rtf);
-		return text;
 	}
-	return NULL;
+	return IMI_OK;
 }
 
 int message_tnef_read(struct parsed_message *msg, const unsigned char *data, size_t len,
-		      char **body_r, int *body_html_r)
+		      char **body_r, int *body_html_r, char **error_r)
 {
 	TNEFStruct tnef;
 	BYTE *copy;
@@ -174,7 +182,11 @@ int message_tnef_read(struct parsed_message *msg, const unsigned char *data, siz
 		else if (cp == 65001)
 			g_strlcpy(codepage, "UTF-8", sizeof(codepage));
 	}
-	*body_r = tnef_body(&tnef, codepage, body_html_r);
+	if ((ret = tnef_body(&tnef, codepage, body_r, body_html_r, error_r)) != IMI_OK) {
+		TNEFFree(&tnef);
+		g_free(copy);
+		return ret;
+	}
 	for (Attachment *a = tnef.starting_attach.next; a != NULL; a = a->next) {
 		variableLength *v;
 		char *name = NULL, *type = NULL;
