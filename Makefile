@@ -30,7 +30,7 @@ NET_LIBS   = $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS_NET) 2>/dev/
 WARN      = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS    ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -I. $(PKG_CFLAGS) \
-             -DIMI_DATADIR='"$(DATADIR)"'
+             -DIMI_DATADIR='"$(DATADIR)"' -DIMI_LIBEXECDIR='"$(LIBEXECDIR)"'
 LDLIBS    = $(PKG_LIBS) -lspf2 -ldb -lpthread -lresolv
 NET_LDLIBS = $(LDLIBS) $(NET_LIBS)
 # Unit tests, fuzz replays and benchmarks take any object of libimi.a.
@@ -54,16 +54,20 @@ else
 BUILD     = build
 endif
 DATADIR   = $(PREFIX)/share/imi
+LIBEXECDIR = $(PREFIX)/lib/imi
 
-# Modules are libraries; cli/ holds the imi command.  New .c files are picked
-# up by wildcard, so adding a file needs no edit here.
+# Modules are libraries; cli/ holds the imi command (main.c) and imi-net
+# (main_net.c: imi send and imi fetch, see cli/net_exec.c).  New .c files
+# are picked up by wildcard, so adding a file needs no edit here.
 MODULES   = util conf store templates parser policies mta-hooks cli
-LIB_SRCS  = $(filter-out cli/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
+MAINS     = cli/main.c cli/main_net.c
+LIB_SRCS  = $(filter-out $(MAINS),$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
 LIB_OBJS  = $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 HEADERS   = $(foreach m,$(MODULES),$(wildcard $(m)/*.h))
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 IMI       = $(BUILD)/imi
+IMI_NET   = $(BUILD)/imi-net
 
 .PHONY: all deps deps-check check unit integration corpus demo install bench clean format torture \
 	fuzz fuzz-build
@@ -86,7 +90,12 @@ $(BUILD)/libimi.a: $(LIB_OBJS)
 	@rm -f $@
 	@ar rcs $@ $^
 
-$(IMI): $(BUILD)/cli/main.o $(BUILD)/libimi.a
+# imi-net comes with imi (order-only: imi send runs it from imi's directory).
+$(IMI): $(BUILD)/cli/main.o $(BUILD)/libimi.a | $(IMI_NET)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) $(IMI_LDFIRST) -o $@ $(BUILD)/cli/main.o $(BUILD)/libimi.a $(LDLIBS)
+
+$(IMI_NET): $(BUILD)/cli/main_net.o $(BUILD)/libimi.a
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) $(IMI_LDFIRST) -o $@ $^ $(NET_LDLIBS)
 
@@ -119,7 +128,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_BUILD   = build-fuzz
 FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) -O1 -g -fno-omit-frame-pointer -I. \
-	$(PKG_CFLAGS) -DIMI_DATADIR='"$(DATADIR)"' $(FUZZ_SAN)
+	$(PKG_CFLAGS) -DIMI_DATADIR='"$(DATADIR)"' -DIMI_LIBEXECDIR='"$(LIBEXECDIR)"' $(FUZZ_SAN)
 FUZZ_LIB_OBJS = $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(LIB_SRCS))
 FUZZ_BINS    = $(patsubst %,$(FUZZ_BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 
@@ -171,11 +180,12 @@ bench: all
 torture: deps-check $(IMI)
 	@BUILD=$(BUILD) LONG=1 tests/run.sh integration
 
-install: $(IMI)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 \
+install: $(IMI) $(IMI_NET)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(PREFIX)/share/man/man8 \
 		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(DATADIR)/templates/sets \
 		$(DESTDIR)$(DATADIR)/templates/catalogs $(DESTDIR)$(DATADIR)/policies/rules
 	install -m 0755 $(IMI) $(DESTDIR)$(PREFIX)/bin/imi
+	install -m 0755 $(IMI_NET) $(DESTDIR)$(LIBEXECDIR)/imi-net
 	install -m 0644 docs/imi.8 $(DESTDIR)$(PREFIX)/share/man/man8/imi.8
 	install -m 0644 docs/imi.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/imi.conf.5
 	install -m 0644 templates/sets/*.ini $(DESTDIR)$(DATADIR)/templates/sets/
@@ -186,7 +196,7 @@ install: $(IMI)
 		install -m 0644 docs/systemd/* $(DESTDIR)$(PREFIX)/lib/systemd/system/; fi
 
 format:
-	clang-format -i $(LIB_SRCS) cli/main.c $(HEADERS) $(UNIT_SRCS)
+	clang-format -i $(LIB_SRCS) $(MAINS) $(HEADERS) $(UNIT_SRCS)
 
 clean:
 	rm -rf build build-san build-fuzz imi
