@@ -18,10 +18,10 @@ CC        ?= cc
 # them with -z now) by every imi process, whatever the command: imi links
 # only what most commands need.  libxml2 is compiled against but opened at
 # run time on the first HTML body (parser/message_text.c); libetpan (and
-# through it GnuTLS, SASL) is linked into imi-net only, the program that
-# imi send and imi fetch run (cli/net.c).
-PKGS      = gmime-3.0 glib-2.0 json-glib-1.0 opendkim milter libsodium libpsl libytnef libcrypto
-PKGS_NET  = libetpan
+# through it GnuTLS, SASL) and libmilter are linked into imi-net only, the
+# program that imi send, fetch and milter run (cli/net_exec.c).
+PKGS      = gmime-3.0 glib-2.0 json-glib-1.0 opendkim libsodium libpsl libytnef libcrypto
+PKGS_NET  = libetpan milter
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(PKGS_NET) libxml-2.0 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # libetpan's .pc pulls in dpkg's no-PIE link specs; they clash with the sanitizers.
@@ -57,7 +57,7 @@ DATADIR   = $(PREFIX)/share/imi
 LIBEXECDIR = $(PREFIX)/lib/imi
 
 # Modules are libraries; cli/ holds the imi command (main.c) and imi-net
-# (main_net.c: imi send and imi fetch, see cli/net_exec.c).  New .c files
+# (main_net.c: imi send, fetch and milter, see cli/net_exec.c).  New .c files
 # are picked up by wildcard, so adding a file needs no edit here.
 MODULES   = util conf store templates parser policies mta-hooks cli
 MAINS     = cli/main.c cli/main_net.c

@@ -62,14 +62,14 @@ int cmd_parse(struct cli *cli, int argc, char **argv);
 int cmd_parse_answers(struct cli *cli, int argc, char **argv); /* from cmd_parse, argv[0] "answers" */
 int cmd_qset(struct cli *cli, int argc, char **argv);
 int cmd_deliver(struct cli *cli, int argc, char **argv);
-int cmd_milter(struct cli *cli, int argc, char **argv);
+int cmd_milter(struct cli *cli, int argc, char **argv);    /* in imi-net */
 int cmd_send(struct cli *cli, int argc, char **argv);      /* in imi-net */
 int cmd_tls_policy(struct cli *cli, int argc, char **argv);
 int cmd_fetch(struct cli *cli, int argc, char **argv);     /* in imi-net */
-/* imi send and imi fetch: the command line, unchanged, to imi-net (the
- * program linked with libetpan, which they need and no other command
- * does), found next to the running imi, else in IMI_LIBEXECDIR.  Returns
- * only when it cannot be run (EX_UNAVAILABLE). */
+/* imi send, fetch and milter: the command line, unchanged, to imi-net
+ * (the program linked with libetpan and libmilter, which they need and no
+ * other command does), found next to the running imi, else in
+ * IMI_LIBEXECDIR.  Returns only when it cannot be run (EX_UNAVAILABLE). */
 int cli_net_exec(struct cli *cli, int argc, char **argv);
 int cmd_request(struct cli *cli, int argc, char **argv);
 int cmd_tick(struct cli *cli, int argc, char **argv);

@@ -25,7 +25,7 @@ static const struct command commands[] = {
 	{"parse", cmd_parse, "trim a reply and read its answers, without the store"},
 	{"qset", cmd_qset, "load|list|show question sets"},
 	{"deliver", cmd_deliver, "take one message on stdin (Postfix pipe, procmail)"},
-	{"milter", cmd_milter, "run the milter for Postfix or Sendmail"},
+	{"milter", cli_net_exec, "run the milter for Postfix or Sendmail"},
 	{"send", cli_net_exec, "drain the outbox to the SMTP relay or the outbox Maildir"},
 	{"tls-policy", cmd_tls_policy, "print a Postfix TLS policy map for the authority domains"},
 	{"fetch", cli_net_exec, "take in the messages of an IMAP or POP3 mailbox or a Maildir"},

@@ -1,6 +1,6 @@
 /*
- * main_net.c: imi-net, the program that runs imi send and imi fetch
- * (cli/net_exec.c says why it is a program of its own).  It reads the same
+ * main_net.c: imi-net, the program that runs imi send, imi fetch and imi
+ * milter (cli/net_exec.c says why it is a program of its own).  It reads the same
  * command line as imi, global options included, and answers with the same
  * output and exit codes.
  */
@@ -15,15 +15,16 @@ static const struct {
 } net_commands[] = {
 	{"send", cmd_send},
 	{"fetch", cmd_fetch},
+	{"milter", cmd_milter},
 };
 
 static void net_usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: imi-net [--home DIR] [-v] send|fetch [ARGS...]\n"
+		"Usage: imi-net [--home DIR] [-v] send|fetch|milter [ARGS...]\n"
 		"\n"
-		"The network side of imi: imi send and imi fetch run this program\n"
-		"with their command line.  See imi --help and imi(8).\n");
+		"The network side of imi: imi send, imi fetch and imi milter run\n"
+		"this program with their command line.  See imi --help and imi(8).\n");
 }
 
 int main(int argc, char **argv)
