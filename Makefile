@@ -16,13 +16,15 @@ CC        ?= cc
 
 # Every shared library linked into imi is loaded and bound (Debian builds
 # them with -z now) by every imi process, whatever the command: imi links
-# only what most commands need.  libxml2 is compiled against but opened at
-# run time on the first HTML body (parser/message_text.c); libetpan (and
-# through it GnuTLS, SASL) and libmilter are linked into imi-net only, the
-# program that imi send, fetch and milter run (cli/net_exec.c).
-PKGS      = gmime-3.0 glib-2.0 json-glib-1.0 opendkim libsodium libpsl libytnef libcrypto
+# only what most commands need.  libxml2 and libytnef are compiled against
+# but opened at run time on the first HTML body or winmail.dat
+# (util/lib_load.h); libetpan (and through it GnuTLS, SASL) and libmilter
+# are linked into imi-net only, the program that imi send, fetch and milter
+# run (cli/net_exec.c).
+PKGS      = gmime-3.0 glib-2.0 json-glib-1.0 opendkim libsodium libpsl libcrypto
 PKGS_NET  = libetpan milter
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(PKGS_NET) libxml-2.0 2>/dev/null)
+PKGS_LOADED = libxml-2.0 libytnef
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(PKGS_NET) $(PKGS_LOADED) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # libetpan's .pc pulls in dpkg's no-PIE link specs; they clash with the sanitizers.
 NET_LIBS   = $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS_NET) 2>/dev/null))

@@ -24,9 +24,10 @@
  * error text; nothing is silently truncated.  Anything else is read best
  * effort: an unknown or wrong charset decodes with U+FFFD replacements,
  * broken base64 decodes what it can, NUL bytes become U+FFFD, an unreadable
- * TNEF is kept as a plain attachment.  A message whose body is HTML when
- * libxml2 (loaded on first use) cannot be loaded is IMI_TEMPFAIL: the MTA
- * keeps it until the host is repaired.  It never prints or exits.
+ * TNEF is kept as a plain attachment.  A message whose body is HTML, or
+ * that holds a winmail.dat, when libxml2 or libytnef (loaded on first use)
+ * cannot be loaded is IMI_TEMPFAIL: the MTA keeps it until the host is
+ * repaired.  It never prints or exits.
  *
  * What it trusts: nothing in the message.  Attachment names are reduced to
  * a bare file name (no path separators, no control or bidirectional

@@ -18,8 +18,8 @@ void message_add_attachment(struct parsed_message *msg, const char *name,
 /* Opens a winmail.dat: its attachments are added to msg, its body (UTF-8
  * text, or NULL) is returned in *body_r with *body_html_r set when it was
  * HTML turned to text.  IMI_INVALID (no error text) when it is not readable
- * TNEF; IMI_TEMPFAIL when its body is HTML and libxml2 cannot be loaded
- * (parse_html_to_text). */
+ * TNEF; IMI_TEMPFAIL when libytnef, or libxml2 for a body that is HTML
+ * (parse_html_to_text), cannot be loaded. */
 int message_tnef_read(struct parsed_message *msg, const unsigned char *data,
 		      size_t len, char **body_r, int *body_html_r, char **error_r);
 /* RFC 3676 format=flowed to fixed lines. */

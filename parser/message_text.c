@@ -5,7 +5,7 @@
  * becomes U+FFFD.  The one failure is HTML to text when libxml2 cannot be
  * loaded (IMI_TEMPFAIL: an installation problem, not the message's fault).
  *
- * libxml2 is not linked: it is opened with dlopen on the first HTML body.
+ * libxml2 is not linked: it is opened on the first HTML body (util/lib_load).
  * Linked, it and what it pulls in (ICU, liblzma, libstdc++) cost every imi
  * process about 6 M instructions of symbol binding at start-up, HTML or not
  * (Debian builds them with -z now).  Its headers still give the types and
@@ -13,15 +13,14 @@
  */
 #include "parser/message.h"
 #include "parser/message_private.h"
+#include "util/lib_load.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <gmime/gmime.h>
 #include <iconv.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 #include <limits.h>
-#include <stddef.h>
 #include <string.h>
 
 #define REPLACEMENT "\xEF\xBF\xBD"
@@ -229,11 +228,9 @@ char *parse_text_unflow(const char *text, int delsp)
 
 /* ---- HTML to text ---- */
 
-/* The soname opened; the environment variable IMI_LIBXML2 names another
- * (tests use it to prove what a host without libxml2 does). */
-#define HTML_LIBXML2_SONAME "libxml2.so.2"
-
-/* libxml2's functions, resolved once per process (html_lib_open). */
+/* libxml2's functions, resolved once per process (html_lib_open); the
+ * environment variable IMI_LIBXML2 names another library than
+ * libxml2.so.2 (tests). */
 static struct {
 	void *handle;                             /* dlopen handle, or NULL */
 	__typeof__(xmlInitParser) *init_parser;
@@ -244,47 +241,22 @@ static struct {
 	char *error;                              /* why it is not there, or NULL */
 } html_lib;
 
-/* Under g_once: the milter converts in several threads at once.  Never
- * closed: the handle lives as long as the process. */
+/* Under g_once: the milter converts in several threads at once. */
 static gpointer html_lib_open(gpointer unused)
 {
-	static const struct {
-		const char *name;
-		size_t offset;
-	} symbols[] = {
-		{"xmlInitParser", offsetof(__typeof__(html_lib), init_parser)},
-		{"htmlReadMemory", offsetof(__typeof__(html_lib), read_memory)},
-		{"xmlFreeDoc", offsetof(__typeof__(html_lib), free_doc)},
-		{"xmlGetProp", offsetof(__typeof__(html_lib), get_prop)},
-		/* a variable holding the deallocator of what xmlGetProp returns;
-		 * read at each call, as the header's xmlFree does */
-		{"xmlFree", offsetof(__typeof__(html_lib), free_var)},
+	const struct lib_symbol symbols[] = {
+		{"xmlInitParser", &html_lib.init_parser},
+		{"htmlReadMemory", &html_lib.read_memory},
+		{"xmlFreeDoc", &html_lib.free_doc},
+		{"xmlGetProp", &html_lib.get_prop},
+		/* a variable holding the deallocator of what xmlGetProp
+		 * returns; read at each call, as the header's xmlFree does */
+		{"xmlFree", &html_lib.free_var},
 	};
-	const char *soname = g_getenv("IMI_LIBXML2");
-	void *handle;
 
-	if (soname == NULL || *soname == '\0')
-		soname = HTML_LIBXML2_SONAME;
-	handle = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
-	if (handle == NULL) {
-		html_lib.error = g_strdup_printf("cannot load %s (%s): HTML bodies cannot be "
-						 "read until libxml2 is installed",
-						 soname, dlerror());
-		return NULL;
-	}
-	for (size_t i = 0; i < G_N_ELEMENTS(symbols); i++) {
-		void *sym = dlsym(handle, symbols[i].name);
-
-		if (sym == NULL) {
-			html_lib.error = g_strdup_printf("%s has no %s: not a usable libxml2",
-							 soname, symbols[i].name);
-			dlclose(handle);
-			return NULL;
-		}
-		memcpy((char *)&html_lib + symbols[i].offset, &sym, sizeof(sym));
-	}
-	html_lib.init_parser();
-	html_lib.handle = handle;
+	if (lib_load("libxml2.so.2", "IMI_LIBXML2", symbols, G_N_ELEMENTS(symbols),
+		     &html_lib.handle, &html_lib.error) == IMI_OK)
+		html_lib.init_parser();
 	return NULL;
 }
 
@@ -613,7 +585,7 @@ int parse_html_to_text(const char *html, size_t len, char **text_r, size_t *hist
 	*text_r = NULL;
 	g_once(&once, html_lib_open, NULL);
 	if (html_lib.handle == NULL)
-		return imi_fail(error_r, IMI_TEMPFAIL, "%s", html_lib.error);
+		return imi_fail(error_r, IMI_TEMPFAIL, "HTML body: %s", html_lib.error);
 	h.out = g_string_sized_new(len / 2 + 16);
 	if (len > INT_MAX)
 		len = INT_MAX; /* bounded long before by max_message_bytes */

@@ -2,12 +2,14 @@
 # link.sh: what imi loads at start-up, and the ways around what it no
 # longer links.  Every shared library in imi's DT_NEEDED is loaded and bound
 # by every imi process (Debian builds them with -z now): libetpan and
-# GnuTLS (SMTP, IMAP, POP3), libmilter and libxml2 must stay out of it.
+# GnuTLS (SMTP, IMAP, POP3), libmilter, libxml2 and libytnef must stay out
+# of it.
 #   - imi send, fetch and milter run imi-net, found next to imi, with the
 #     whole command line (global options included) and its exit code;
 #   - libxml2 is opened on the first HTML body: an HTML-only reply is read
 #     to text and applied, and on a host without libxml2 imi deliver answers
-#     75 (the MTA keeps the message) instead of storing it without its text.
+#     75 (the MTA keeps the message) instead of storing it without its text;
+#     libytnef likewise on the first winmail.dat.
 set -u
 . "$(dirname "$0")/lib.sh"
 lib_init link
@@ -18,7 +20,7 @@ IMI_NET=$(dirname "$IMI")/imi-net
 # ---- DT_NEEDED -------------------------------------------------------------
 imi_needed=$(needed "$IMI")
 check "readelf lists imi's libraries (libglib among them)" grep -q '^libglib-2\.0\.so' <<<"$imi_needed"
-for lib in libetpan libgnutls libxml2 libmilter libsasl2 libicuuc; do
+for lib in libetpan libgnutls libxml2 libytnef libmilter libsasl2 libicuuc; do
 	if grep -q "^$lib\." <<<"$imi_needed"; then
 		not_ok "imi does not link $lib: got $(grep "^$lib\." <<<"$imi_needed")"
 	else
@@ -115,5 +117,21 @@ rc=$?
 check "with libxml2 back, the same reply is taken: exit 0 ($rc)" test "$rc" = 0
 check "its answers are applied: the case is answered" test "$(state)" = answered
 cd "$IMI_SRC" || exit 1
+
+# ---- libytnef on demand: a message with a winmail.dat ----------------------
+# The smallest TNEF stream libytnef reads: signature, key, attTnefVersion.
+tnef=$(python3 -c '
+import base64, struct
+v = struct.pack("<I", 0x00010000)
+attr = bytes([1]) + struct.pack("<II", 0x00089006, len(v)) + v + struct.pack("<H", sum(v) & 0xFFFF)
+print(base64.b64encode(struct.pack("<IH", 0x223E9F78, 1) + attr).decode())')
+printf 'From: a@example.org\nSubject: tnef\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nQ1: yes\n--b\nContent-Type: application/ms-tnef\nContent-Disposition: attachment; filename=winmail.dat\nContent-Transfer-Encoding: base64\n\n%s\n--b--\n' "$tnef" >"$WORK/tnef.eml"
+out=$(IMI_LIBYTNEF=libimi-test-absent.so.0 "$IMI" --home "$WORK/nowhere" parse trim "$WORK/tnef.eml" 2>&1)
+rc=$?
+check "without libytnef a message with a winmail.dat is 75 ($rc)" test "$rc" = 75
+check "and says why" grep -q 'winmail.dat: cannot load libimi-test-absent.so.0' <<<"$out"
+out=$("$IMI" --home "$WORK/nowhere" parse trim "$WORK/tnef.eml" 2>&1)
+rc=$?
+check "with libytnef it is read: exit 0 ($rc), text '$out'" test "$rc:$out" = "0:Q1: yes"
 
 [ "$LIB_FAILED" = 0 ]
