@@ -14,25 +14,41 @@ DESTDIR   ?=
 SAN       ?= 0
 CC        ?= cc
 
-PKGS      = gmime-3.0 glib-2.0 json-glib-1.0 opendkim libetpan milter libsodium libpsl libxml-2.0 libytnef libcrypto
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# Every shared library linked into imi is loaded and bound (Debian builds
+# them with -z now) by every imi process, whatever the command: imi links
+# only what most commands need.  libxml2 and libytnef are compiled against
+# but opened at run time on the first HTML body or winmail.dat
+# (util/lib_load.h); libetpan (and through it GnuTLS, SASL) and libmilter
+# are linked into imi-net only, the program that imi send, fetch and milter
+# run (cli/net_exec.c).
+PKGS      = gmime-3.0 glib-2.0 json-glib-1.0 opendkim libsodium libpsl libcrypto
+PKGS_NET  = libetpan milter
+PKGS_LOADED = libxml-2.0 libytnef
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(PKGS_NET) $(PKGS_LOADED) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # libetpan's .pc pulls in dpkg's no-PIE link specs; they clash with the sanitizers.
-PKG_LIBS   = $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS) 2>/dev/null))
+NET_LIBS   = $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS_NET) 2>/dev/null))
 
 WARN      = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS    ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -I. $(PKG_CFLAGS) \
-             -DIMI_DATADIR='"$(DATADIR)"'
-LDLIBS    = $(PKG_LIBS) -lspf2 -ldb -lcmocka -lpthread -lresolv
+             -DIMI_DATADIR='"$(DATADIR)"' -DIMI_LIBEXECDIR='"$(LIBEXECDIR)"'
+LDLIBS    = $(PKG_LIBS) -lspf2 -ldb -lpthread -lresolv
+NET_LDLIBS = $(LDLIBS) $(NET_LIBS)
+# Unit tests, fuzz replays and benchmarks take any object of libimi.a.
+TEST_LDLIBS = $(NET_LDLIBS) -lcmocka
 
-# The C library and GLib first among imi's DT_NEEDED: the dynamic linker
-# looks each symbol up in that order, and most of the ~15,000 symbol
+# The C library, libcrypto and GLib first among imi's DT_NEEDED: the
+# dynamic linker looks each symbol up in that order, and most of the symbol
 # relocations of the shared libraries (all bound at start-up: Debian builds
-# them with -z now) resolve to libc or GLib.  Measured with callgrind on
-# `imi --help`: 27.16 M -> 25.58 M instructions.  -z now/-z lazy and -O1
-# change nothing measurable here.  Not with the sanitizers, whose runtime
-# must come first.
-IMI_LDFIRST = -Wl,--no-as-needed -lc -lglib-2.0 -lgobject-2.0 -Wl,--as-needed
+# them with -z now) resolve to libc or GLib, or are libcrypto's references
+# to its own exported functions (libcrypto comes through libopendkim, far
+# down the order otherwise).  Measured with callgrind on `imi --help`:
+# 27.16 M -> 25.58 M instructions for libc and GLib; on `imi tick` with
+# nothing due, once libetpan, libxml2, libytnef and libmilter were out,
+# 11.28 M -> 10.34 M for libcrypto.  -z now/-z lazy and -O1 change nothing
+# measurable here.  Not with the sanitizers, whose runtime must come first.
+IMI_LDFIRST = -Wl,--no-as-needed -lc -lcrypto -lglib-2.0 -lgobject-2.0 -Wl,--as-needed
 
 ifeq ($(SAN),1)
 IMI_LDFIRST =
@@ -43,16 +59,20 @@ else
 BUILD     = build
 endif
 DATADIR   = $(PREFIX)/share/imi
+LIBEXECDIR = $(PREFIX)/lib/imi
 
-# Modules are libraries; cli/ holds the imi command.  New .c files are picked
-# up by wildcard, so adding a file needs no edit here.
+# Modules are libraries; cli/ holds the imi command (main.c) and imi-net
+# (main_net.c: imi send, fetch and milter, see cli/net_exec.c).  New .c files
+# are picked up by wildcard, so adding a file needs no edit here.
 MODULES   = util conf store templates parser policies mta-hooks cli
-LIB_SRCS  = $(filter-out cli/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
+MAINS     = cli/main.c cli/main_net.c
+LIB_SRCS  = $(filter-out $(MAINS),$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
 LIB_OBJS  = $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 HEADERS   = $(foreach m,$(MODULES),$(wildcard $(m)/*.h))
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 IMI       = $(BUILD)/imi
+IMI_NET   = $(BUILD)/imi-net
 
 .PHONY: all deps deps-check check unit integration corpus demo install bench clean format torture \
 	fuzz fuzz-build
@@ -75,19 +95,24 @@ $(BUILD)/libimi.a: $(LIB_OBJS)
 	@rm -f $@
 	@ar rcs $@ $^
 
-$(IMI): $(BUILD)/cli/main.o $(BUILD)/libimi.a
+# imi-net comes with imi (order-only: imi send runs it from imi's directory).
+$(IMI): $(BUILD)/cli/main.o $(BUILD)/libimi.a | $(IMI_NET)
 	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) $(IMI_LDFIRST) -o $@ $^ $(LDLIBS)
+	@$(CC) $(LDFLAGS) $(IMI_LDFIRST) -o $@ $(BUILD)/cli/main.o $(BUILD)/libimi.a $(LDLIBS)
+
+$(IMI_NET): $(BUILD)/cli/main_net.o $(BUILD)/libimi.a
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) $(IMI_LDFIRST) -o $@ $^ $(NET_LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libimi.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	@$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libimi.a $(LDLIBS)
+	@$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libimi.a $(TEST_LDLIBS)
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libimi.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	@echo "  BENCH   $@"
-	@$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libimi.a $(LDLIBS)
+	@$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libimi.a $(TEST_LDLIBS)
 
 # Fuzz targets (fuzz/fuzz_<target>.c).  make check links each with
 # fuzz/replay.c and replays the seed corpora and past crashes
@@ -101,14 +126,14 @@ $(BUILD)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/replay.c fuzz/fuzz.h $(BUILD)/libimi.
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	@$(CC) $(ALL_CFLAGS) $(FUZZ_CFLAGS) $(LDFLAGS) -o $@ fuzz/fuzz_$*.c fuzz/replay.c \
-		$(BUILD)/libimi.a $(LDLIBS)
+		$(BUILD)/libimi.a $(TEST_LDLIBS)
 
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD   = build-fuzz
 FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) -O1 -g -fno-omit-frame-pointer -I. \
-	$(PKG_CFLAGS) -DIMI_DATADIR='"$(DATADIR)"' $(FUZZ_SAN)
+	$(PKG_CFLAGS) -DIMI_DATADIR='"$(DATADIR)"' -DIMI_LIBEXECDIR='"$(LIBEXECDIR)"' $(FUZZ_SAN)
 FUZZ_LIB_OBJS = $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(LIB_SRCS))
 FUZZ_BINS    = $(patsubst %,$(FUZZ_BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 
@@ -125,7 +150,7 @@ $(FUZZ_BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_BUILD)/libimi.a $(HE
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	@$(FUZZ_CC) $(FUZZ_ALL_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
-		$(FUZZ_BUILD)/libimi.a $(LDLIBS)
+		$(FUZZ_BUILD)/libimi.a $(TEST_LDLIBS)
 
 fuzz-build:
 	@tools/deps.sh fuzz
@@ -160,11 +185,12 @@ bench: all
 torture: deps-check $(IMI)
 	@BUILD=$(BUILD) LONG=1 tests/run.sh integration
 
-install: $(IMI)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 \
+install: $(IMI) $(IMI_NET)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(PREFIX)/share/man/man8 \
 		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(DATADIR)/templates/sets \
 		$(DESTDIR)$(DATADIR)/templates/catalogs $(DESTDIR)$(DATADIR)/policies/rules
 	install -m 0755 $(IMI) $(DESTDIR)$(PREFIX)/bin/imi
+	install -m 0755 $(IMI_NET) $(DESTDIR)$(LIBEXECDIR)/imi-net
 	install -m 0644 docs/imi.8 $(DESTDIR)$(PREFIX)/share/man/man8/imi.8
 	install -m 0644 docs/imi.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/imi.conf.5
 	install -m 0644 templates/sets/*.ini $(DESTDIR)$(DATADIR)/templates/sets/
@@ -175,7 +201,7 @@ install: $(IMI)
 		install -m 0644 docs/systemd/* $(DESTDIR)$(PREFIX)/lib/systemd/system/; fi
 
 format:
-	clang-format -i $(LIB_SRCS) cli/main.c $(HEADERS) $(UNIT_SRCS)
+	clang-format -i $(LIB_SRCS) $(MAINS) $(HEADERS) $(UNIT_SRCS)
 
 clean:
 	rm -rf build build-san build-fuzz imi

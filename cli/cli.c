@@ -4,7 +4,39 @@
 #include "cli/cli.h"
 #include "parser/dkim.h"
 
+#include <locale.h>
 #include <stdio.h>
+#include <string.h>
+
+int cli_start(struct cli *cli, int argc, char **argv)
+{
+	int i;
+
+	/* Arguments, names and replies are UTF-8: read them as such even
+	 * when the environment names no locale. */
+	if (setlocale(LC_ALL, "") == NULL || !g_get_charset(NULL))
+		setlocale(LC_CTYPE, "C.UTF-8");
+	cli->argc = argc;
+	cli->argv = argv;
+	cli->home = g_getenv("IMI_HOME");
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--home") == 0 && i + 1 < argc)
+			cli->home = argv[++i];
+		else if (strncmp(argv[i], "--home=", 7) == 0)
+			cli->home = argv[i] + 7;
+		else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0)
+			cli->verbose = 1;
+		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return CLI_START_HELP;
+		else {
+			fprintf(stderr, "imi: unknown option %s\n", argv[i]);
+			return CLI_START_BAD;
+		}
+	}
+	if (cli->home == NULL || *cli->home == '\0')
+		cli->home = "var";
+	return i;
+}
 
 int cli_exit_code(int status)
 {

@@ -21,9 +21,19 @@ struct cli {
 	int verbose;             /* -v: log to stderr too */
 	struct imi_conf *conf;   /* loaded by cli_open */
 	struct store *store;     /* opened by cli_open when asked for */
+	int argc;                /* the whole command line, global options */
+	char **argv;             /* included (handed on to imi-net) */
 };
 
 typedef int cli_command_fn(struct cli *cli, int argc, char **argv);
+
+/* What imi and imi-net do first: the locale, then the global options
+ * before the command name (--home DIR, -v).  Returns the index of the
+ * command name in argv (argc when there is none), CLI_START_HELP for
+ * -h/--help, CLI_START_BAD after printing the unknown option. */
+#define CLI_START_HELP (-1)
+#define CLI_START_BAD (-2)
+int cli_start(struct cli *cli, int argc, char **argv);
 
 /* Loads the configuration and, with need_store, opens the store.  On
  * failure prints the reason and returns the exit code (non-zero). */
@@ -52,10 +62,15 @@ int cmd_parse(struct cli *cli, int argc, char **argv);
 int cmd_parse_answers(struct cli *cli, int argc, char **argv); /* from cmd_parse, argv[0] "answers" */
 int cmd_qset(struct cli *cli, int argc, char **argv);
 int cmd_deliver(struct cli *cli, int argc, char **argv);
-int cmd_milter(struct cli *cli, int argc, char **argv);
-int cmd_send(struct cli *cli, int argc, char **argv);
+int cmd_milter(struct cli *cli, int argc, char **argv);    /* in imi-net */
+int cmd_send(struct cli *cli, int argc, char **argv);      /* in imi-net */
 int cmd_tls_policy(struct cli *cli, int argc, char **argv);
-int cmd_fetch(struct cli *cli, int argc, char **argv);
+int cmd_fetch(struct cli *cli, int argc, char **argv);     /* in imi-net */
+/* imi send, fetch and milter: the command line, unchanged, to imi-net
+ * (the program linked with libetpan and libmilter, which they need and no
+ * other command does), found next to the running imi, else in
+ * IMI_LIBEXECDIR.  Returns only when it cannot be run (EX_UNAVAILABLE). */
+int cli_net_exec(struct cli *cli, int argc, char **argv);
 int cmd_request(struct cli *cli, int argc, char **argv);
 int cmd_tick(struct cli *cli, int argc, char **argv);
 int cmd_outbox(struct cli *cli, int argc, char **argv);

@@ -3,7 +3,6 @@
  */
 #include "cli/cli.h"
 
-#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,10 +25,10 @@ static const struct command commands[] = {
 	{"parse", cmd_parse, "trim a reply and read its answers, without the store"},
 	{"qset", cmd_qset, "load|list|show question sets"},
 	{"deliver", cmd_deliver, "take one message on stdin (Postfix pipe, procmail)"},
-	{"milter", cmd_milter, "run the milter for Postfix or Sendmail"},
-	{"send", cmd_send, "drain the outbox to the SMTP relay or the outbox Maildir"},
+	{"milter", cli_net_exec, "run the milter for Postfix or Sendmail"},
+	{"send", cli_net_exec, "drain the outbox to the SMTP relay or the outbox Maildir"},
 	{"tls-policy", cmd_tls_policy, "print a Postfix TLS policy map for the authority domains"},
-	{"fetch", cmd_fetch, "take in the messages of an IMAP or POP3 mailbox or a Maildir"},
+	{"fetch", cli_net_exec, "take in the messages of an IMAP or POP3 mailbox or a Maildir"},
 	{"request", cmd_request, "new: send an information request"},
 	{"tick", cmd_tick, "run reminders and retention that are due"},
 	{"outbox", cmd_outbox, "list|show messages waiting to be sent"},
@@ -58,30 +57,12 @@ int main(int argc, char **argv)
 	struct cli cli = {0};
 	int i, ret;
 
-	/* Arguments, names and replies are UTF-8: read them as such even
-	 * when the environment names no locale. */
-	if (setlocale(LC_ALL, "") == NULL || !g_get_charset(NULL))
-		setlocale(LC_CTYPE, "C.UTF-8");
-	cli.home = g_getenv("IMI_HOME");
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "--home") == 0 && i + 1 < argc)
-			cli.home = argv[++i];
-		else if (strncmp(argv[i], "--home=", 7) == 0)
-			cli.home = argv[i] + 7;
-		else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0)
-			cli.verbose = 1;
-		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			usage(stdout);
-			return 0;
-		} else {
-			fprintf(stderr, "imi: unknown option %s\n", argv[i]);
-			usage(stderr);
-			return EX_USAGE;
-		}
+	i = cli_start(&cli, argc, argv);
+	if (i == CLI_START_HELP) {
+		usage(stdout);
+		return 0;
 	}
-	if (cli.home == NULL || *cli.home == '\0')
-		cli.home = "var";
-	if (i >= argc) {
+	if (i == CLI_START_BAD || i >= argc) {
 		usage(stderr);
 		return EX_USAGE;
 	}

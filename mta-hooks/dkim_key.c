@@ -1,86 +1,103 @@
 /*
- * dkim_key.c: key creation and the public key for DNS, with GnuTLS.
+ * dkim_key.c: key creation and the public key for DNS, with OpenSSL 3
+ * (libcrypto, which libopendkim loads in any case).
  */
 #include "mta-hooks/dkim_key.h"
 
-#include <gnutls/abstract.h>
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <string.h>
+
+/* The reason OpenSSL queued for the last failure, or what was being done;
+ * empties the thread's error queue. */
+static const char *dkim_key_ssl_error(char *buf, size_t size, const char *what)
+{
+	unsigned long e = ERR_peek_last_error();
+
+	if (e == 0) {
+		g_strlcpy(buf, what, size);
+	} else {
+		ERR_error_string_n(e, buf, size);
+	}
+	ERR_clear_error();
+	return buf;
+}
+
+/* An encrypted key is not usable by the signer: no passphrase is asked
+ * for (OpenSSL would otherwise prompt on the terminal). */
+static int dkim_key_no_passphrase(char *buf, int size, int rwflag, void *unused)
+{
+	return -1;
+}
 
 int dkim_key_create(const char *path, char **error_r)
 {
-	gnutls_x509_privkey_t key = NULL;
-	gnutls_datum_t pem = {NULL, 0};
-	int ret, gret;
+	EVP_PKEY *key = NULL;
+	BIO *mem = NULL;
+	char *pem = NULL, why[256];
+	long len;
+	int ret;
 
 	if (g_file_test(path, G_FILE_TEST_EXISTS))
 		return imi_fail(error_r, IMI_EXISTS, "%s exists already", path);
-	if ((gret = gnutls_x509_privkey_init(&key)) < 0 ||
-	    (gret = gnutls_x509_privkey_generate(key, GNUTLS_PK_RSA, DKIM_KEY_BITS, 0)) < 0 ||
-	    (gret = gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &pem)) < 0) {
+	/* PKCS#1 ("BEGIN RSA PRIVATE KEY"), as keys made by earlier versions
+	 * and by "openssl genrsa -traditional" are written. */
+	if ((key = EVP_RSA_gen(DKIM_KEY_BITS)) == NULL || (mem = BIO_new(BIO_s_secmem())) == NULL ||
+	    !PEM_write_bio_PrivateKey_traditional(mem, key, NULL, NULL, 0, NULL, NULL) ||
+	    (len = BIO_get_mem_data(mem, &pem)) <= 0) {
 		ret = imi_fail(error_r, IMI_ERROR, "creating the DKIM key: %s",
-			       gnutls_strerror(gret));
+			       dkim_key_ssl_error(why, sizeof(why), "no key"));
 		goto out;
 	}
-	ret = imi_write_file_atomic(path, pem.data, pem.size, 0600, error_r);
+	ret = imi_write_file_atomic(path, pem, (size_t)len, 0600, error_r);
 out:
-	if (pem.data != NULL) {
-		gnutls_memset(pem.data, 0, pem.size);
-		gnutls_free(pem.data);
-	}
-	if (key != NULL)
-		gnutls_x509_privkey_deinit(key);
+	BIO_free(mem); /* secure memory: cleared on free */
+	EVP_PKEY_free(key);
 	return ret;
 }
 
 int dkim_key_dns_record(const char *path, char **record_r, char **error_r)
 {
-	gnutls_x509_privkey_t key = NULL;
-	gnutls_pubkey_t pub = NULL;
-	gnutls_privkey_t abstract = NULL;
-	gnutls_datum_t pem = {NULL, 0}, der = {NULL, 0};
+	EVP_PKEY *key = NULL;
+	BIO *in = NULL;
 	GError *gerr = NULL;
 	gchar *text = NULL, *b64;
+	unsigned char *der = NULL;
+	char why[256];
 	gsize len;
-	int ret = IMI_OK, gret;
+	int ret = IMI_OK, der_len;
 
 	if (!g_file_get_contents(path, &text, &len, &gerr)) {
 		ret = imi_fail(error_r, IMI_INVALID, "%s", gerr->message);
 		g_error_free(gerr);
 		return ret;
 	}
-	pem.data = (unsigned char *)text;
-	pem.size = (unsigned)len;
-	if ((gret = gnutls_x509_privkey_init(&key)) < 0 ||
-	    (gret = gnutls_x509_privkey_import(key, &pem, GNUTLS_X509_FMT_PEM)) < 0 ||
-	    (gret = gnutls_privkey_init(&abstract)) < 0 ||
-	    (gret = gnutls_privkey_import_x509(abstract, key, 0)) < 0 ||
-	    (gret = gnutls_pubkey_init(&pub)) < 0 ||
-	    (gret = gnutls_pubkey_import_privkey(pub, abstract, 0, 0)) < 0 ||
-	    (gret = gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &der)) < 0) {
+	/* PKCS#1 or PKCS#8 PEM; the record publishes the SubjectPublicKeyInfo
+	 * (RFC 6376, 3.6.1). */
+	if (len > G_MAXINT || (in = BIO_new_mem_buf(text, (int)len)) == NULL ||
+	    (key = PEM_read_bio_PrivateKey(in, NULL, dkim_key_no_passphrase, NULL)) == NULL ||
+	    (der_len = i2d_PUBKEY(key, &der)) <= 0) {
 		ret = imi_fail(error_r, IMI_INVALID, "%s: not a usable private key (%s)", path,
-			       gnutls_strerror(gret));
+			       dkim_key_ssl_error(why, sizeof(why), "no PEM key"));
 		goto out;
 	}
-	if (gnutls_x509_privkey_get_pk_algorithm(key) != GNUTLS_PK_RSA) {
+	if (!EVP_PKEY_is_a(key, "RSA")) {
 		ret = imi_fail(error_r, IMI_INVALID, "%s: not an RSA key", path);
 		goto out;
 	}
-	b64 = g_base64_encode(der.data, der.size);
+	b64 = g_base64_encode(der, (gsize)der_len);
 	*record_r = g_strdup_printf("v=DKIM1; k=rsa; p=%s", b64);
 	g_free(b64);
 out:
-	if (der.data != NULL)
-		gnutls_free(der.data);
-	if (pub != NULL)
-		gnutls_pubkey_deinit(pub);
-	if (abstract != NULL)
-		gnutls_privkey_deinit(abstract); /* imported without AUTO_RELEASE */
-	if (key != NULL)
-		gnutls_x509_privkey_deinit(key);
+	OPENSSL_free(der);
+	EVP_PKEY_free(key);
+	BIO_free(in);
 	if (text != NULL) {
-		memset(text, 0, len);
+		OPENSSL_cleanse(text, len);
 		g_free(text);
 	}
 	return ret;

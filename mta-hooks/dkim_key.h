@@ -2,9 +2,10 @@
  * dkim_key: the service's DKIM signing key and the DNS record that
  * publishes it.
  *
- * What it does: creates an RSA-2048 private key (GnuTLS, already linked
- * through libetpan; PEM, mode 0600) and derives from a key file the TXT
- * record to publish at SELECTOR._domainkey.DOMAIN ("v=DKIM1; k=rsa; p=...").
+ * What it does: creates an RSA-2048 private key (OpenSSL's libcrypto, which
+ * libopendkim loads anyway; PKCS#1 PEM, mode 0600) and derives from a key
+ * file (PKCS#1 or PKCS#8 PEM) the TXT record to publish at
+ * SELECTOR._domainkey.DOMAIN ("v=DKIM1; k=rsa; p=...").
  * RSA rather than Ed25519: RFC 8463 receivers are still few, and an
  * unverifiable signature is worth nothing to the authorities' mail hosts.
  *

@@ -52,6 +52,16 @@ struct sender_stats {
 int sender_drain(struct store *store, const struct imi_conf *conf, int64_t now,
 		 struct sender_stats *stats, char **error_r);
 
+/* The outbox Maildir (sender_maildir.c, which knows nothing of SMTP: imi
+ * tick uses it, and imi links it without libetpan). */
+
+/* Writes msg (CRLF) as one Maildir file (LF) of the outbox Maildir, with
+ * Return-Path and Delivered-To from item: into tmp/, synced, renamed into
+ * new/.  IMI_OK when it is there (also when an earlier drain left it), with
+ * what was done in detail; IMI_TEMPFAIL when the disk refused. */
+int sender_maildir_write(const struct imi_conf *conf, const struct outbox_item *item,
+			 const GString *msg, GString *detail, char **error_r);
+
 /* The deletion of a case's personal data reaches the outbox Maildir: every
  * message written there for case_id (new/, cur/ or tmp/) is overwritten
  * with zeros and removed.  Waits for a running Maildir drain.  *removed_r:

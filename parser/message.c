@@ -493,18 +493,19 @@ static int is_tnef(const char *type, const char *filename)
 	       (filename != NULL && g_ascii_strcasecmp(filename, "winmail.dat") == 0);
 }
 
-static void walk_leaf(struct walk *w, GMimePart *part, int body_allowed)
+static int walk_leaf(struct walk *w, GMimePart *part, int body_allowed)
 {
 	GMimeObject *obj = GMIME_OBJECT(part);
 	char *type = object_mime_type(obj);
 	const char *filename = g_mime_part_get_filename(part);
 	int attachment = g_mime_part_is_attachment(part) || filename != NULL;
 	GBytes *bytes;
+	int ret = IMI_OK;
 
 	if (w->inside_attached > 0) {
 		/* the attached message is listed whole */
 		g_free(type);
-		return;
+		return IMI_OK;
 	}
 	if (body_allowed && !attachment &&
 	    (strcmp(type, "text/plain") == 0 || strcmp(type, "text/html") == 0)) {
@@ -520,9 +521,11 @@ static void walk_leaf(struct walk *w, GMimePart *part, int body_allowed)
 
 		if (strcmp(type, "text/html") == 0) {
 			size_t history = SIZE_MAX;
-			char *plain = parse_html_to_text(text, strlen(text), &history);
+			char *plain = NULL;
 
-			message_append_text(w->msg, plain, history, 1);
+			ret = parse_html_to_text(text, strlen(text), &plain, &history, w->error_r);
+			if (ret == IMI_OK)
+				message_append_text(w->msg, plain, history, 1);
 			g_free(plain);
 		} else {
 			const char *format = g_mime_content_type_get_parameter(ct, "format");
@@ -548,15 +551,19 @@ static void walk_leaf(struct walk *w, GMimePart *part, int body_allowed)
 		bytes = part_content_bytes(part);
 		data = g_bytes_get_data(bytes, &size);
 
-		if (message_tnef_read(w->msg, (const unsigned char *)data, size,
-				      &body, &body_html) == IMI_OK) {
+		ret = message_tnef_read(w->msg, (const unsigned char *)data, size, &body,
+					&body_html, w->error_r);
+		if (ret == IMI_OK) {
 			if (body != NULL && w->tnef_body == NULL) {
 				w->tnef_body = g_string_new(body);
 				w->tnef_body_html = body_html;
 			}
 			g_free(body);
 			g_bytes_unref(bytes);
+		} else if (ret == IMI_TEMPFAIL) {
+			g_bytes_unref(bytes);
 		} else {
+			ret = IMI_OK;
 			message_add_attachment(w->msg, filename != NULL ? filename : "winmail.dat",
 					       type, bytes, 0);
 		}
@@ -569,6 +576,7 @@ static void walk_leaf(struct walk *w, GMimePart *part, int body_allowed)
 		}
 	}
 	g_free(type);
+	return ret;
 }
 
 static int walk_object(struct walk *w, GMimeObject *obj, int depth, int body_allowed);
@@ -685,10 +693,8 @@ static int walk_object(struct walk *w, GMimeObject *obj, int depth, int body_all
 		g_free(name);
 		return IMI_OK;
 	}
-	if (GMIME_IS_PART(obj)) {
-		walk_leaf(w, GMIME_PART(obj), body_allowed);
-		return IMI_OK;
-	}
+	if (GMIME_IS_PART(obj))
+		return walk_leaf(w, GMIME_PART(obj), body_allowed);
 	return IMI_OK;
 }
 
@@ -810,20 +816,25 @@ static int bare_is_html(const char *data, size_t len)
 	return found;
 }
 
-static void message_read_bare(struct parsed_message *msg, const char *data, size_t len)
+static int message_read_bare(struct parsed_message *msg, const char *data, size_t len,
+			     char **error_r)
 {
 	char *text = parse_text_to_utf8(data, len, NULL);
+	int ret = IMI_OK;
 
 	if (bare_is_html(data, len)) {
 		size_t history = SIZE_MAX;
-		char *plain = parse_html_to_text(text, strlen(text), &history);
+		char *plain = NULL;
 
-		message_append_text(msg, plain, history, 1);
+		ret = parse_html_to_text(text, strlen(text), &plain, &history, error_r);
+		if (ret == IMI_OK)
+			message_append_text(msg, plain, history, 1);
 		g_free(plain);
 	} else {
 		message_append_text(msg, text, SIZE_MAX, 0);
 	}
 	g_free(text);
+	return ret;
 }
 
 /* ---- entry ---- */
@@ -865,7 +876,7 @@ int parsed_message_read(const char *data, size_t len, const struct parse_limits 
 
 	/* 2. header block or bare body */
 	if (!raw_has_header_block(data, len, limits->max_header_bytes)) {
-		message_read_bare(msg, data, len);
+		ret = message_read_bare(msg, data, len, error_r);
 	} else {
 		/* 3. GMime */
 		/* GMime parses the caller's bytes where they are: a copy into
@@ -894,7 +905,7 @@ int parsed_message_read(const char *data, size_t len, const struct parse_limits 
 		g_object_unref(stream);
 		if (msg->mime == NULL) {
 			/* Not readable as a message after all: keep it as text. */
-			message_read_bare(msg, data, len);
+			ret = message_read_bare(msg, data, len, error_r);
 		} else {
 			msg->has_headers = 1;
 			message_read_headers(msg);

@@ -24,7 +24,10 @@
  * error text; nothing is silently truncated.  Anything else is read best
  * effort: an unknown or wrong charset decodes with U+FFFD replacements,
  * broken base64 decodes what it can, NUL bytes become U+FFFD, an unreadable
- * TNEF is kept as a plain attachment.  It never prints or exits.
+ * TNEF is kept as a plain attachment.  A message whose body is HTML, or
+ * that holds a winmail.dat, when libxml2 or libytnef (loaded on first use)
+ * cannot be loaded is IMI_TEMPFAIL: the MTA keeps it until the host is
+ * repaired.  It never prints or exits.
  *
  * What it trusts: nothing in the message.  Attachment names are reduced to
  * a bare file name (no path separators, no control or bidirectional
@@ -129,9 +132,12 @@ parsed_message_attachment(const struct parsed_message *msg, unsigned idx);
  * UTF-8 with LF line ends; invalid input becomes U+FFFD, NUL too.  Never
  * fails.  g_free the result. */
 char *parse_text_to_utf8(const char *data, size_t len, const char *charset);
-/* HTML (UTF-8) to text as parsed_message_text does it; *history_offset_r
- * (may be NULL) as parsed_message_history_offset. */
-char *parse_html_to_text(const char *html, size_t len, size_t *history_offset_r);
+/* HTML (UTF-8) to text as parsed_message_text does it, in *text_r
+ * (g_free); *history_offset_r (may be NULL) as
+ * parsed_message_history_offset.  libxml2 is loaded on the first call; when
+ * it cannot be, IMI_TEMPFAIL and *text_r stays NULL. */
+int parse_html_to_text(const char *html, size_t len, char **text_r, size_t *history_offset_r,
+		       char **error_r);
 /* A safe file name made of an untrusted one (NULL allowed); fallback is
  * used when nothing usable is left.  g_free the result. */
 char *parse_safe_filename(const char *name, const char *fallback);

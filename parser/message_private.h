@@ -17,9 +17,11 @@ void message_add_attachment(struct parsed_message *msg, const char *name,
 			    const char *content_type, GBytes *bytes, int from_tnef);
 /* Opens a winmail.dat: its attachments are added to msg, its body (UTF-8
  * text, or NULL) is returned in *body_r with *body_html_r set when it was
- * HTML turned to text.  IMI_INVALID when it is not readable TNEF. */
+ * HTML turned to text.  IMI_INVALID (no error text) when it is not readable
+ * TNEF; IMI_TEMPFAIL when libytnef, or libxml2 for a body that is HTML
+ * (parse_html_to_text), cannot be loaded. */
 int message_tnef_read(struct parsed_message *msg, const unsigned char *data,
-		      size_t len, char **body_r, int *body_html_r);
+		      size_t len, char **body_r, int *body_html_r, char **error_r);
 /* RFC 3676 format=flowed to fixed lines. */
 char *parse_text_unflow(const char *text, int delsp);
 /* A crude RTF to text (TNEF bodies): paragraphs, \'hh and \uN, and the

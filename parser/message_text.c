@@ -1,11 +1,19 @@
 /*
  * message_text.c: the text helpers of parser/message: charset decoding,
  * format=flowed, HTML to text (libxml2), RTF to text (TNEF bodies), safe
- * attachment names.  Every helper is best effort and never fails: what
- * cannot be decoded becomes U+FFFD.
+ * attachment names.  Every helper is best effort: what cannot be decoded
+ * becomes U+FFFD.  The one failure is HTML to text when libxml2 cannot be
+ * loaded (IMI_TEMPFAIL: an installation problem, not the message's fault).
+ *
+ * libxml2 is not linked: it is opened on the first HTML body (util/lib_load).
+ * Linked, it and what it pulls in (ICU, liblzma, libstdc++) cost every imi
+ * process about 6 M instructions of symbol binding at start-up, HTML or not
+ * (Debian builds them with -z now).  Its headers still give the types and
+ * the layout of the tree that the walk below reads.
  */
 #include "parser/message.h"
 #include "parser/message_private.h"
+#include "util/lib_load.h"
 
 #include <errno.h>
 #include <gmime/gmime.h>
@@ -220,6 +228,38 @@ char *parse_text_unflow(const char *text, int delsp)
 
 /* ---- HTML to text ---- */
 
+/* libxml2's functions, resolved once per process (html_lib_open); the
+ * environment variable IMI_LIBXML2 names another library than
+ * libxml2.so.2 (tests). */
+static struct {
+	void *handle;                             /* dlopen handle, or NULL */
+	__typeof__(xmlInitParser) *init_parser;
+	__typeof__(htmlReadMemory) *read_memory;
+	__typeof__(xmlFreeDoc) *free_doc;
+	__typeof__(xmlGetProp) *get_prop;
+	xmlFreeFunc *free_var;                    /* the xmlFree variable */
+	char *error;                              /* why it is not there, or NULL */
+} html_lib;
+
+/* Under g_once: the milter converts in several threads at once. */
+static gpointer html_lib_open(gpointer unused)
+{
+	const struct lib_symbol symbols[] = {
+		{"xmlInitParser", &html_lib.init_parser},
+		{"htmlReadMemory", &html_lib.read_memory},
+		{"xmlFreeDoc", &html_lib.free_doc},
+		{"xmlGetProp", &html_lib.get_prop},
+		/* a variable holding the deallocator of what xmlGetProp
+		 * returns; read at each call, as the header's xmlFree does */
+		{"xmlFree", &html_lib.free_var},
+	};
+
+	if (lib_load("libxml2.so.2", "IMI_LIBXML2", symbols, G_N_ELEMENTS(symbols),
+		     &html_lib.handle, &html_lib.error) == IMI_OK)
+		html_lib.init_parser();
+	return NULL;
+}
+
 struct html_out {
 	GString *out;
 	int quote_depth;       /* blockquote nesting: "> " per level at line start */
@@ -335,14 +375,14 @@ static void html_text(struct html_out *h, const char *s)
  * ignoring blanks in the value). */
 static int html_attr_has(xmlNodePtr node, const char *attr, const char *needle, int nospace)
 {
-	xmlChar *value = xmlGetProp(node, (const xmlChar *)attr);
+	xmlChar *value = html_lib.get_prop(node, (const xmlChar *)attr);
 	char *lower, *w;
 	int found;
 
 	if (value == NULL)
 		return 0;
 	lower = g_ascii_strdown((const char *)value, -1);
-	xmlFree(value);
+	(*html_lib.free_var)(value);
 	if (nospace) {
 		w = lower;
 		for (char *r = lower; *r != '\0'; r++)
@@ -357,12 +397,12 @@ static int html_attr_has(xmlNodePtr node, const char *attr, const char *needle, 
 
 static int html_id_is(xmlNodePtr node, const char *prefix)
 {
-	xmlChar *value = xmlGetProp(node, (const xmlChar *)"id");
+	xmlChar *value = html_lib.get_prop(node, (const xmlChar *)"id");
 	int found = value != NULL &&
 		    g_ascii_strncasecmp((const char *)value, prefix, strlen(prefix)) == 0;
 
 	if (value != NULL)
-		xmlFree(value);
+		(*html_lib.free_var)(value);
 	return found;
 }
 
@@ -535,34 +575,31 @@ static void html_walk(struct html_out *h, xmlNodePtr node, int depth)
 	}
 }
 
-static gpointer html_init(gpointer unused)
-{
-	xmlInitParser();
-	return NULL;
-}
-
-char *parse_html_to_text(const char *html, size_t len, size_t *history_offset_r)
+int parse_html_to_text(const char *html, size_t len, char **text_r, size_t *history_offset_r,
+		       char **error_r)
 {
 	static GOnce once = G_ONCE_INIT;
-	struct html_out h = {.out = g_string_sized_new(len / 2 + 16), .at_line_start = 1,
-			     .history = SIZE_MAX};
+	struct html_out h = {.at_line_start = 1, .history = SIZE_MAX};
 	htmlDocPtr doc;
 
-	g_once(&once, html_init, NULL);
+	*text_r = NULL;
+	g_once(&once, html_lib_open, NULL);
+	if (html_lib.handle == NULL)
+		return imi_fail(error_r, IMI_TEMPFAIL, "HTML body: %s", html_lib.error);
+	h.out = g_string_sized_new(len / 2 + 16);
 	if (len > INT_MAX)
 		len = INT_MAX; /* bounded long before by max_message_bytes */
-	doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
-			     HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-				     HTML_PARSE_NONET);
+	doc = html_lib.read_memory(html, (int)len, NULL, "UTF-8",
+				   HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+					   HTML_PARSE_NONET);
 	if (doc != NULL) {
 		html_walk(&h, doc->children, 0);
-		xmlFreeDoc(doc);
+		html_lib.free_doc(doc);
 	}
 	if (history_offset_r != NULL)
 		*history_offset_r = h.history;
-	if (h.history == SIZE_MAX || h.history > h.out->len)
-		h.history = h.out->len;
-	return g_string_free(h.out, FALSE);
+	*text_r = g_string_free(h.out, FALSE);
+	return IMI_OK;
 }
 
 /* ---- RTF to text ---- */

@@ -7,6 +7,9 @@
  * (decompressed, then a crude RTF to text).  Attachment data is kept as
  * stored; names prefer PR_ATTACH_LONG_FILENAME to the 8.3 title.
  *
+ * libytnef is opened on the first winmail.dat, not linked; without it a
+ * message with one is IMI_TEMPFAIL (the MTA keeps it).
+ *
  * libytnef prints (on stdout) when it meets damage; tnef_prepare hands it
  * only the well-formed part of the stream, which silences the common cases
  * (bad checksums, truncation).  Damage inside a MAPI property block can
@@ -15,6 +18,7 @@
  */
 #include "parser/message.h"
 #include "parser/message_private.h"
+#include "util/lib_load.h"
 
 #include <stdio.h> /* ytnef.h needs FILE */
 #include <stdlib.h>
@@ -23,6 +27,35 @@
 
 /* Most attributes read from one winmail.dat. */
 #define TNEF_MAX_ATTRIBUTES 10000
+
+/* libytnef is not linked but opened on the first winmail.dat
+ * (util/lib_load.h says why); IMI_LIBYTNEF names another library than
+ * libytnef.so.0 (tests). */
+static struct {
+	void *handle;                                 /* dlopen handle, or NULL */
+	__typeof__(TNEFInitialize) *initialize;
+	__typeof__(TNEFParseMemory) *parse_memory;
+	__typeof__(TNEFFree) *free;
+	__typeof__(MAPIFindProperty) *find_property;
+	__typeof__(DecompressRTF) *decompress_rtf;
+	char *error;                                  /* why it is not there, or NULL */
+} tnef_lib;
+
+/* Under g_once: the milter reads messages in several threads at once. */
+static gpointer tnef_lib_open(gpointer unused)
+{
+	const struct lib_symbol symbols[] = {
+		{"TNEFInitialize", &tnef_lib.initialize},
+		{"TNEFParseMemory", &tnef_lib.parse_memory},
+		{"TNEFFree", &tnef_lib.free},
+		{"MAPIFindProperty", &tnef_lib.find_property},
+		{"DecompressRTF", &tnef_lib.decompress_rtf},
+	};
+
+	lib_load("libytnef.so.0", "IMI_LIBYTNEF", symbols, G_N_ELEMENTS(symbols), &tnef_lib.handle,
+		 &tnef_lib.error);
+	return NULL;
+}
 
 static guint32 tnef_le32(const BYTE *p)
 {
@@ -62,7 +95,7 @@ static size_t tnef_prepare(BYTE *copy, size_t len)
 
 static int tnef_prop(MAPIProps *props, unsigned type, unsigned id, variableLength **v_r)
 {
-	variableLength *v = MAPIFindProperty(props, PROP_TAG(type, id));
+	variableLength *v = tnef_lib.find_property(props, PROP_TAG(type, id));
 
 	if (v == MAPI_UNDEFINED || v == NULL || v->data == NULL || v->size <= 0)
 		return 0;
@@ -86,17 +119,27 @@ static char *tnef_string(const variableLength *v, int unicode, const char *codep
 	return parse_text_to_utf8((const char *)v->data, size, codepage);
 }
 
-static char *tnef_body(TNEFStruct *tnef, const char *codepage, int *html_r)
+/* The body in *body_r (NULL when there is none); IMI_TEMPFAIL only when
+ * it is HTML and libxml2 cannot be loaded. */
+static int tnef_body(TNEFStruct *tnef, const char *codepage, char **body_r, int *html_r,
+		     char **error_r)
 {
 	variableLength *v;
 
 	*html_r = 0;
-	if (tnef->body.size > 0 && tnef->body.data != NULL)
-		return tnef_string(&tnef->body, 0, codepage);
-	if (tnef_prop(&tnef->MapiProperties, PT_UNICODE, PR_BODY, &v))
-		return tnef_string(v, 1, codepage);
-	if (tnef_prop(&tnef->MapiProperties, PT_STRING8, PR_BODY, &v))
-		return tnef_string(v, 0, codepage);
+	*body_r = NULL;
+	if (tnef->body.size > 0 && tnef->body.data != NULL) {
+		*body_r = tnef_string(&tnef->body, 0, codepage);
+		return IMI_OK;
+	}
+	if (tnef_prop(&tnef->MapiProperties, PT_UNICODE, PR_BODY, &v)) {
+		*body_r = tnef_string(v, 1, codepage);
+		return IMI_OK;
+	}
+	if (tnef_prop(&tnef->MapiProperties, PT_STRING8, PR_BODY, &v)) {
+		*body_r = tnef_string(v, 0, codepage);
+		return IMI_OK;
+	}
 	if (tnef_prop(&tnef->MapiProperties, PT_BINARY, PR_BODY_HTML, &v) ||
 	    tnef_prop(&tnef->MapiProperties, PT_STRING8, PR_BODY_HTML, &v)) {
 		/* the HTML is in the message's Internet code page, which is
@@ -105,6 +148,7 @@ static char *tnef_body(TNEFStruct *tnef, const char *codepage, int *html_r)
 		char internet[16];
 		const char *html_charset = codepage;
 		char *html;
+		int ret;
 
 		if (tnef_prop(&tnef->MapiProperties, PT_LONG, PR_INTERNET_CPID, &cpid) &&
 		    cpid->size >= 4) {
@@ -119,28 +163,26 @@ static char *tnef_body(TNEFStruct *tnef, const char *codepage, int *html_r)
 			html_charset = "UTF-8";
 		}
 		html = tnef_string(v, 0, html_charset);
-		char *text = parse_html_to_text(html, strlen(html), NULL);
-
+		ret = parse_html_to_text(html, strlen(html), body_r, NULL, error_r);
 		g_free(html);
-		*html_r = 1;
-		return text;
+		*html_r = ret == IMI_OK;
+		return ret;
 	}
 	if (tnef_prop(&tnef->MapiProperties, PT_BINARY, PR_RTF_COMPRESSED, &v)) {
 		int size = 0;
-		BYTE *rtf = DecompressRTF(v, &size);
-		char *text = NULL;
+		BYTE *rtf = tnef_lib.decompress_rtf(v, &size);
 
 		if (rtf != NULL && size > 0)
-			text = parse_rtf_to_text((const char *)rtf, (size_t)size);
+			*body_r = parse_rtf_to_text((const char *)rtf, (size_t)size);
 		free(rtf);
-		return text;
 	}
-	return NULL;
+	return IMI_OK;
 }
 
 int message_tnef_read(struct parsed_message *msg, const unsigned char *data, size_t len,
-		      char **body_r, int *body_html_r)
+		      char **body_r, int *body_html_r, char **error_r)
 {
+	static GOnce once = G_ONCE_INIT;
 	TNEFStruct tnef;
 	BYTE *copy;
 	char codepage[16] = "WINDOWS-1252";
@@ -153,16 +195,19 @@ int message_tnef_read(struct parsed_message *msg, const unsigned char *data, siz
 	if (len < 6 || len > (size_t)G_MAXLONG || data[0] != 0x78 || data[1] != 0x9F ||
 	    data[2] != 0x3E || data[3] != 0x22)
 		return IMI_INVALID;
+	g_once(&once, tnef_lib_open, NULL);
+	if (tnef_lib.handle == NULL)
+		return imi_fail(error_r, IMI_TEMPFAIL, "winmail.dat: %s", tnef_lib.error);
 	copy = g_memdup2(data, len);
 	if ((len = tnef_prepare(copy, len)) == 0) {
 		g_free(copy);
 		return IMI_INVALID;
 	}
-	TNEFInitialize(&tnef);
+	tnef_lib.initialize(&tnef);
 	tnef.Debug = 0;
-	ret = TNEFParseMemory(copy, (long)len, &tnef);
+	ret = tnef_lib.parse_memory(copy, (long)len, &tnef);
 	if (ret < 0) {
-		TNEFFree(&tnef);
+		tnef_lib.free(&tnef);
 		g_free(copy);
 		return IMI_INVALID;
 	}
@@ -174,7 +219,11 @@ int message_tnef_read(struct parsed_message *msg, const unsigned char *data, siz
 		else if (cp == 65001)
 			g_strlcpy(codepage, "UTF-8", sizeof(codepage));
 	}
-	*body_r = tnef_body(&tnef, codepage, body_html_r);
+	if ((ret = tnef_body(&tnef, codepage, body_r, body_html_r, error_r)) != IMI_OK) {
+		tnef_lib.free(&tnef);
+		g_free(copy);
+		return ret;
+	}
 	for (Attachment *a = tnef.starting_attach.next; a != NULL; a = a->next) {
 		variableLength *v;
 		char *name = NULL, *type = NULL;
@@ -202,7 +251,7 @@ int message_tnef_read(struct parsed_message *msg, const unsigned char *data, siz
 		g_free(name);
 		g_free(type);
 	}
-	TNEFFree(&tnef);
+	tnef_lib.free(&tnef);
 	g_free(copy);
 	return IMI_OK;
 }
