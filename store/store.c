@@ -94,20 +94,20 @@ static const struct {
 	DBTYPE type;
 	u_int32_t re_len; /* record length of a Queue */
 } store_files[STORE_N_DBS] = {
-	[STORE_AUTHORITIES] = {"authorities.db", DB_BTREE},
-	[STORE_USERS] = {"users.db", DB_BTREE},
-	[STORE_USERS_EMAIL] = {"users-email.db", DB_BTREE},
-	[STORE_QSETS] = {"qsets.db", DB_BTREE},
-	[STORE_CASES] = {"cases.db", DB_BTREE},
-	[STORE_MESSAGES] = {"messages.db", DB_BTREE},
-	[STORE_MSGIDS] = {"msgids.db", DB_BTREE},
-	[STORE_DUE] = {"due.db", DB_BTREE},
-	[STORE_OUTBOX] = {"outbox.db", DB_BTREE},
-	[STORE_AUDIT] = {"audit.db", DB_RECNO},
-	[STORE_KEYS] = {"keys.db", DB_BTREE},
-	[STORE_META] = {"meta.db", DB_BTREE},
+	[STORE_AUTHORITIES] = {"authorities.db", DB_BTREE, 0},
+	[STORE_USERS] = {"users.db", DB_BTREE, 0},
+	[STORE_USERS_EMAIL] = {"users-email.db", DB_BTREE, 0},
+	[STORE_QSETS] = {"qsets.db", DB_BTREE, 0},
+	[STORE_CASES] = {"cases.db", DB_BTREE, 0},
+	[STORE_MESSAGES] = {"messages.db", DB_BTREE, 0},
+	[STORE_MSGIDS] = {"msgids.db", DB_BTREE, 0},
+	[STORE_DUE] = {"due.db", DB_BTREE, 0},
+	[STORE_OUTBOX] = {"outbox.db", DB_BTREE, 0},
+	[STORE_AUDIT] = {"audit.db", DB_RECNO, 0},
+	[STORE_KEYS] = {"keys.db", DB_BTREE, 0},
+	[STORE_META] = {"meta.db", DB_BTREE, 0},
 	[STORE_KEYSLOTS] = {"keyslots.db", DB_QUEUE, STORE_WRAPPED_KEY_BYTES},
-	[STORE_BLOBS] = {"blobs.db", DB_BTREE},
+	[STORE_BLOBS] = {"blobs.db", DB_BTREE, 0},
 };
 
 int store_db_fail(struct store_txn *txn, int dberr, char **error_r,
