@@ -296,6 +296,7 @@ medrate() { for ((r = 0; r < ROUNDS; r++)); do t $r "$1"; done | median | awk -v
 } >&3
 if [ -n "${BENCH_SUMMARY:-}" ]; then
 	[ -n "$OPENDKIM" ] && echo "(1) (c) Postfix + imi milter ≥ 1.0 of (b) Postfix + OpenDKIM ($N messages)|c/b $(ratio c b) (c $(medrate c)/s, b $(medrate b)/s, a $(medrate a)/s)" >>"$BENCH_SUMMARY"
+	[ -s "$WORK/cpu.c.$N" ] && echo "(1) CPU per message of the filter process, (b) opendkim / (c) imi milter (median of the rounds)|$(sort -n "$WORK/cpu.b.$N" 2>/dev/null | awk '{v[NR]=$1} END {if (NR) printf "%.2f", v[int((NR+1)/2)]; else printf "-"}') ms / $(sort -n "$WORK/cpu.c.$N" | awk '{v[NR]=$1} END {printf "%.2f", v[int((NR+1)/2)]}') ms" >>"$BENCH_SUMMARY"
 	echo "(5) milter peak RSS under 64 MB at the load of (1)|$(sort -n "$WORK/milter_peak.$N" | tail -1 | awk '{printf "%.1f MB", $1 / 1024}')" >>"$BENCH_SUMMARY"
 	[ "$BIG" -gt 0 ] && echo "(5) milter peak RSS under 400 MB, $BIG concurrent ${BIG_MB} MB messages|$(awk '{printf "%.1f MB", $1 / 1024}' "$WORK/milter_peak.$BIG")" >>"$BENCH_SUMMARY"
 fi
