@@ -632,7 +632,7 @@ int milter_run(struct store *store, const struct imi_conf *conf,
 	 * threads: otherwise glibc keeps what large messages used, per arena,
 	 * long after they are gone. */
 	mallopt(M_MMAP_THRESHOLD, 1 << 20);
-	mallopt(M_ARENA_MAX, 4);
+	mallopt(M_ARENA_MAX, 2);
 	if (smfi_setconn(spec) != MI_SUCCESS) {
 		g_free(spec);
 		return imi_fail(error_r, IMI_INVALID, "socket %s: not a libmilter socket spec",

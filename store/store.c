@@ -84,7 +84,7 @@
 #define STORE_REOPENS 8               /* reopens after DB_RUNRECOVERY per call */
 #define STORE_STUCK_US 200000         /* conflicts this long: run failchk */
 #define STORE_LOG_FILE_BYTES (1 << 20) /* small log files: deletion removes them sooner */
-#define STORE_CACHE_BYTES (32 << 20)
+#define STORE_CACHE_BYTES (16 << 20)
 #define STORE_THREADS 256             /* threads and processes sharing the env */
 #define STORE_REOPEN_WAIT_S 5         /* a reopen waits this long for running transactions */
 #define STORE_REG_TIMEOUT_US 200000   /* recovery waits this long for others to see the panic */
@@ -813,7 +813,8 @@ fail:
 
 /* The parsed records of store_record_get_shared, by database and key:
  * bounded in number and in the size of one record; emptied when full. */
-#define STORE_SHARED_MAX 1024
+#define STORE_SHARED_MAX 128            /* records; enough for the messages in flight */
+#define STORE_SHARED_BYTES (1 << 20)     /* their stored bytes in all */
 #define STORE_SHARED_RECORD_MAX 65536
 struct store_shared {
 	void *value;       /* the stored bytes it was parsed from */
@@ -823,6 +824,7 @@ struct store_shared {
 
 static GMutex store_shared_lock;
 static GHashTable *store_shared; /* "<db>:<key>" -> struct store_shared */
+static size_t store_shared_bytes;   /* sum of their len */
 
 static void store_shared_free(gpointer p)
 {
@@ -844,6 +846,7 @@ void store_close(struct store **storep)
 	 * store either. */
 	g_mutex_lock(&store_shared_lock);
 	g_clear_pointer(&store_shared, g_hash_table_unref);
+	store_shared_bytes = 0;
 	g_mutex_unlock(&store_shared_lock);
 	if (store->watchdog != NULL) {
 		g_mutex_lock(&store->watch_lock);
@@ -1375,7 +1378,7 @@ int store_record_get_shared(struct store_txn *txn, enum store_db db,
 			    const char *key, unsigned flags, JsonObject **obj_r,
 			    char **error_r)
 {
-	struct store_shared *e;
+	struct store_shared *e, *old;
 	char *name;
 	void *value;
 	size_t len;
@@ -1416,8 +1419,14 @@ int store_record_get_shared(struct store_txn *txn, enum store_db db,
 	if (store_shared == NULL)
 		store_shared = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 						     store_shared_free);
-	else if (g_hash_table_size(store_shared) >= STORE_SHARED_MAX)
+	else if (g_hash_table_size(store_shared) >= STORE_SHARED_MAX ||
+		 store_shared_bytes + len > STORE_SHARED_BYTES) {
 		g_hash_table_remove_all(store_shared);
+		store_shared_bytes = 0;
+	}
+	if ((old = g_hash_table_lookup(store_shared, name)) != NULL)
+		store_shared_bytes -= old->len;
+	store_shared_bytes += len;
 	g_hash_table_replace(store_shared, name, e);
 	g_mutex_unlock(&store_shared_lock);
 	return IMI_OK;

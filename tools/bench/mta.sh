@@ -199,10 +199,10 @@ setup() {
 }
 # cpu_ms PID N: the process's CPU time (user + system) per message, in ms,
 # over its life (it serves one set-up's N messages).
-cpu_ms() { awk -v n="$2" -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) * 1000 / hz / n}' "/proc/$1/stat"; }
+cpu_ms() { awk -v n="$2" -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); printf "user %.2f sys %.2f\n", $12 * 1000 / hz / n, $13 * 1000 / hz / n >>"/dev/stderr"; printf "%.2f\n", ($12 + $13) * 1000 / hz / n}' "/proc/$1/stat"; }
 committed() { "$IMI" --home "$WORK/home" audit | grep -c 'inbound\.reply.*<load[0-9]*\.[0-9]*@b\.de>' || true; }
 # peak_kb PID: the peak resident set size of a running process, in KB.
-peak_kb() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
+peak_kb() { grep -E "^(VmHWM|VmRSS|RssAnon|RssFile|RssShmem)" "/proc/$1/status" | tr -s " \t" " " | tr "\n" ";" >>"$WORK/milter_rss.log"; echo >>"$WORK/milter_rss.log"; sed -n "s/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$1/status"; }
 # run MODE [LIST COUNT]: prints the seconds from the first connection until
 # the queue is empty and, for c and d, the store has COUNT (default N)
 # messages of LIST (default list.tsv).
