@@ -338,6 +338,102 @@ static void test_render_action_placeholder(void **state)
 	g_free(dir);
 }
 
+/* A name as a reader shows it: folding white space as one space. */
+static char *unfolded(const char *name)
+{
+	GString *out = g_string_new(NULL);
+
+	for (const char *p = name != NULL ? name : ""; *p != '\0'; p++) {
+		if (g_ascii_isspace(*p)) {
+			if (out->len > 0 && out->str[out->len - 1] != ' ')
+				g_string_append_c(out, ' ');
+		} else {
+			g_string_append_c(out, *p);
+		}
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* The header is written without a GMimeMessage: names that need
+ * encoding, quoting and folding read back as they were given, and no
+ * header line is longer than 78 characters. */
+static void test_render_header_names(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const body[] = {"confirm.understood", NULL};
+	static const struct {
+		const char *from_name, *to_name;
+	} rows[] = {
+		{"Ordre national des médecins — Conseil départemental de la Haute-Garonne et des "
+		 "territoires associés", "Žilvinas Žemaitis"},
+		{"Smith, \"Jr.\" (Registry)", "Ελληνική Αρχή"},
+		{"", "a name; with: specials <and> @ signs"},
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+		const struct catalog_arg args[] = {{"questions", "Q1: yes"}, {NULL, NULL}};
+		struct render_notice in = {
+			.env = {
+				.from_name = rows[i].from_name,
+				.from_address = "imi@imi.example.eu",
+				.to_name = rows[i].to_name,
+				.to_address = "registry@ordre.example.fr",
+				.reply_to = "imi+tok@imi.example.eu",
+				.message_id = "confirm.2@imi.example.eu",
+				.service_domain = "imi.example.eu",
+				.date = 1795000000,
+			},
+			.catalog = f->catalog,
+			.language = "el",
+			.case_id = "IMI-2026-000124",
+			.subject_key = "confirm.subject",
+			.body_keys = body,
+			.args = args,
+		};
+		char *msgtext = NULL, *error = NULL, **lines, *name;
+		InternetAddressList *list;
+		InternetAddressMailbox *mb;
+		GMimeMessage *msg;
+		size_t len;
+
+		if (render_notice(&in, &msgtext, &len, &error) != IMI_OK)
+			fail_msg("row %zu: render_notice: %s", i, error);
+		lines = g_strsplit(msgtext, "\n", -1);
+		for (unsigned l = 0; lines[l] != NULL && *lines[l] != '\0'; l++)
+			if (strlen(lines[l]) > 78)
+				fail_msg("row %zu: header line of %zu characters: %s", i,
+					 strlen(lines[l]), lines[l]);
+		g_strfreev(lines);
+		msg = parse(msgtext, len);
+		list = g_mime_message_get_from(msg);
+		check_int("one From", internet_address_list_length(list), 1);
+		mb = INTERNET_ADDRESS_MAILBOX(internet_address_list_get_address(list, 0));
+		check_str("From address", internet_address_mailbox_get_addr(mb), "imi@imi.example.eu");
+		name = unfolded(internet_address_get_name(INTERNET_ADDRESS(mb)));
+		check_str("From name", name, rows[i].from_name);
+		g_free(name);
+		list = g_mime_message_get_to(msg);
+		check_int("one To", internet_address_list_length(list), 1);
+		mb = INTERNET_ADDRESS_MAILBOX(internet_address_list_get_address(list, 0));
+		check_str("To address", internet_address_mailbox_get_addr(mb),
+			  "registry@ordre.example.fr");
+		name = unfolded(internet_address_get_name(INTERNET_ADDRESS(mb)));
+		check_str("To name", name, rows[i].to_name);
+		g_free(name);
+		list = g_mime_message_get_reply_to(msg);
+		check_int("one Reply-To", internet_address_list_length(list), 1);
+		check_str("Message-Id", g_mime_message_get_message_id(msg), "confirm.2@imi.example.eu");
+		if (g_mime_message_get_date(msg) == NULL ||
+		    g_date_time_to_unix(g_mime_message_get_date(msg)) != 1795000000)
+			fail_msg("row %zu: Date does not read back", i);
+		if (strstr(g_mime_message_get_subject(msg), "[IMI-2026-000124]") == NULL)
+			fail_msg("row %zu: subject without its case: %s", i,
+				 g_mime_message_get_subject(msg));
+		g_object_unref(msg);
+		g_free(msgtext);
+	}
+}
+
 static void test_render_notice(void **state)
 {
 	struct fixture *f = *state;
@@ -443,6 +539,7 @@ int main(void)
 		cmocka_unit_test(test_render_hostile),
 		cmocka_unit_test(test_render_action_placeholder),
 		cmocka_unit_test(test_render_notice),
+		cmocka_unit_test(test_render_header_names),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
