@@ -2,7 +2,6 @@
  * cli.c: what every subcommand shares.
  */
 #include "cli/cli.h"
-#include "parser/dkim.h"
 
 #include <locale.h>
 #include <stdio.h>
@@ -109,5 +108,4 @@ void cli_cleanup(struct cli *cli)
 	if (cli_vectors != NULL)
 		g_ptr_array_free(cli_vectors, TRUE);
 	cli_vectors = NULL;
-	dkim_keycache_clear();
 }

@@ -27,6 +27,31 @@ struct cli {
 
 typedef int cli_command_fn(struct cli *cli, int argc, char **argv);
 
+struct cli_command {
+	const char *name;    /* as typed after the global options */
+	cli_command_fn *run; /* gets argv from the command name on */
+};
+
+/* Where imi looks for a program or module of its own (imi-net,
+ * imi-mail.so): next to the running imi, then IMI_LIBEXECDIR.  Fills
+ * paths_r (an entry may be NULL; g_free each). */
+#ifndef IMI_LIBEXECDIR
+#define IMI_LIBEXECDIR "/usr/local/lib/imi"
+#endif
+#define CLI_LIBEXEC_PATHS 2
+void cli_libexec_paths(const char *name, char *paths_r[CLI_LIBEXEC_PATHS]);
+
+/* Runs the command argv[0] of the mail module imi-mail.so (cli/mail_load.c),
+ * opening the module on first use; EX_UNAVAILABLE when it cannot be. */
+int cli_mail_command(struct cli *cli, int argc, char **argv);
+/* In the module (cli/mail_module.c): its commands, ended by a NULL name,
+ * and what it frees after one. */
+extern const struct cli_command cli_mail_commands[];
+void cli_mail_cleanup(void);
+/* imi tick in the imi program: answers itself when nothing is due, else
+ * runs the module's cmd_tick (cli/tick_idle.c). */
+int tick_idle(struct cli *cli, int argc, char **argv);
+
 /* What imi and imi-net do first: the locale, then the global options
  * before the command name (--home DIR, -v).  Returns the index of the
  * command name in argv (argc when there is none), CLI_START_HELP for

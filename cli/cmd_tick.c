@@ -14,6 +14,7 @@
 #include "mta-hooks/held.h"
 #include "mta-hooks/sender.h"
 #include "policies/alert.h"
+#include "policies/due.h"
 #include "policies/request.h"
 
 #define TICK_MAX_TIMERS 10000 /* timers read per round */
@@ -61,7 +62,7 @@ static int tick_list_txn(struct store_txn *txn, void *ctx, char **error_r)
 	ret = store_timer_each_due(txn, tk->now, tick_collect, tk, error_r);
 	if (ret != IMI_OK && ret != 1)
 		return ret;
-	tk->urgency_pending = request_urgency_pending(txn, tk->now);
+	tk->urgency_pending = due_urgency_pending(txn, tk->now);
 	return IMI_OK;
 }
 

@@ -1,5 +1,7 @@
 /*
- * main.c: global options and the table of subcommands.
+ * main.c: the imi program: global options and the table of subcommands.
+ * Most commands are in the mail module (cli/mail_load.c says why); imi
+ * send, fetch and milter are imi-net (cli/net_exec.c).
  */
 #include "cli/cli.h"
 
@@ -13,29 +15,29 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"init", cmd_init, "create the home directory, keys and store"},
-	{"config", cmd_config, "show the settings in force and their meaning"},
-	{"authority", cmd_authority, "add|list|show|update|disable authorities"},
-	{"user", cmd_user, "add|list|disable users of an authority"},
-	{"directory", cmd_directory, "search|export the directory of authorities"},
-	{"case", cmd_case, "list|show cases"},
-	{"audit", cmd_audit, "print the audit log"},
-	{"check", cmd_check, "verify that every index agrees with its database"},
-	{"auth", cmd_auth, "check|sign: DKIM, SPF and alignment of one message"},
-	{"parse", cmd_parse, "trim a reply and read its answers, without the store"},
-	{"qset", cmd_qset, "load|list|show question sets"},
-	{"deliver", cmd_deliver, "take one message on stdin (Postfix pipe, procmail)"},
+	{"init", cli_mail_command, "create the home directory, keys and store"},
+	{"config", cli_mail_command, "show the settings in force and their meaning"},
+	{"authority", cli_mail_command, "add|list|show|update|disable authorities"},
+	{"user", cli_mail_command, "add|list|disable users of an authority"},
+	{"directory", cli_mail_command, "search|export the directory of authorities"},
+	{"case", cli_mail_command, "list|show cases"},
+	{"audit", cli_mail_command, "print the audit log"},
+	{"check", cli_mail_command, "verify that every index agrees with its database"},
+	{"auth", cli_mail_command, "check|sign: DKIM, SPF and alignment of one message"},
+	{"parse", cli_mail_command, "trim a reply and read its answers, without the store"},
+	{"qset", cli_mail_command, "load|list|show question sets"},
+	{"deliver", cli_mail_command, "take one message on stdin (Postfix pipe, procmail)"},
 	{"milter", cli_net_exec, "run the milter for Postfix or Sendmail"},
 	{"send", cli_net_exec, "drain the outbox to the SMTP relay or the outbox Maildir"},
-	{"tls-policy", cmd_tls_policy, "print a Postfix TLS policy map for the authority domains"},
+	{"tls-policy", cli_mail_command, "print a Postfix TLS policy map for the authority domains"},
 	{"fetch", cli_net_exec, "take in the messages of an IMAP or POP3 mailbox or a Maildir"},
-	{"request", cmd_request, "new: send an information request"},
-	{"tick", cmd_tick, "run reminders and retention that are due"},
-	{"outbox", cmd_outbox, "list|show messages waiting to be sent"},
-	{"held", cmd_held, "list|show|release|discard the review queue"},
-	{"alert", cmd_alert, "new|form: send an alert (check list, approval, broadcast)"},
-	{"stats", cmd_stats, "requests per quarter and area, time to accept and answer"},
-	{"subject-access", cmd_subject_access, "what is still held about a data subject"},
+	{"request", cli_mail_command, "new: send an information request"},
+	{"tick", tick_idle, "run reminders and retention that are due"},
+	{"outbox", cli_mail_command, "list|show messages waiting to be sent"},
+	{"held", cli_mail_command, "list|show|release|discard the review queue"},
+	{"alert", cli_mail_command, "new|form: send an alert (check list, approval, broadcast)"},
+	{"stats", cli_mail_command, "requests per quarter and area, time to accept and answer"},
+	{"subject-access", cli_mail_command, "what is still held about a data subject"},
 };
 
 static void usage(FILE *out)

@@ -5,6 +5,7 @@
  * output and exit codes.
  */
 #include "cli/cli.h"
+#include "parser/dkim.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -46,6 +47,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], net_commands[c].name) == 0) {
 			ret = net_commands[c].run(&cli, argc - i, argv + i);
 			cli_cleanup(&cli);
+			dkim_keycache_clear();
 			return ret;
 		}
 	}

@@ -11,41 +11,27 @@
  * programs, the command a user types stays one: imi hands its whole
  * command line on, unchanged, and the process keeps its id (exec).
  *
- * Where: next to the running imi first (/proc/self/exe, so that a build
- * tree's build/imi runs build/imi-net, through the ./imi link too), else
- * IMI_LIBEXECDIR (make install puts it in $(PREFIX)/lib/imi).
+ * Where: cli_libexec_paths (cli/mail_load.c), as for imi-mail.so.
  */
 #include "cli/cli.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <unistd.h>
 
-#ifndef IMI_LIBEXECDIR
-#define IMI_LIBEXECDIR "/usr/local/lib/imi"
-#endif
 #define CLI_NET_PROGRAM "imi-net"
 
 int cli_net_exec(struct cli *cli, int argc, char **argv)
 {
-	char self[PATH_MAX], *dir;
-	char *candidates[2] = {NULL, NULL};
+	char *candidates[CLI_LIBEXEC_PATHS];
 	char **args = g_new0(char *, (gsize)cli->argc + 1);
 	GString *tried = g_string_new(NULL);
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
-	if (n > 0) {
-		self[n] = '\0';
-		dir = g_path_get_dirname(self);
-		candidates[0] = g_build_filename(dir, CLI_NET_PROGRAM, NULL);
-		g_free(dir);
-	}
-	candidates[1] = g_build_filename(IMI_LIBEXECDIR, CLI_NET_PROGRAM, NULL);
+	cli_libexec_paths(CLI_NET_PROGRAM, candidates);
 	for (int i = 1; i < cli->argc; i++)
 		args[i] = cli->argv[i];
 	fflush(NULL);
-	for (unsigned c = 0; c < G_N_ELEMENTS(candidates); c++) {
+	for (unsigned c = 0; c < CLI_LIBEXEC_PATHS; c++) {
 		if (candidates[c] == NULL)
 			continue;
 		args[0] = candidates[c];
@@ -57,8 +43,8 @@ int cli_net_exec(struct cli *cli, int argc, char **argv)
 			"make install puts it in %s\n",
 		argv[0], CLI_NET_PROGRAM, tried->str, IMI_LIBEXECDIR);
 	g_string_free(tried, TRUE);
-	g_free(candidates[0]);
-	g_free(candidates[1]);
+	for (unsigned c = 0; c < CLI_LIBEXEC_PATHS; c++)
+		g_free(candidates[c]);
 	g_free(args);
 	return EX_UNAVAILABLE;
 }

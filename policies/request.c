@@ -3,6 +3,7 @@
  */
 #include "policies/request.h"
 #include "policies/case_record.h"
+#include "policies/due.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -1585,7 +1586,6 @@ int request_coordinators(struct store_txn *txn, const char *country,
 
 /* ---- urgency lists ---- */
 
-#define URGENCY_KEY "urgency-list" /* STORE_META record: {"v","next"} */
 
 struct urgency_walk {
 	struct request_env *env;
@@ -1694,18 +1694,6 @@ static int urgency_text(struct store_txn *txn, struct request_env *env, GPtrArra
 	return IMI_OK;
 }
 
-int request_urgency_pending(struct store_txn *txn, int64_t now)
-{
-	JsonObject *rec = NULL;
-	int pending = 1;
-
-	if (store_record_get(txn, STORE_META, URGENCY_KEY, 0, &rec, NULL) == IMI_OK) {
-		pending = now >= case_int(rec, "next");
-		json_object_unref(rec);
-	}
-	return pending;
-}
-
 int request_urgency_run(struct store_txn *txn, struct request_env *env, int64_t now,
 			unsigned *sent_r, char **error_r)
 {
@@ -1723,14 +1711,14 @@ int request_urgency_run(struct store_txn *txn, struct request_env *env, int64_t 
 		return IMI_OK;
 	/* The record names the next list; under its write lock two ticks at
 	 * once send one list. */
-	ret = store_record_get(txn, STORE_META, URGENCY_KEY, STORE_GET_RMW, &rec, NULL);
+	ret = store_record_get(txn, STORE_META, DUE_URGENCY_KEY, STORE_GET_RMW, &rec, NULL);
 	if (ret == IMI_OK) {
 		next = case_int(rec, "next");
 		json_object_unref(rec);
 		if (now < next)
 			return IMI_OK;
 	} else if (ret != IMI_NOTFOUND) {
-		return store_record_get(txn, STORE_META, URGENCY_KEY, STORE_GET_RMW, &rec, error_r);
+		return store_record_get(txn, STORE_META, DUE_URGENCY_KEY, STORE_GET_RMW, &rec, error_r);
 	}
 	if ((ret = policy_period_sub(after, now, &w.opened_before, error_r)) != IMI_OK)
 		return ret;
@@ -1792,7 +1780,7 @@ int request_urgency_run(struct store_txn *txn, struct request_env *env, int64_t 
 	rec = json_object_new();
 	json_object_set_int_member(rec, "v", STORE_SCHEMA_VERSION);
 	json_object_set_int_member(rec, "next", next);
-	ret = store_record_put(txn, STORE_META, URGENCY_KEY, rec, 0, error_r);
+	ret = store_record_put(txn, STORE_META, DUE_URGENCY_KEY, rec, 0, error_r);
 	json_object_unref(rec);
 	return ret;
 }

@@ -185,11 +185,8 @@ int request_address_failing(struct store_txn *txn, struct request_env *env,
  * with an authority of their country as requester or responder that are
  * still open OpenLongerThan after they were sent.  A country with none
  * gets no list.  The next list is due Period after now (STORE_META
- * "urgency-list"); nothing happens before it.  *sent_r: lists queued. */
+ * DUE_URGENCY_KEY, policies/due.h); nothing happens before it.  *sent_r: lists queued. */
 int request_urgency_run(struct store_txn *txn, struct request_env *env, int64_t now,
 			unsigned *sent_r, char **error_r);
-/* 1 when the urgency lists may be due at now (their next time has come,
- * or none is recorded yet): a cheap look before the policy is read. */
-int request_urgency_pending(struct store_txn *txn, int64_t now);
 
 #endif

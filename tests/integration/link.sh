@@ -3,7 +3,12 @@
 # longer links.  Every shared library in imi's DT_NEEDED is loaded and bound
 # by every imi process (Debian builds them with -z now): libetpan and
 # GnuTLS (SMTP, IMAP, POP3), libmilter, libxml2 and libytnef must stay out
-# of it.
+# of it, and GMime, libopendkim, libspf2, libpsl and libcrypto are in its
+# mail module imi-mail.so, opened when a command needs it:
+#   - imi tick with nothing due, and --help, do not open the module; every
+#     other command does, and without it answers 69 naming where it looked;
+#   - the DKIM key cache of the module still stands in for libcrypto's
+#     d2i_PUBKEY_bio in libopendkim (parser/dkim_keycache.c);
 #   - imi send, fetch and milter run imi-net, found next to imi, with the
 #     whole command line (global options included) and its exit code;
 #   - libxml2 is opened on the first HTML body: an HTML-only reply is read
@@ -27,6 +32,20 @@ for lib in libetpan libgnutls libxml2 libytnef libmilter libsasl2 libicuuc; do
 		ok "imi does not link $lib"
 	fi
 done
+for lib in libgmime-3 libopendkim libspf2 libpsl libcrypto; do
+	if grep -q "^$lib\." <<<"$imi_needed"; then
+		not_ok "imi does not link $lib (the module does): got $(grep "^$lib\." <<<"$imi_needed")"
+	else
+		ok "imi does not link $lib (the module does)"
+	fi
+done
+IMI_MAIL=$(dirname "$IMI")/imi-mail.so
+check "imi-mail.so is built next to imi" test -f "$IMI_MAIL"
+mail_needed=$(needed "$IMI_MAIL")
+check "imi-mail.so links GMime and libopendkim" \
+	test "$(grep -cE '^(libgmime-3\.0|libopendkim)\.' <<<"$mail_needed")" = 2
+check "imi-mail.so does not link libetpan or libmilter either" \
+	test -z "$(grep -E '^(libetpan|libmilter)\.' <<<"$mail_needed")"
 check "imi-net is built next to imi" test -x "$IMI_NET"
 net_needed=$(needed "$IMI_NET")
 check "imi-net links libetpan" grep -q '^libetpan\.' <<<"$net_needed"
@@ -37,9 +56,28 @@ check "imi-net does not link libxml2 either" test -z "$(grep '^libxml2\.' <<<"$n
 syms=$(nm "$IMI" | grep -cE ' (mailsmtp|mailesmtp|mailimap|mailpop3|gnutls|smfi)_' || true)
 check "no libetpan, GnuTLS or libmilter symbol in imi (got $syms)" test "$syms" = 0
 
-# ---- imi send / fetch / milter through imi-net -------------------------------
+# ---- imi tick with nothing due stays out of the module ----------------------
 H=$WORK/home
 imi_home "$H" || { not_ok "imi init"; exit 1; }
+# (The first tick of a home writes when the urgency lists are next due.)
+"$IMI" --home "$H" tick --now 2030-01-01T00:00:00 >/dev/null 2>&1
+loaded() { LD_DEBUG=files "$@" 2>&1 >/dev/null | grep -c 'file=.*imi-mail\.so.*dynamically loaded'; }
+out=$("$IMI" --home "$H" tick --now 2030-01-01T00:01:00)
+rc=$?
+check "imi tick with nothing due: exit 0 ($rc), '$out'" test "$rc:$out" = "0:imi: 0 timer(s) run, 0 failed"
+check "and it did not open imi-mail.so" test "$(loaded "$IMI" --home "$H" tick --now 2030-01-01T00:01:00)" = 0
+check "imi --help does not open it either" test "$(loaded "$IMI" --help)" = 0
+check "imi tick --help does: it is the module's tick" grep -q -- '--now' <("$IMI" tick --help)
+check "imi case list opens it" test "$(loaded "$IMI" --home "$H" case list)" = 1
+# Thirteen months on, the urgency lists are due again: the module's tick runs.
+check "imi tick with the urgency lists due opens it" \
+	test "$(loaded "$IMI" --home "$H" tick --now 2031-02-01T00:00:00)" = 1
+check "libopendkim's d2i_PUBKEY_bio is the module's key cache" \
+	grep -q "binding file .*libopendkim.* to .*imi-mail\.so.*d2i_PUBKEY_bio" \
+	<(LD_DEBUG=bindings "$IMI" --home "$H" case list 2>&1)
+"$IMI" --home "$H" tick --now 2030-01-01T00:00:00 >/dev/null 2>&1
+
+# ---- imi send / fetch / milter through imi-net -------------------------------
 check "imi send --help is imi-net's send" grep -q -- '--put' <("$IMI" send --help)
 check "imi milter --help is imi-net's milter" grep -q -- '--socket' <("$IMI" milter --help)
 printf 'From: imi@imi.localhost\nTo: someone@example.org\nSubject: link\nMessage-ID: <link.1@imi.localhost>\n\nhello\n' >"$WORK/put.eml"
@@ -77,8 +115,21 @@ else
 	check "imi without imi-net: exit 69 ($rc)" test "$rc" = 69
 	check "and names where it looked" grep -q "alone/imi-net" "$WORK/err"
 fi
+"$WORK/alone/imi" --home "$H" deliver </dev/null 2>"$WORK/err" >/dev/null
+rc=$?
+if [ -f /usr/local/lib/imi/imi-mail.so ]; then
+	ok "# skip imi without imi-mail.so: one is installed in /usr/local/lib/imi"
+else
+	check "imi deliver without imi-mail.so: exit 69, the MTA keeps the message ($rc)" test "$rc" = 69
+	check "and names where it looked" grep -q "alone/imi-mail.so" "$WORK/err"
+	out=$("$WORK/alone/imi" --home "$H" tick --now 2030-01-01T00:01:00 2>&1)
+	rc=$?
+	check "while imi tick with nothing due still runs: exit 0 ($rc)" test "$rc" = 0
+fi
 check "make install puts imi-net into PREFIX/lib/imi" \
 	grep -q "imi-net .*/usr/local/lib/imi/imi-net" <(make -s -n -C "$IMI_SRC" install)
+check "make install puts imi-mail.so into PREFIX/lib/imi" \
+	grep -q "imi-mail.so .*/usr/local/lib/imi/imi-mail.so" <(make -s -n -C "$IMI_SRC" install)
 
 # ---- libxml2 on demand: an HTML-only reply ---------------------------------
 # The home of tools/bench/case-home.sh (sets H, case_id, reply_to; mail N
