@@ -850,6 +850,50 @@ static JsonObject *store_shared_find(const char *name, const void *value, size_t
 	return obj;
 }
 
+/* Keeps obj (a reference; sealed) as the parse of value, under name;
+ * takes name and value.  A record over STORE_SHARED_RECORD_MAX is not kept. */
+static void store_shared_keep(char *name, void *value, size_t len, JsonObject *obj)
+{
+	struct store_shared *e, *old;
+
+	if (len > STORE_SHARED_RECORD_MAX) {
+		g_free(name);
+		g_free(value);
+		return;
+	}
+	e = g_new0(struct store_shared, 1);
+	e->value = value;
+	e->len = len;
+	e->obj = json_object_ref(obj);
+	g_mutex_lock(&store_shared_lock);
+	if (store_shared == NULL)
+		store_shared = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+						     store_shared_free);
+	else if (g_hash_table_size(store_shared) >= STORE_SHARED_MAX ||
+		 store_shared_bytes + len > STORE_SHARED_BYTES) {
+		g_hash_table_remove_all(store_shared);
+		store_shared_bytes = 0;
+	}
+	if ((old = g_hash_table_lookup(store_shared, name)) != NULL)
+		store_shared_bytes -= old->len;
+	store_shared_bytes += len;
+	g_hash_table_replace(store_shared, name, e);
+	g_mutex_unlock(&store_shared_lock);
+}
+
+/* Forgets the kept parse of the record named name, if any. */
+static void store_shared_drop(const char *name)
+{
+	struct store_shared *e;
+
+	g_mutex_lock(&store_shared_lock);
+	if (store_shared != NULL && (e = g_hash_table_lookup(store_shared, name)) != NULL) {
+		store_shared_bytes -= e->len;
+		g_hash_table_remove(store_shared, name);
+	}
+	g_mutex_unlock(&store_shared_lock);
+}
+
 void store_close(struct store **storep)
 {
 	struct store *store = *storep;
@@ -1153,10 +1197,16 @@ int store_get(struct store_txn *txn, enum store_db db, const void *key,
 				       (flags & STORE_GET_RMW) ? DB_RMW : 0);
 	if (err != 0)
 		return store_db_fail(txn, err, error_r, store_files[db].file);
-	*value_r = g_memdup2(v.data, v.size);
+	/* Berkeley DB's malloc'ed copy is the caller's: g_free is free (GLib
+	 * allocates with the C library's malloc), and an empty record is NULL
+	 * as g_memdup2 would give. */
+	if (v.size == 0) {
+		free(v.data);
+		v.data = NULL;
+	}
+	*value_r = v.data;
 	if (len_r != NULL)
 		*len_r = v.size;
-	free(v.data);
 	return IMI_OK;
 }
 
@@ -1298,20 +1348,26 @@ char *store_record_text(JsonObject *obj, size_t *len_r)
 
 /* A mutable copy of a parsed record, members in the same order: about a
  * third cheaper than parsing the text again (json-glib's parser has a
- * large cost of its own for every record). */
-static JsonNode *store_json_copy(JsonNode *node)
+ * large cost of its own for every record).  With utf8_r, *utf8_r is set to
+ * 0 if a member name or string is not UTF-8 (json-glib writes such a record
+ * but cannot read it back, so no copy of it stands for its text). */
+static JsonNode *store_json_copy(JsonNode *node, int *utf8_r)
 {
 	JsonNode *copy = json_node_alloc();
 
 	switch (JSON_NODE_TYPE(node)) {
 	case JSON_NODE_OBJECT: {
 		JsonObject *from = json_node_get_object(node), *to = json_object_new();
-		GList *names = json_object_get_members(from);
+		JsonObjectIter iter;
+		const char *name;
+		JsonNode *member;
 
-		for (GList *l = names; l != NULL; l = l->next)
-			json_object_set_member(to, l->data,
-					       store_json_copy(json_object_get_member(from, l->data)));
-		g_list_free(names);
+		json_object_iter_init_ordered(&iter, from);
+		while (json_object_iter_next_ordered(&iter, &name, &member)) {
+			if (utf8_r != NULL && !g_utf8_validate(name, -1, NULL))
+				*utf8_r = 0;
+			json_object_set_member(to, name, store_json_copy(member, utf8_r));
+		}
 		json_node_init_object(copy, to);
 		json_object_unref(to);
 		break;
@@ -1321,7 +1377,8 @@ static JsonNode *store_json_copy(JsonNode *node)
 		guint n = json_array_get_length(from);
 
 		for (guint i = 0; i < n; i++)
-			json_array_add_element(to, store_json_copy(json_array_get_element(from, i)));
+			json_array_add_element(to, store_json_copy(json_array_get_element(from, i),
+								   utf8_r));
 		json_node_init_array(copy, to);
 		json_array_unref(to);
 		break;
@@ -1338,6 +1395,8 @@ static JsonNode *store_json_copy(JsonNode *node)
 			json_node_init_boolean(copy, json_node_get_boolean(node));
 			break;
 		default:
+			if (utf8_r != NULL && !g_utf8_validate(json_node_get_string(node), -1, NULL))
+				*utf8_r = 0;
 			json_node_init_string(copy, json_node_get_string(node));
 			break;
 		}
@@ -1372,7 +1431,7 @@ int store_record_get(struct store_txn *txn, enum store_db db,
 	g_free(name);
 	if (kept != NULL) {
 		JsonNode *node = json_node_init_object(json_node_alloc(), kept);
-		JsonNode *copy = store_json_copy(node);
+		JsonNode *copy = store_json_copy(node, NULL);
 
 		*obj_r = json_object_ref(json_node_get_object(copy));
 		json_node_unref(copy);
@@ -1390,7 +1449,6 @@ int store_record_get_shared(struct store_txn *txn, enum store_db db,
 			    const char *key, unsigned flags, JsonObject **obj_r,
 			    char **error_r)
 {
-	struct store_shared *e, *old;
 	char *name;
 	void *value;
 	size_t len;
@@ -1413,30 +1471,48 @@ int store_record_get_shared(struct store_txn *txn, enum store_db db,
 		return ret;
 	}
 	json_object_seal(*obj_r);
-	if (len > STORE_SHARED_RECORD_MAX) {
-		g_free(name);
-		g_free(value);
-		return IMI_OK;
-	}
-	e = g_new0(struct store_shared, 1);
-	e->value = value;
-	e->len = len;
-	e->obj = json_object_ref(*obj_r);
-	g_mutex_lock(&store_shared_lock);
-	if (store_shared == NULL)
-		store_shared = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-						     store_shared_free);
-	else if (g_hash_table_size(store_shared) >= STORE_SHARED_MAX ||
-		 store_shared_bytes + len > STORE_SHARED_BYTES) {
-		g_hash_table_remove_all(store_shared);
-		store_shared_bytes = 0;
-	}
-	if ((old = g_hash_table_lookup(store_shared, name)) != NULL)
-		store_shared_bytes -= old->len;
-	store_shared_bytes += len;
-	g_hash_table_replace(store_shared, name, e);
-	g_mutex_unlock(&store_shared_lock);
+	store_shared_keep(name, value, len, *obj_r);
 	return IMI_OK;
+}
+
+/* A record written while a parse of it is kept for readers: the parse of
+ * the new bytes is kept in its place, made by copying what was written
+ * (a copy costs about half a parse), so that a reader in the same
+ * transaction, or the next one, need not parse what this one wrote.  A
+ * kept parse still stands only for its bytes: if this transaction is
+ * aborted, or another process writes the record, the stored bytes differ
+ * and the next reader parses them. */
+static void store_shared_written(enum store_db db, const char *key,
+				 JsonObject *obj, char *text, size_t len)
+{
+	char *name = g_strdup_printf("%d:%s", (int)db, key);
+	int kept, utf8 = 1;
+	JsonNode *node, *copy;
+	gint64 v;
+
+	g_mutex_lock(&store_shared_lock);
+	kept = store_shared != NULL && g_hash_table_contains(store_shared, name);
+	g_mutex_unlock(&store_shared_lock);
+	if (!kept) {
+		g_free(name);
+		g_free(text);
+		return;
+	}
+	node = json_node_init_object(json_node_alloc(), obj);
+	copy = store_json_copy(node, &utf8);
+	json_node_unref(node);
+	/* What store_record_parse would refuse is not kept. */
+	v = json_object_get_int_member_with_default(obj, "v", 0);
+	if (!utf8 || v < 1 || v > STORE_SCHEMA_VERSION || len > STORE_SHARED_RECORD_MAX) {
+		store_shared_drop(name);
+		json_node_unref(copy);
+		g_free(name);
+		g_free(text);
+		return;
+	}
+	json_node_seal(copy);
+	store_shared_keep(name, text, len, json_node_get_object(copy));
+	json_node_unref(copy);
 }
 
 int store_record_put(struct store_txn *txn, enum store_db db,
@@ -1447,7 +1523,10 @@ int store_record_put(struct store_txn *txn, enum store_db db,
 	char *text = store_record_text(obj, &len);
 	int ret = store_put(txn, db, key, strlen(key), text, len, flags, error_r);
 
-	g_free(text);
+	if (ret == IMI_OK)
+		store_shared_written(db, key, obj, text, len); /* takes text */
+	else
+		g_free(text);
 	return ret;
 }
 
