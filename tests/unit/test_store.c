@@ -359,6 +359,154 @@ static void test_record_shared_written(void **state)
 	testutil_rmdir(home);
 }
 
+/* store_record_text writes a record's text itself: the bytes must be
+ * json_to_string's, for every byte and character in strings and member
+ * names, for integers at their limits, and for records of every shape
+ * (and json-glib's own text where it leaves the record to json-glib). */
+static void text_check(const char *what, JsonObject *obj)
+{
+	size_t len;
+	char *got = store_record_text(obj, &len);
+	JsonNode *node = json_node_init_object(json_node_alloc(), obj);
+	char *want = json_to_string(node, FALSE);
+
+	if (strcmp(got, want) != 0)
+		fail_msg("%s: text: got %s, want %s", what, got, want);
+	if (len != strlen(want))
+		fail_msg("%s: length: got %zu, want %zu", what, len, strlen(want));
+	g_free(got);
+	g_free(want);
+	json_node_unref(node);
+}
+
+static void text_random_fill(GRand *rand, JsonObject *obj, int depth);
+
+static char *text_random_string(GRand *rand)
+{
+	int n = g_rand_int_range(rand, 0, 12);
+	char *s = g_malloc(n + 1);
+
+	for (int i = 0; i < n; i++)
+		s[i] = (char)g_rand_int_range(rand, 1, 256);
+	s[n] = '\0';
+	return s;
+}
+
+static JsonNode *text_random_node(GRand *rand, int depth)
+{
+	static const gint64 ints[] = {0, 1, -1, 9, 10, -10, 1234567890123, G_MAXINT64, G_MININT64,
+				      G_MININT64 + 1};
+	JsonNode *node = json_node_alloc();
+	char *s;
+
+	switch (g_rand_int_range(rand, 0, depth < 3 ? 8 : 6)) {
+	case 0:
+		json_node_init_int(node, ints[g_rand_int_range(rand, 0, G_N_ELEMENTS(ints))]);
+		break;
+	case 1:
+		json_node_init_int(node, (gint64)g_rand_int(rand) - G_MAXINT32);
+		break;
+	case 2:
+		json_node_init_boolean(node, g_rand_boolean(rand));
+		break;
+	case 3:
+		json_node_init_null(node);
+		break;
+	case 4:
+	case 5:
+		s = text_random_string(rand);
+		json_node_init_string(node, s);
+		g_free(s);
+		break;
+	case 6: {
+		JsonArray *a = json_array_new();
+		int n = g_rand_int_range(rand, 0, 5);
+
+		for (int i = 0; i < n; i++)
+			json_array_add_element(a, text_random_node(rand, depth + 1));
+		json_node_init_array(node, a);
+		json_array_unref(a);
+		break;
+	}
+	default: {
+		JsonObject *o = json_object_new();
+
+		text_random_fill(rand, o, depth + 1);
+		json_node_init_object(node, o);
+		json_object_unref(o);
+		break;
+	}
+	}
+	return node;
+}
+
+static void text_random_fill(GRand *rand, JsonObject *obj, int depth)
+{
+	int n = g_rand_int_range(rand, 0, 7);
+
+	for (int i = 0; i < n; i++) {
+		char *name = text_random_string(rand);
+
+		json_object_set_member(obj, name, text_random_node(rand, depth));
+		g_free(name);
+	}
+	/* A member set again keeps its place. */
+	if (n > 0 && g_rand_boolean(rand))
+		json_object_set_int_member(obj, "v", 1);
+}
+
+static void test_record_text(void **state)
+{
+	GRand *rand = g_rand_new_with_seed(20261207);
+	char what[64];
+
+	/* Every byte, in a value and in a member name. */
+	for (int c = 1; c < 256; c++) {
+		char s[4] = {'a', (char)c, 'b', '\0'};
+		JsonObject *obj = json_object_new();
+
+		json_object_set_string_member(obj, s, s);
+		json_object_set_string_member(obj, s + 1, s + 1);
+		g_snprintf(what, sizeof(what), "byte 0x%02x", c);
+		text_check(what, obj);
+		json_object_unref(obj);
+	}
+	/* Every character, as UTF-8. */
+	for (gunichar u = 1; u <= 0x10ffff; u += (u < 0x3000 ? 1 : 97)) {
+		char s[8] = {0};
+		JsonObject *obj = json_object_new();
+
+		if (u >= 0xd800 && u < 0xe000)
+			continue;
+		g_unichar_to_utf8(u, s);
+		json_object_set_int_member(obj, "v", 1);
+		json_object_set_string_member(obj, "s", s);
+		g_snprintf(what, sizeof(what), "U+%04X", u);
+		text_check(what, obj);
+		json_object_unref(obj);
+	}
+	/* Records of every shape. */
+	for (int i = 0; i < 3000; i++) {
+		JsonObject *obj = json_object_new();
+
+		text_random_fill(rand, obj, 0);
+		g_snprintf(what, sizeof(what), "random record %d", i);
+		text_check(what, obj);
+		json_object_unref(obj);
+	}
+	/* Doubles (json-glib writes those), an empty record ("v" is added). */
+	{
+		JsonObject *obj = json_object_new();
+
+		text_check("empty", obj);
+		json_object_set_double_member(obj, "d", 2.5);
+		json_object_set_double_member(obj, "e", 3.0);
+		text_check("doubles", obj);
+		json_object_unref(obj);
+	}
+	g_rand_free(rand);
+}
+
 static void test_open_without_init(void **state)
 {
 	char *home = testutil_tmpdir("store-noinit");
@@ -1010,6 +1158,7 @@ int main(void)
 		cmocka_unit_test(test_put_get_exists),
 		cmocka_unit_test(test_record_shared),
 		cmocka_unit_test(test_record_shared_written),
+		cmocka_unit_test(test_record_text),
 		cmocka_unit_test(test_users_email_index),
 		cmocka_unit_test(test_check_msgid_index),
 		cmocka_unit_test(test_timers_due),
