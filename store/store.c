@@ -1605,44 +1605,89 @@ int store_record_get_shared(struct store_txn *txn, enum store_db db,
 	return IMI_OK;
 }
 
+/* 1 if every member name and string under node is UTF-8 (json-glib
+ * writes a record with one that is not, but cannot read it back). */
+static int store_json_utf8(JsonNode *node)
+{
+	switch (JSON_NODE_TYPE(node)) {
+	case JSON_NODE_OBJECT: {
+		JsonObjectIter iter;
+		const char *name;
+		JsonNode *member;
+
+		json_object_iter_init_ordered(&iter, json_node_get_object(node));
+		while (json_object_iter_next_ordered(&iter, &name, &member))
+			if (!g_utf8_validate(name, -1, NULL) || !store_json_utf8(member))
+				return 0;
+		return 1;
+	}
+	case JSON_NODE_ARRAY: {
+		JsonArray *array = json_node_get_array(node);
+		guint n = json_array_get_length(array);
+
+		for (guint i = 0; i < n; i++)
+			if (!store_json_utf8(json_array_get_element(array, i)))
+				return 0;
+		return 1;
+	}
+	case JSON_NODE_VALUE:
+		return json_node_get_value_type(node) != G_TYPE_STRING ||
+		       json_node_get_string(node) == NULL ||
+		       g_utf8_validate(json_node_get_string(node), -1, NULL);
+	default:
+		return 1;
+	}
+}
+
 /* A record written while a parse of it is kept for readers: the parse of
- * the new bytes is kept in its place, made by copying what was written
- * (a copy costs about half a parse), so that a reader in the same
- * transaction, or the next one, need not parse what this one wrote.  A
- * kept parse still stands only for its bytes: if this transaction is
- * aborted, or another process writes the record, the stored bytes differ
- * and the next reader parses them. */
+ * the new bytes is kept in its place, so that a reader in the same
+ * transaction, or the next one, need not parse what this one wrote.  It is
+ * a copy of what was written (a copy costs about half a parse), or, when
+ * the writer is done with obj (adopt), obj itself, sealed.  A kept parse
+ * still stands only for its bytes: if this transaction is aborted, or
+ * another process writes the record, the stored bytes differ and the next
+ * reader parses them.  Takes text, and with adopt the reference to obj. */
 static void store_shared_written(enum store_db db, const char *key,
-				 JsonObject *obj, char *text, size_t len)
+				 JsonObject *obj, int adopt, char *text, size_t len)
 {
 	char *name = g_strdup_printf("%d:%s", (int)db, key);
+	JsonNode *node;
+	JsonObject *kept_obj = NULL;
 	int kept, utf8 = 1;
-	JsonNode *node, *copy;
 	gint64 v;
 
 	g_mutex_lock(&store_shared_lock);
 	kept = store_shared != NULL && g_hash_table_contains(store_shared, name);
 	g_mutex_unlock(&store_shared_lock);
-	if (!kept) {
+	if (kept) {
+		node = json_node_init_object(json_node_alloc(), obj);
+		if (adopt) {
+			utf8 = store_json_utf8(node);
+			kept_obj = json_object_ref(obj);
+		} else {
+			JsonNode *copy = store_json_copy(node, &utf8);
+
+			kept_obj = json_object_ref(json_node_get_object(copy));
+			json_node_unref(copy);
+		}
+		json_node_unref(node);
+		/* What store_record_parse would refuse is not kept. */
+		v = json_object_get_int_member_with_default(obj, "v", 0);
+		if (!utf8 || v < 1 || v > STORE_SCHEMA_VERSION || len > STORE_SHARED_RECORD_MAX) {
+			store_shared_drop(name);
+			g_clear_pointer(&kept_obj, json_object_unref);
+		}
+	}
+	if (kept_obj != NULL) {
+		json_object_seal(kept_obj);
+		store_shared_keep(name, text, len, kept_obj);
+		json_object_unref(kept_obj);
+	} else {
 		g_free(name);
 		g_free(text);
-		return;
 	}
-	node = json_node_init_object(json_node_alloc(), obj);
-	copy = store_json_copy(node, &utf8);
-	json_node_unref(node);
-	/* What store_record_parse would refuse is not kept. */
-	v = json_object_get_int_member_with_default(obj, "v", 0);
-	if (!utf8 || v < 1 || v > STORE_SCHEMA_VERSION || len > STORE_SHARED_RECORD_MAX) {
-		store_shared_drop(name);
-		json_node_unref(copy);
-		g_free(name);
-		g_free(text);
-		return;
-	}
-	json_node_seal(copy);
-	store_shared_keep(name, text, len, json_node_get_object(copy));
-	json_node_unref(copy);
+	if (adopt)
+		json_object_unref(obj);
 }
 
 int store_record_put(struct store_txn *txn, enum store_db db,
@@ -1654,9 +1699,28 @@ int store_record_put(struct store_txn *txn, enum store_db db,
 	int ret = store_put(txn, db, key, strlen(key), text, len, flags, error_r);
 
 	if (ret == IMI_OK)
-		store_shared_written(db, key, obj, text, len); /* takes text */
+		store_shared_written(db, key, obj, 0, text, len); /* takes text */
 	else
 		g_free(text);
+	return ret;
+}
+
+int store_record_put_release(struct store_txn *txn, enum store_db db,
+			     const char *key, JsonObject **objp, unsigned flags,
+			     char **error_r)
+{
+	JsonObject *obj = *objp;
+	size_t len;
+	char *text = store_record_text(obj, &len);
+	int ret = store_put(txn, db, key, strlen(key), text, len, flags, error_r);
+
+	*objp = NULL;
+	if (ret == IMI_OK) {
+		store_shared_written(db, key, obj, 1, text, len); /* takes text, obj */
+	} else {
+		g_free(text);
+		json_object_unref(obj);
+	}
 	return ret;
 }
 

@@ -205,6 +205,7 @@ struct written_step {
 	const struct written_case *c;
 	int put_raw;     /* then write other bytes with store_put */
 	int fail;        /* then fail, so the transaction is aborted */
+	int release;     /* written with store_record_put_release */
 	int got;         /* status of store_record_get_shared */
 	JsonObject *obj; /* what it gave */
 	char *stored;    /* the stored bytes */
@@ -238,8 +239,13 @@ static int written_run(struct store_txn *txn, void *ctx, char **error_r)
 	int ret;
 
 	st->c->fill(obj);
-	ret = store_record_put(txn, STORE_CASES, WRITTEN_KEY, obj, 0, error_r);
-	json_object_unref(obj);
+	if (st->release) {
+		ret = store_record_put_release(txn, STORE_CASES, WRITTEN_KEY, &obj, 0, error_r);
+		check_int("the caller's reference taken", obj == NULL, 1);
+	} else {
+		ret = store_record_put(txn, STORE_CASES, WRITTEN_KEY, obj, 0, error_r);
+		json_object_unref(obj);
+	}
 	if (ret != IMI_OK)
 		return ret;
 	if (st->put_raw &&
@@ -322,9 +328,11 @@ static void test_record_shared_written(void **state)
 	struct store *store = open_store(home);
 	char *error = NULL;
 
-	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-		struct written_step st = {&cases[i], 0, 0, -1, NULL, NULL};
-		struct written_step next = {&cases[i], 0, 0, -1, NULL, NULL};
+	for (size_t n = 0; n < 2 * G_N_ELEMENTS(cases); n++) {
+		size_t i = n % G_N_ELEMENTS(cases);
+		int release = n >= G_N_ELEMENTS(cases); /* handed over, then copied */
+		struct written_step st = {&cases[i], 0, 0, release, -1, NULL, NULL};
+		struct written_step next = {&cases[i], 0, 0, release, -1, NULL, NULL};
 
 		check_int("prime", store_transact(store, written_prime, NULL, &error), IMI_OK);
 		/* Read in the writing transaction, then in the next one. */
@@ -336,9 +344,9 @@ static void test_record_shared_written(void **state)
 	/* Never stale: other bytes written after the record, in the same
 	 * transaction; a writing transaction aborted. */
 	{
-		struct written_step st = {&cases[0], 1, 0, -1, NULL, NULL};
-		struct written_step aborted = {&cases[0], 0, 1, -1, NULL, NULL};
-		struct written_step after = {&cases[0], 0, 0, -1, NULL, NULL};
+		struct written_step st = {&cases[0], 1, 0, 1, -1, NULL, NULL};
+		struct written_step aborted = {&cases[0], 0, 1, 1, -1, NULL, NULL};
+		struct written_step after = {&cases[0], 0, 0, 0, -1, NULL, NULL};
 
 		check_int("prime", store_transact(store, written_prime, NULL, &error), IMI_OK);
 		check_int("raw bytes after", store_transact(store, written_run, &st, &error), IMI_OK);
