@@ -1126,11 +1126,15 @@ int request_apply(struct store_txn *txn, struct request_env *env,
 				 fwd != NULL ? " to=" : "", fwd != NULL ? fwd->id : "");
 	ret = store_audit(txn, step->user->id, case_id, "request.step", detail, error_r);
 	g_free(detail);
-	if (ret == IMI_OK)
-		ret = store_record_put(txn, STORE_CASES, case_id, c, 0, error_r);
+	/* The case is written last, and handed over: what the step wrote
+	 * stands, sealed, for the record's next reader (store.h). */
 	if (ret == IMI_OK) {
-		out->applied = 1;
 		out->state = g_strdup(d.next_state);
+		ret = store_record_put_release(txn, STORE_CASES, case_id, &c, 0, error_r);
+		if (ret == IMI_OK)
+			out->applied = 1;
+		else
+			g_clear_pointer(&out->state, g_free);
 	}
 out:
 	if (c != NULL)

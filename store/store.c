@@ -850,6 +850,50 @@ static JsonObject *store_shared_find(const char *name, const void *value, size_t
 	return obj;
 }
 
+/* Keeps obj (a reference; sealed) as the parse of value, under name;
+ * takes name and value.  A record over STORE_SHARED_RECORD_MAX is not kept. */
+static void store_shared_keep(char *name, void *value, size_t len, JsonObject *obj)
+{
+	struct store_shared *e, *old;
+
+	if (len > STORE_SHARED_RECORD_MAX) {
+		g_free(name);
+		g_free(value);
+		return;
+	}
+	e = g_new0(struct store_shared, 1);
+	e->value = value;
+	e->len = len;
+	e->obj = json_object_ref(obj);
+	g_mutex_lock(&store_shared_lock);
+	if (store_shared == NULL)
+		store_shared = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+						     store_shared_free);
+	else if (g_hash_table_size(store_shared) >= STORE_SHARED_MAX ||
+		 store_shared_bytes + len > STORE_SHARED_BYTES) {
+		g_hash_table_remove_all(store_shared);
+		store_shared_bytes = 0;
+	}
+	if ((old = g_hash_table_lookup(store_shared, name)) != NULL)
+		store_shared_bytes -= old->len;
+	store_shared_bytes += len;
+	g_hash_table_replace(store_shared, name, e);
+	g_mutex_unlock(&store_shared_lock);
+}
+
+/* Forgets the kept parse of the record named name, if any. */
+static void store_shared_drop(const char *name)
+{
+	struct store_shared *e;
+
+	g_mutex_lock(&store_shared_lock);
+	if (store_shared != NULL && (e = g_hash_table_lookup(store_shared, name)) != NULL) {
+		store_shared_bytes -= e->len;
+		g_hash_table_remove(store_shared, name);
+	}
+	g_mutex_unlock(&store_shared_lock);
+}
+
 void store_close(struct store **storep)
 {
 	struct store *store = *storep;
@@ -1153,10 +1197,16 @@ int store_get(struct store_txn *txn, enum store_db db, const void *key,
 				       (flags & STORE_GET_RMW) ? DB_RMW : 0);
 	if (err != 0)
 		return store_db_fail(txn, err, error_r, store_files[db].file);
-	*value_r = g_memdup2(v.data, v.size);
+	/* Berkeley DB's malloc'ed copy is the caller's: g_free is free (GLib
+	 * allocates with the C library's malloc), and an empty record is NULL
+	 * as g_memdup2 would give. */
+	if (v.size == 0) {
+		free(v.data);
+		v.data = NULL;
+	}
+	*value_r = v.data;
 	if (len_r != NULL)
 		*len_r = v.size;
-	free(v.data);
 	return IMI_OK;
 }
 
@@ -1279,18 +1329,148 @@ int store_record_parse(const void *value, size_t len, JsonObject **obj_r,
 	return IMI_OK;
 }
 
+/* A string as json-glib's generator writes it (json_strescape in
+ * json-glib 1.6): backslash and quote escaped, the control characters 0x01
+ * to 0x1e and 0x7f as \b \f \n \r \t or \u00xx, every other byte as it is. */
+static void store_json_write_string(GString *out, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *run = s;
+
+	g_string_append_c(out, '"');
+	for (const char *p = s; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c != '\\' && c != '"' && (c >= 0x1f && c != 0x7f))
+			continue;
+		g_string_append_len(out, run, p - run);
+		run = p + 1;
+		g_string_append_c(out, '\\');
+		switch (c) {
+		case '\\':
+		case '"':
+			g_string_append_c(out, (char)c);
+			break;
+		case '\b':
+			g_string_append_c(out, 'b');
+			break;
+		case '\f':
+			g_string_append_c(out, 'f');
+			break;
+		case '\n':
+			g_string_append_c(out, 'n');
+			break;
+		case '\r':
+			g_string_append_c(out, 'r');
+			break;
+		case '\t':
+			g_string_append_c(out, 't');
+			break;
+		default:
+			g_string_append(out, "u00");
+			g_string_append_c(out, hex[c >> 4]);
+			g_string_append_c(out, hex[c & 0xf]);
+			break;
+		}
+	}
+	g_string_append(out, run);
+	g_string_append_c(out, '"');
+}
+
+/* node as json_to_string(node, FALSE) writes it, for what records hold:
+ * objects, arrays, strings, integers, booleans and null.  0 if it met
+ * anything else (a double: json-glib's own formatting is left to it). */
+static int store_json_write(GString *out, JsonNode *node)
+{
+	switch (JSON_NODE_TYPE(node)) {
+	case JSON_NODE_OBJECT: {
+		JsonObjectIter iter;
+		const char *name;
+		JsonNode *member;
+		int first = 1;
+
+		g_string_append_c(out, '{');
+		json_object_iter_init_ordered(&iter, json_node_get_object(node));
+		while (json_object_iter_next_ordered(&iter, &name, &member)) {
+			if (!first)
+				g_string_append_c(out, ',');
+			first = 0;
+			store_json_write_string(out, name);
+			g_string_append_c(out, ':');
+			if (!store_json_write(out, member))
+				return 0;
+		}
+		g_string_append_c(out, '}');
+		return 1;
+	}
+	case JSON_NODE_ARRAY: {
+		JsonArray *array = json_node_get_array(node);
+		guint n = json_array_get_length(array);
+
+		g_string_append_c(out, '[');
+		for (guint i = 0; i < n; i++) {
+			if (i > 0)
+				g_string_append_c(out, ',');
+			if (!store_json_write(out, json_array_get_element(array, i)))
+				return 0;
+		}
+		g_string_append_c(out, ']');
+		return 1;
+	}
+	case JSON_NODE_NULL:
+		g_string_append(out, "null");
+		return 1;
+	case JSON_NODE_VALUE:
+		switch (json_node_get_value_type(node)) {
+		case G_TYPE_INT64: {
+			char buf[24], *p = buf + sizeof(buf);
+			gint64 v = json_node_get_int(node);
+			guint64 u = v < 0 ? (guint64)0 - (guint64)v : (guint64)v;
+
+			do
+				*--p = (char)('0' + u % 10);
+			while ((u /= 10) != 0);
+			if (v < 0)
+				*--p = '-';
+			g_string_append_len(out, p, buf + sizeof(buf) - p);
+			return 1;
+		}
+		case G_TYPE_BOOLEAN:
+			g_string_append(out, json_node_get_boolean(node) ? "true" : "false");
+			return 1;
+		case G_TYPE_STRING:
+			if (json_node_get_string(node) == NULL)
+				return 0;
+			store_json_write_string(out, json_node_get_string(node));
+			return 1;
+		default:
+			return 0;
+		}
+	}
+	return 0;
+}
+
 char *store_record_text(JsonObject *obj, size_t *len_r)
 {
 	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+	GString *out = g_string_sized_new(1024);
 	char *text;
 	gsize len;
 
 	if (!json_object_has_member(obj, "v"))
 		json_object_set_int_member(obj, "v", STORE_SCHEMA_VERSION);
 	json_node_set_object(node, obj);
-	text = json_to_string(node, FALSE);
+	/* The generator's bytes, written here at a fraction of its cost;
+	 * json-glib itself for a record with what is not written here. */
+	if (store_json_write(out, node)) {
+		len = out->len;
+		text = g_string_free(out, FALSE);
+	} else {
+		g_string_free(out, TRUE);
+		text = json_to_string(node, FALSE);
+		len = strlen(text);
+	}
 	json_node_unref(node);
-	len = strlen(text);
 	if (len_r != NULL)
 		*len_r = len;
 	return text;
@@ -1298,20 +1478,26 @@ char *store_record_text(JsonObject *obj, size_t *len_r)
 
 /* A mutable copy of a parsed record, members in the same order: about a
  * third cheaper than parsing the text again (json-glib's parser has a
- * large cost of its own for every record). */
-static JsonNode *store_json_copy(JsonNode *node)
+ * large cost of its own for every record).  With utf8_r, *utf8_r is set to
+ * 0 if a member name or string is not UTF-8 (json-glib writes such a record
+ * but cannot read it back, so no copy of it stands for its text). */
+static JsonNode *store_json_copy(JsonNode *node, int *utf8_r)
 {
 	JsonNode *copy = json_node_alloc();
 
 	switch (JSON_NODE_TYPE(node)) {
 	case JSON_NODE_OBJECT: {
 		JsonObject *from = json_node_get_object(node), *to = json_object_new();
-		GList *names = json_object_get_members(from);
+		JsonObjectIter iter;
+		const char *name;
+		JsonNode *member;
 
-		for (GList *l = names; l != NULL; l = l->next)
-			json_object_set_member(to, l->data,
-					       store_json_copy(json_object_get_member(from, l->data)));
-		g_list_free(names);
+		json_object_iter_init_ordered(&iter, from);
+		while (json_object_iter_next_ordered(&iter, &name, &member)) {
+			if (utf8_r != NULL && !g_utf8_validate(name, -1, NULL))
+				*utf8_r = 0;
+			json_object_set_member(to, name, store_json_copy(member, utf8_r));
+		}
 		json_node_init_object(copy, to);
 		json_object_unref(to);
 		break;
@@ -1321,7 +1507,8 @@ static JsonNode *store_json_copy(JsonNode *node)
 		guint n = json_array_get_length(from);
 
 		for (guint i = 0; i < n; i++)
-			json_array_add_element(to, store_json_copy(json_array_get_element(from, i)));
+			json_array_add_element(to, store_json_copy(json_array_get_element(from, i),
+								   utf8_r));
 		json_node_init_array(copy, to);
 		json_array_unref(to);
 		break;
@@ -1338,6 +1525,8 @@ static JsonNode *store_json_copy(JsonNode *node)
 			json_node_init_boolean(copy, json_node_get_boolean(node));
 			break;
 		default:
+			if (utf8_r != NULL && !g_utf8_validate(json_node_get_string(node), -1, NULL))
+				*utf8_r = 0;
 			json_node_init_string(copy, json_node_get_string(node));
 			break;
 		}
@@ -1372,7 +1561,7 @@ int store_record_get(struct store_txn *txn, enum store_db db,
 	g_free(name);
 	if (kept != NULL) {
 		JsonNode *node = json_node_init_object(json_node_alloc(), kept);
-		JsonNode *copy = store_json_copy(node);
+		JsonNode *copy = store_json_copy(node, NULL);
 
 		*obj_r = json_object_ref(json_node_get_object(copy));
 		json_node_unref(copy);
@@ -1390,7 +1579,6 @@ int store_record_get_shared(struct store_txn *txn, enum store_db db,
 			    const char *key, unsigned flags, JsonObject **obj_r,
 			    char **error_r)
 {
-	struct store_shared *e, *old;
 	char *name;
 	void *value;
 	size_t len;
@@ -1413,30 +1601,93 @@ int store_record_get_shared(struct store_txn *txn, enum store_db db,
 		return ret;
 	}
 	json_object_seal(*obj_r);
-	if (len > STORE_SHARED_RECORD_MAX) {
-		g_free(name);
-		g_free(value);
-		return IMI_OK;
-	}
-	e = g_new0(struct store_shared, 1);
-	e->value = value;
-	e->len = len;
-	e->obj = json_object_ref(*obj_r);
-	g_mutex_lock(&store_shared_lock);
-	if (store_shared == NULL)
-		store_shared = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-						     store_shared_free);
-	else if (g_hash_table_size(store_shared) >= STORE_SHARED_MAX ||
-		 store_shared_bytes + len > STORE_SHARED_BYTES) {
-		g_hash_table_remove_all(store_shared);
-		store_shared_bytes = 0;
-	}
-	if ((old = g_hash_table_lookup(store_shared, name)) != NULL)
-		store_shared_bytes -= old->len;
-	store_shared_bytes += len;
-	g_hash_table_replace(store_shared, name, e);
-	g_mutex_unlock(&store_shared_lock);
+	store_shared_keep(name, value, len, *obj_r);
 	return IMI_OK;
+}
+
+/* 1 if every member name and string under node is UTF-8 (json-glib
+ * writes a record with one that is not, but cannot read it back). */
+static int store_json_utf8(JsonNode *node)
+{
+	switch (JSON_NODE_TYPE(node)) {
+	case JSON_NODE_OBJECT: {
+		JsonObjectIter iter;
+		const char *name;
+		JsonNode *member;
+
+		json_object_iter_init_ordered(&iter, json_node_get_object(node));
+		while (json_object_iter_next_ordered(&iter, &name, &member))
+			if (!g_utf8_validate(name, -1, NULL) || !store_json_utf8(member))
+				return 0;
+		return 1;
+	}
+	case JSON_NODE_ARRAY: {
+		JsonArray *array = json_node_get_array(node);
+		guint n = json_array_get_length(array);
+
+		for (guint i = 0; i < n; i++)
+			if (!store_json_utf8(json_array_get_element(array, i)))
+				return 0;
+		return 1;
+	}
+	case JSON_NODE_VALUE:
+		return json_node_get_value_type(node) != G_TYPE_STRING ||
+		       json_node_get_string(node) == NULL ||
+		       g_utf8_validate(json_node_get_string(node), -1, NULL);
+	default:
+		return 1;
+	}
+}
+
+/* A record written while a parse of it is kept for readers: the parse of
+ * the new bytes is kept in its place, so that a reader in the same
+ * transaction, or the next one, need not parse what this one wrote.  It is
+ * a copy of what was written (a copy costs about half a parse), or, when
+ * the writer is done with obj (adopt), obj itself, sealed.  A kept parse
+ * still stands only for its bytes: if this transaction is aborted, or
+ * another process writes the record, the stored bytes differ and the next
+ * reader parses them.  Takes text, and with adopt the reference to obj. */
+static void store_shared_written(enum store_db db, const char *key,
+				 JsonObject *obj, int adopt, char *text, size_t len)
+{
+	char *name = g_strdup_printf("%d:%s", (int)db, key);
+	JsonNode *node;
+	JsonObject *kept_obj = NULL;
+	int kept, utf8 = 1;
+	gint64 v;
+
+	g_mutex_lock(&store_shared_lock);
+	kept = store_shared != NULL && g_hash_table_contains(store_shared, name);
+	g_mutex_unlock(&store_shared_lock);
+	if (kept) {
+		node = json_node_init_object(json_node_alloc(), obj);
+		if (adopt) {
+			utf8 = store_json_utf8(node);
+			kept_obj = json_object_ref(obj);
+		} else {
+			JsonNode *copy = store_json_copy(node, &utf8);
+
+			kept_obj = json_object_ref(json_node_get_object(copy));
+			json_node_unref(copy);
+		}
+		json_node_unref(node);
+		/* What store_record_parse would refuse is not kept. */
+		v = json_object_get_int_member_with_default(obj, "v", 0);
+		if (!utf8 || v < 1 || v > STORE_SCHEMA_VERSION || len > STORE_SHARED_RECORD_MAX) {
+			store_shared_drop(name);
+			g_clear_pointer(&kept_obj, json_object_unref);
+		}
+	}
+	if (kept_obj != NULL) {
+		json_object_seal(kept_obj);
+		store_shared_keep(name, text, len, kept_obj);
+		json_object_unref(kept_obj);
+	} else {
+		g_free(name);
+		g_free(text);
+	}
+	if (adopt)
+		json_object_unref(obj);
 }
 
 int store_record_put(struct store_txn *txn, enum store_db db,
@@ -1447,7 +1698,29 @@ int store_record_put(struct store_txn *txn, enum store_db db,
 	char *text = store_record_text(obj, &len);
 	int ret = store_put(txn, db, key, strlen(key), text, len, flags, error_r);
 
-	g_free(text);
+	if (ret == IMI_OK)
+		store_shared_written(db, key, obj, 0, text, len); /* takes text */
+	else
+		g_free(text);
+	return ret;
+}
+
+int store_record_put_release(struct store_txn *txn, enum store_db db,
+			     const char *key, JsonObject **objp, unsigned flags,
+			     char **error_r)
+{
+	JsonObject *obj = *objp;
+	size_t len;
+	char *text = store_record_text(obj, &len);
+	int ret = store_put(txn, db, key, strlen(key), text, len, flags, error_r);
+
+	*objp = NULL;
+	if (ret == IMI_OK) {
+		store_shared_written(db, key, obj, 1, text, len); /* takes text, obj */
+	} else {
+		g_free(text);
+		json_object_unref(obj);
+	}
 	return ret;
 }
 

@@ -137,6 +137,13 @@ int store_record_get_shared(struct store_txn *txn, enum store_db db,
 int store_record_put(struct store_txn *txn, enum store_db db,
 		     const char *key, JsonObject *obj, unsigned flags,
 		     char **error_r);
+/* store_record_put for a writer done with the record: takes the caller's
+ * reference (*objp is NULL after, whatever the result), so that the object
+ * itself, sealed, can stand for what was written where a parse of the
+ * record is kept for readers, instead of a copy of it. */
+int store_record_put_release(struct store_txn *txn, enum store_db db,
+			     const char *key, JsonObject **objp, unsigned flags,
+			     char **error_r);
 /* Parses a stored value; checks the schema version. */
 int store_record_parse(const void *value, size_t len, JsonObject **obj_r,
 		       char **error_r);

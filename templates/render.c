@@ -197,24 +197,76 @@ static GMimeObject *render_text_part(const char *subtype, const char *text)
 	return GMIME_OBJECT(part);
 }
 
-/* "Name <addr>" or "addr", the name RFC 2047-encoded and quoted as
- * needed, folded as GMime folds an address header. */
-static void render_address_header(GString *out, GMimeFormatOptions *opts,
-				  const char *field, const char *name, const char *addr)
+/* Address header lines kept for the senders and recipients that come
+ * back (the service's From, a party's To): a line depends only on its
+ * field, name and address (the format options are always the same), and
+ * making one is a third of a notice's header (the address through libidn2,
+ * the name through the RFC 2047 encoder).  Bounded; emptied when full. */
+#define RENDER_KEPT_MAX 256             /* lines */
+#define RENDER_KEPT_KEY_MAX 2048        /* bytes of field, name and address */
+static GMutex render_kept_lock;
+static GHashTable *render_kept;         /* "field\n=name\naddr" -> line */
+
+void render_forget(void)
 {
-	InternetAddressList *list = internet_address_list_new();
-	InternetAddress *ia = internet_address_mailbox_new(name, addr);
+	g_mutex_lock(&render_kept_lock);
+	g_clear_pointer(&render_kept, g_hash_table_unref);
+	g_mutex_unlock(&render_kept_lock);
+}
+
+/* "Name <addr>" or "addr", the name RFC 2047-encoded and quoted as
+ * needed, folded as GMime folds an address header.  keep: the line is
+ * kept for the next use of the same field, name and address (not for a
+ * Reply-To, whose token makes every address new). */
+static void render_address_header(GString *out, GMimeFormatOptions *opts,
+				  const char *field, const char *name, const char *addr,
+				  int keep)
+{
+	InternetAddressList *list;
+	InternetAddress *ia;
+	GString *line;
+	char *key = NULL;
+	const char *kept;
+
+	if (keep) {
+		key = g_strconcat(field, "\n", name != NULL ? "=" : "-", name != NULL ? name : "",
+				  "\n", addr, NULL);
+		if (strlen(key) > RENDER_KEPT_KEY_MAX)
+			g_clear_pointer(&key, g_free);
+	}
+	if (key != NULL) {
+		g_mutex_lock(&render_kept_lock);
+		kept = render_kept != NULL ? g_hash_table_lookup(render_kept, key) : NULL;
+		if (kept != NULL)
+			g_string_append(out, kept);
+		g_mutex_unlock(&render_kept_lock);
+		if (kept != NULL) {
+			g_free(key);
+			return;
+		}
+	}
+	list = internet_address_list_new();
+	ia = internet_address_mailbox_new(name, addr);
 	/* The encoder folds by the length of the string it is given: the
 	 * field on its own. */
-	GString *line = g_string_new(NULL);
-
+	line = g_string_new(NULL);
 	internet_address_list_add(list, ia);
 	g_object_unref(ia);
 	g_string_append_printf(line, "%s: ", field);
 	internet_address_list_encode(list, opts, line);
 	g_string_append_len(out, line->str, (gssize)line->len);
-	g_string_free(line, TRUE);
 	g_object_unref(list);
+	if (key == NULL) {
+		g_string_free(line, TRUE);
+		return;
+	}
+	g_mutex_lock(&render_kept_lock);
+	if (render_kept == NULL)
+		render_kept = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	else if (g_hash_table_size(render_kept) >= RENDER_KEPT_MAX)
+		g_hash_table_remove_all(render_kept);
+	g_hash_table_replace(render_kept, key, g_string_free(line, FALSE));
+	g_mutex_unlock(&render_kept_lock);
 }
 
 /* Writes the message's header and serializes the body after it, with LF
@@ -240,9 +292,9 @@ static int render_finish(const struct render_envelope *env,
 	g_string_append_printf(out, "Date: %s\n", text);
 	g_free(text);
 	render_address_header(out, opts, "From", *from_name != '\0' ? from_name : NULL,
-			      env->from_address);
+			      env->from_address, 1);
 	if (env->reply_to != NULL)
-		render_address_header(out, opts, "Reply-To", NULL, env->reply_to);
+		render_address_header(out, opts, "Reply-To", NULL, env->reply_to, 0);
 	text = g_mime_utils_header_encode_text(opts, subject, "utf-8");
 	field = g_strdup_printf("Subject: %s", text);
 	g_free(text);
@@ -251,7 +303,7 @@ static int render_finish(const struct render_envelope *env,
 	g_free(text);
 	g_free(field);
 	render_address_header(out, opts, "To", *to_name != '\0' ? to_name : NULL,
-			      env->to_address);
+			      env->to_address, 1);
 	g_string_append_printf(out, "Message-Id: <%s>\n", env->message_id);
 	if (env->in_reply_to != NULL)
 		g_string_append_printf(out, "In-Reply-To: <%s>\nReferences: <%s>\n",

@@ -114,5 +114,9 @@ char *render_question_line(const struct qset_question *q,
  * runs of spaces collapsed, cut at max bytes on a character boundary
  * (g_free). */
 char *render_header_text(const char *text, size_t max);
+/* Forgets the From and To header lines kept for the senders and recipients
+ * that come back (render.c); what is rendered next is the same, made
+ * anew.  For a test's reference rendering; a process need not call it. */
+void render_forget(void);
 
 #endif

@@ -434,6 +434,95 @@ static void test_render_header_names(void **state)
 	}
 }
 
+/* From and To lines are kept for the senders and recipients that come
+ * back (render_forget): a notice rendered with them kept is byte for byte
+ * the one rendered anew, and a line kept for one field, name or address is
+ * never given for another. */
+static char *render_row(struct fixture *f, const char *from_name, const char *from_addr,
+			const char *to_name, const char *to_addr)
+{
+	static const char *const body[] = {"confirm.understood", NULL};
+	const struct catalog_arg args[] = {{"questions", "Q1: yes"}, {NULL, NULL}};
+	struct render_notice in = {
+		.env = {
+			.from_name = from_name,
+			.from_address = from_addr,
+			.to_name = to_name,
+			.to_address = to_addr,
+			.reply_to = "imi+tok@imi.example.eu",
+			.message_id = "confirm.3@imi.example.eu",
+			.service_domain = "imi.example.eu",
+			.date = 1795000000,
+		},
+		.catalog = f->catalog,
+		.language = "fr",
+		.case_id = "IMI-2026-000125",
+		.subject_key = "confirm.subject",
+		.body_keys = body,
+		.args = args,
+	};
+	char *text = NULL, *error = NULL;
+	size_t len;
+
+	if (render_notice(&in, &text, &len, &error) != IMI_OK)
+		fail_msg("render_notice: %s", error);
+	check_int("length", (int)len, (int)strlen(text));
+	return text;
+}
+
+static void test_render_kept_lines(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		const char *from_name, *from_addr, *to_name, *to_addr;
+	} rows[] = {
+		{"IMI", "imi@imi.example.eu", "Registry", "registry@ordre.example.fr"},
+		/* the same names, other addresses */
+		{"IMI", "imi@imi.example.de", "Registry", "registry@ordre.example.de"},
+		/* the same addresses, other names, and none */
+		{"IMI Service", "imi@imi.example.eu", "Registre", "registry@ordre.example.fr"},
+		{NULL, "imi@imi.example.eu", NULL, "registry@ordre.example.fr"},
+		{"", "imi@imi.example.eu", "", "registry@ordre.example.fr"},
+		/* a name and address used in From now in To, and the other way */
+		{"Registry", "registry@ordre.example.fr", "IMI", "imi@imi.example.eu"},
+		/* names to encode and fold, capitals in an address */
+		{"Ordre national des médecins — Conseil départemental de la Haute-Garonne",
+		 "imi@imi.example.eu", "Žilvinas Žemaitis", "Zilvinas@Ordre.Example.LT"},
+		{"Smith, \"Jr.\" (Registry)", "imi@imi.example.eu",
+		 "Ελληνική Αρχή Ελληνική Αρχή Ελληνική Αρχή Ελληνική Αρχή", "arxi@example.gr"},
+	};
+	char *fresh[G_N_ELEMENTS(rows)];
+
+	/* Each rendered anew, then again with its lines kept. */
+	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+		char *again;
+
+		render_forget();
+		fresh[i] = render_row(f, rows[i].from_name, rows[i].from_addr, rows[i].to_name,
+				      rows[i].to_addr);
+		again = render_row(f, rows[i].from_name, rows[i].from_addr, rows[i].to_name,
+				   rows[i].to_addr);
+		if (strcmp(again, fresh[i]) != 0)
+			fail_msg("row %zu: kept lines: got\n%s\nwant\n%s", i, again, fresh[i]);
+		g_free(again);
+	}
+	/* All kept at once, in both orders: each still its own. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t n = 0; n < G_N_ELEMENTS(rows); n++) {
+			size_t i = pass == 0 ? n : G_N_ELEMENTS(rows) - 1 - n;
+			char *again = render_row(f, rows[i].from_name, rows[i].from_addr,
+						 rows[i].to_name, rows[i].to_addr);
+
+			if (strcmp(again, fresh[i]) != 0)
+				fail_msg("pass %d, row %zu: got\n%s\nwant\n%s", pass, i, again,
+					 fresh[i]);
+			g_free(again);
+		}
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++)
+		g_free(fresh[i]);
+}
+
 static void test_render_notice(void **state)
 {
 	struct fixture *f = *state;
@@ -540,6 +629,7 @@ int main(void)
 		cmocka_unit_test(test_render_action_placeholder),
 		cmocka_unit_test(test_render_notice),
 		cmocka_unit_test(test_render_header_names),
+		cmocka_unit_test(test_render_kept_lines),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -123,6 +123,399 @@ static void test_record_shared(void **state)
 	testutil_rmdir(home);
 }
 
+/* A record written through store_record_put while a parse of it is kept
+ * for readers: what store_record_get_shared gives next is the parse of the
+ * stored bytes (the same text, json_node_equal to parsing them), or the
+ * same refusal as parsing them; never the record as it was before. */
+struct written_case {
+	const char *name;
+	void (*fill)(JsonObject *obj); /* the record written */
+	int want;                      /* status of reading it back */
+};
+
+static void fill_values(JsonObject *o)
+{
+	JsonArray *a = json_array_new();
+	JsonObject *in = json_object_new();
+
+	json_object_set_int_member(o, "v", 1);
+	json_object_set_int_member(o, "max", G_MAXINT64);
+	json_object_set_int_member(o, "min", G_MININT64);
+	json_object_set_boolean_member(o, "yes", TRUE);
+	json_object_set_null_member(o, "none");
+	json_object_set_double_member(o, "d1", 2.5);
+	json_object_set_double_member(o, "d2", 3.0);
+	json_object_set_double_member(o, "d3", 0.1);
+	json_object_set_double_member(o, "d4", -1e300);
+	json_array_add_int_element(a, 7);
+	json_array_add_string_element(a, "x");
+	json_array_add_null_element(a);
+	json_object_set_string_member(in, "\xc3\xa9t\xc3\xa9", "\xf0\x9f\x98\x80 ok");
+	json_array_add_object_element(a, in);
+	json_array_add_array_element(a, json_array_new());
+	json_object_set_array_member(o, "list", a);
+	json_object_set_object_member(o, "empty", json_object_new());
+	json_object_set_string_member(o, "", "empty name");
+}
+
+static void fill_controls(JsonObject *o)
+{
+	char s[160];
+	size_t n = 0;
+
+	for (int c = 1; c < 0x80; c++)
+		s[n++] = (char)c;
+	s[n] = '\0';
+	json_object_set_string_member(o, "ascii", s);
+	json_object_set_string_member(o, "quote\"back\\slash\ttab", "\"\\/\b\f\n\r\t");
+}
+
+static void fill_no_version(JsonObject *o)
+{
+	json_object_set_string_member(o, "kind", "request"); /* "v" added on writing */
+}
+
+static void fill_bad_value(JsonObject *o)
+{
+	json_object_set_int_member(o, "v", 1);
+	json_object_set_string_member(o, "s", "a\xff\xfe b");
+}
+
+static void fill_bad_name(JsonObject *o)
+{
+	json_object_set_int_member(o, "v", 1);
+	json_object_set_string_member(o, "n\xc3", "x");
+}
+
+static void fill_new_version(JsonObject *o)
+{
+	json_object_set_int_member(o, "v", 9999);
+}
+
+static void fill_big(JsonObject *o)
+{
+	char *big = g_strnfill(70000, 'b');
+
+	json_object_set_int_member(o, "v", 1);
+	json_object_set_string_member(o, "big", big);
+	g_free(big);
+}
+
+struct written_step {
+	const struct written_case *c;
+	int put_raw;     /* then write other bytes with store_put */
+	int fail;        /* then fail, so the transaction is aborted */
+	int release;     /* written with store_record_put_release */
+	int got;         /* status of store_record_get_shared */
+	JsonObject *obj; /* what it gave */
+	char *stored;    /* the stored bytes */
+};
+
+#define WRITTEN_KEY "IMI-2030-000777"
+
+static int written_prime(struct store_txn *txn, void *ctx, char **error_r)
+{
+	const char *text = "{\"v\":1,\"kind\":\"before\"}";
+	JsonObject *obj = NULL;
+	int ret;
+
+	(void)ctx;
+	if ((ret = store_put(txn, STORE_CASES, WRITTEN_KEY, strlen(WRITTEN_KEY), text,
+			     strlen(text), 0, error_r)) != IMI_OK)
+		return ret;
+	ret = store_record_get_shared(txn, STORE_CASES, WRITTEN_KEY, 0, &obj, error_r);
+	if (obj != NULL)
+		json_object_unref(obj);
+	return ret;
+}
+
+static int written_run(struct store_txn *txn, void *ctx, char **error_r)
+{
+	struct written_step *st = ctx;
+	JsonObject *obj = json_object_new();
+	char *error = NULL;
+	void *v = NULL;
+	size_t len = 0;
+	int ret;
+
+	st->c->fill(obj);
+	if (st->release) {
+		ret = store_record_put_release(txn, STORE_CASES, WRITTEN_KEY, &obj, 0, error_r);
+		check_int("the caller's reference taken", obj == NULL, 1);
+	} else {
+		ret = store_record_put(txn, STORE_CASES, WRITTEN_KEY, obj, 0, error_r);
+		json_object_unref(obj);
+	}
+	if (ret != IMI_OK)
+		return ret;
+	if (st->put_raw &&
+	    (ret = store_put(txn, STORE_CASES, WRITTEN_KEY, strlen(WRITTEN_KEY),
+			     "{\"v\":1,\"kind\":\"raw\"}", 20, 0, error_r)) != IMI_OK)
+		return ret;
+	if (st->fail)
+		return imi_fail(error_r, IMI_ERROR, "failed on purpose");
+	st->got = store_record_get_shared(txn, STORE_CASES, WRITTEN_KEY, 0, &st->obj, &error);
+	g_free(error);
+	if ((ret = store_get(txn, STORE_CASES, WRITTEN_KEY, strlen(WRITTEN_KEY), 0, &v, &len,
+			     error_r)) != IMI_OK)
+		return ret;
+	st->stored = g_strndup(v, len);
+	g_free(v);
+	return IMI_OK;
+}
+
+static int written_read(struct store_txn *txn, void *ctx, char **error_r)
+{
+	struct written_step *st = ctx;
+	char *error = NULL;
+	void *v = NULL;
+	size_t len = 0;
+	int ret;
+
+	st->got = store_record_get_shared(txn, STORE_CASES, WRITTEN_KEY, 0, &st->obj, &error);
+	g_free(error);
+	if ((ret = store_get(txn, STORE_CASES, WRITTEN_KEY, strlen(WRITTEN_KEY), 0, &v, &len,
+			     error_r)) != IMI_OK)
+		return ret;
+	st->stored = g_strndup(v, len);
+	g_free(v);
+	return IMI_OK;
+}
+
+/* The parse of the stored bytes, as store_record_get_shared must give it. */
+static void written_check(const char *name, struct written_step *st, int want)
+{
+	JsonObject *parsed = NULL;
+	char *error = NULL;
+	int status = store_record_parse(st->stored, strlen(st->stored), &parsed, &error);
+
+	g_free(error);
+	if (st->got != want || st->got != status)
+		fail_msg("%s: status: got %d, want %d (parsing the stored bytes: %d)", name,
+			 st->got, want, status);
+	if (st->got == IMI_OK) {
+		JsonNode *a = json_node_init_object(json_node_alloc(), st->obj);
+		JsonNode *b = json_node_init_object(json_node_alloc(), parsed);
+		char *text = record_text(st->obj);
+
+		if (!json_node_equal(a, b))
+			fail_msg("%s: record got differs from the parse of \"%s\"", name,
+				 st->stored);
+		if (strcmp(text, st->stored) != 0)
+			fail_msg("%s: text: got \"%s\", want \"%s\"", name, text, st->stored);
+		check_int("kept parse sealed", json_object_is_immutable(st->obj) != 0, 1);
+		g_free(text);
+		json_node_unref(a);
+		json_node_unref(b);
+		json_object_unref(st->obj);
+		json_object_unref(parsed);
+	}
+	g_free(st->stored);
+}
+
+static void test_record_shared_written(void **state)
+{
+	static const struct written_case cases[] = {
+		{"values", fill_values, IMI_OK},
+		{"control and quoted characters", fill_controls, IMI_OK},
+		{"no version member", fill_no_version, IMI_OK},
+		{"string not UTF-8", fill_bad_value, IMI_ERROR},
+		{"member name not UTF-8", fill_bad_name, IMI_ERROR},
+		{"newer schema version", fill_new_version, IMI_ERROR},
+		{"over the size kept", fill_big, IMI_OK},
+	};
+	char *home = testutil_tmpdir("store-shared-written");
+	struct store *store = open_store(home);
+	char *error = NULL;
+
+	for (size_t n = 0; n < 2 * G_N_ELEMENTS(cases); n++) {
+		size_t i = n % G_N_ELEMENTS(cases);
+		int release = n >= G_N_ELEMENTS(cases); /* handed over, then copied */
+		struct written_step st = {&cases[i], 0, 0, release, -1, NULL, NULL};
+		struct written_step next = {&cases[i], 0, 0, release, -1, NULL, NULL};
+
+		check_int("prime", store_transact(store, written_prime, NULL, &error), IMI_OK);
+		/* Read in the writing transaction, then in the next one. */
+		check_int(cases[i].name, store_transact(store, written_run, &st, &error), IMI_OK);
+		written_check(cases[i].name, &st, cases[i].want);
+		check_int(cases[i].name, store_transact(store, written_read, &next, &error), IMI_OK);
+		written_check(cases[i].name, &next, cases[i].want);
+	}
+	/* Never stale: other bytes written after the record, in the same
+	 * transaction; a writing transaction aborted. */
+	{
+		struct written_step st = {&cases[0], 1, 0, 1, -1, NULL, NULL};
+		struct written_step aborted = {&cases[0], 0, 1, 1, -1, NULL, NULL};
+		struct written_step after = {&cases[0], 0, 0, 0, -1, NULL, NULL};
+
+		check_int("prime", store_transact(store, written_prime, NULL, &error), IMI_OK);
+		check_int("raw bytes after", store_transact(store, written_run, &st, &error), IMI_OK);
+		check_str("raw bytes after: stored", st.stored, "{\"v\":1,\"kind\":\"raw\"}");
+		check_str("raw bytes after: the record read",
+			  json_object_get_string_member(st.obj, "kind"), "raw");
+		written_check("raw bytes after", &st, IMI_OK);
+		check_int("prime", store_transact(store, written_prime, NULL, &error), IMI_OK);
+		check_int("aborted", store_transact(store, written_run, &aborted, &error), IMI_ERROR);
+		g_clear_pointer(&error, g_free);
+		check_int("after the abort", store_transact(store, written_read, &after, &error),
+			  IMI_OK);
+		check_str("after the abort: the record read",
+			  json_object_get_string_member(after.obj, "kind"), "before");
+		written_check("after the abort", &after, IMI_OK);
+	}
+	store_close(&store);
+	testutil_rmdir(home);
+}
+
+/* store_record_text writes a record's text itself: the bytes must be
+ * json_to_string's, for every byte and character in strings and member
+ * names, for integers at their limits, and for records of every shape
+ * (and json-glib's own text where it leaves the record to json-glib). */
+static void text_check(const char *what, JsonObject *obj)
+{
+	size_t len;
+	char *got = store_record_text(obj, &len);
+	JsonNode *node = json_node_init_object(json_node_alloc(), obj);
+	char *want = json_to_string(node, FALSE);
+
+	if (strcmp(got, want) != 0)
+		fail_msg("%s: text: got %s, want %s", what, got, want);
+	if (len != strlen(want))
+		fail_msg("%s: length: got %zu, want %zu", what, len, strlen(want));
+	g_free(got);
+	g_free(want);
+	json_node_unref(node);
+}
+
+static void text_random_fill(GRand *rand, JsonObject *obj, int depth);
+
+static char *text_random_string(GRand *rand)
+{
+	int n = g_rand_int_range(rand, 0, 12);
+	char *s = g_malloc(n + 1);
+
+	for (int i = 0; i < n; i++)
+		s[i] = (char)g_rand_int_range(rand, 1, 256);
+	s[n] = '\0';
+	return s;
+}
+
+static JsonNode *text_random_node(GRand *rand, int depth)
+{
+	static const gint64 ints[] = {0, 1, -1, 9, 10, -10, 1234567890123, G_MAXINT64, G_MININT64,
+				      G_MININT64 + 1};
+	JsonNode *node = json_node_alloc();
+	char *s;
+
+	switch (g_rand_int_range(rand, 0, depth < 3 ? 8 : 6)) {
+	case 0:
+		json_node_init_int(node, ints[g_rand_int_range(rand, 0, G_N_ELEMENTS(ints))]);
+		break;
+	case 1:
+		json_node_init_int(node, (gint64)g_rand_int(rand) - G_MAXINT32);
+		break;
+	case 2:
+		json_node_init_boolean(node, g_rand_boolean(rand));
+		break;
+	case 3:
+		json_node_init_null(node);
+		break;
+	case 4:
+	case 5:
+		s = text_random_string(rand);
+		json_node_init_string(node, s);
+		g_free(s);
+		break;
+	case 6: {
+		JsonArray *a = json_array_new();
+		int n = g_rand_int_range(rand, 0, 5);
+
+		for (int i = 0; i < n; i++)
+			json_array_add_element(a, text_random_node(rand, depth + 1));
+		json_node_init_array(node, a);
+		json_array_unref(a);
+		break;
+	}
+	default: {
+		JsonObject *o = json_object_new();
+
+		text_random_fill(rand, o, depth + 1);
+		json_node_init_object(node, o);
+		json_object_unref(o);
+		break;
+	}
+	}
+	return node;
+}
+
+static void text_random_fill(GRand *rand, JsonObject *obj, int depth)
+{
+	int n = g_rand_int_range(rand, 0, 7);
+
+	for (int i = 0; i < n; i++) {
+		char *name = text_random_string(rand);
+
+		json_object_set_member(obj, name, text_random_node(rand, depth));
+		g_free(name);
+	}
+	/* A member set again keeps its place. */
+	if (n > 0 && g_rand_boolean(rand))
+		json_object_set_int_member(obj, "v", 1);
+}
+
+static void test_record_text(void **state)
+{
+	GRand *rand = g_rand_new_with_seed(20261207);
+	char what[64];
+
+	/* Every byte, in a value and in a member name. */
+	for (int c = 1; c < 256; c++) {
+		char s[4] = {'a', (char)c, 'b', '\0'};
+		JsonObject *obj = json_object_new();
+
+		json_object_set_string_member(obj, s, s);
+		json_object_set_string_member(obj, s + 1, s + 1);
+		g_snprintf(what, sizeof(what), "byte 0x%02x", c);
+		text_check(what, obj);
+		json_object_unref(obj);
+	}
+	/* Every character, as UTF-8. */
+	for (gunichar u = 1; u <= 0x10ffff; u += (u < 0x3000 ? 1 : 97)) {
+		char s[8] = {0};
+		JsonObject *obj;
+
+		if (u >= 0xd800 && u < 0xe000)
+			continue;
+		obj = json_object_new();
+		g_unichar_to_utf8(u, s);
+		json_object_set_int_member(obj, "v", 1);
+		json_object_set_string_member(obj, "s", s);
+		g_snprintf(what, sizeof(what), "U+%04X", u);
+		text_check(what, obj);
+		json_object_unref(obj);
+	}
+	/* Records of every shape. */
+	for (int i = 0; i < 3000; i++) {
+		JsonObject *obj = json_object_new();
+
+		text_random_fill(rand, obj, 0);
+		g_snprintf(what, sizeof(what), "random record %d", i);
+		text_check(what, obj);
+		json_object_unref(obj);
+	}
+	/* Doubles (json-glib writes those), an empty record ("v" is added). */
+	{
+		JsonObject *obj = json_object_new();
+
+		text_check("empty", obj);
+		json_object_set_double_member(obj, "d", 2.5);
+		json_object_set_double_member(obj, "e", 3.0);
+		text_check("doubles", obj);
+		json_object_unref(obj);
+	}
+	g_rand_free(rand);
+}
+
 static void test_open_without_init(void **state)
 {
 	char *home = testutil_tmpdir("store-noinit");
@@ -773,6 +1166,8 @@ int main(void)
 		cmocka_unit_test(test_open_without_init),
 		cmocka_unit_test(test_put_get_exists),
 		cmocka_unit_test(test_record_shared),
+		cmocka_unit_test(test_record_shared_written),
+		cmocka_unit_test(test_record_text),
 		cmocka_unit_test(test_users_email_index),
 		cmocka_unit_test(test_check_msgid_index),
 		cmocka_unit_test(test_timers_due),
