@@ -99,12 +99,18 @@ void policy_free(struct policy **policy)
 	*policy = NULL;
 }
 
-static int strv_has(char *const *v, const char *s)
+/* The entry of v equal to s, or NULL. */
+static const char *strv_find(char *const *v, const char *s)
 {
 	for (; v != NULL && *v != NULL; v++)
 		if (strcmp(*v, s) == 0)
-			return 1;
-	return 0;
+			return *v;
+	return NULL;
+}
+
+static int strv_has(char *const *v, const char *s)
+{
+	return strv_find(v, s) != NULL;
 }
 
 /* "14d", "2w", "6m", "3y": count and unit. */
@@ -546,7 +552,9 @@ int policy_decide(const struct policy *policy, const char *state,
 		d->refusal = "wrong-state";
 	else {
 		d->allowed = 1;
-		d->next_state = strcmp(a->to, "=") == 0 ? state : a->to;
+		/* "=": the state, as the policy spells it: the caller's
+		 * string may be the case's own, which the step replaces. */
+		d->next_state = strcmp(a->to, "=") == 0 ? strv_find(a->from, state) : a->to;
 	}
 	return IMI_OK;
 }

@@ -70,7 +70,8 @@ const char *policy_urgency_after(const struct policy *policy);
 
 struct policy_decision {
 	int allowed;            /* 1: the step may be taken */
-	const char *next_state; /* the state after it (allowed only) */
+	const char *next_state; /* the state after it (allowed only); the
+				 * policy's own string, for as long as the policy */
 	/* Why not: "not-party", "wrong-role" (another party's step, or the
 	 * user lacks the role), "closed" (the case is closed),
 	 * "wrong-state" (not possible in this state).  NULL when allowed. */

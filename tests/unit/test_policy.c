@@ -303,6 +303,40 @@ static void test_limits(void **state)
 	policy_free(&p);
 }
 
+/* An action that keeps the state ("To==") names the state after it with
+ * the policy's own string, not the caller's: request_apply passes the
+ * case's "state" member, which the step then replaces (and frees). */
+static void test_keep_state(void **state)
+{
+	char *dir = testutil_tmpdir("policy");
+	char *req = g_build_filename(dir, "requests.ini", NULL);
+	char *ret_path = g_build_filename(dir, "r.ini", NULL);
+	const char *const roles[] = {"handler", NULL};
+	struct policy_decision d;
+	struct policy *p = NULL;
+	char *error = NULL, *current = g_strdup("a");
+
+	(void)state;
+	g_file_set_contents(req, "[Workflow]\nStates=a;b\nInitial=a\nClosed=b\nDeadlineDays=3\n"
+			    "[Action note]\nFrom=a\nTo==\nParty=requester\nRole=handler\n",
+			    -1, NULL);
+	g_file_set_contents(ret_path, "[Retention]\nDelete=6m\n", -1, NULL);
+	if (policy_load(dir, "r", &p, &error) != IMI_OK)
+		fail_msg("%s", error);
+	check_int("policy_decide note", policy_decide(p, current, "note", POLICY_PARTY_REQUESTER,
+						      roles, &d, NULL), IMI_OK);
+	check_int("note allowed", d.allowed, 1);
+	check_str("note keeps the state", d.next_state, "a");
+	check_int("next_state is not the caller's string", d.next_state == current, 0);
+	/* What request_apply does next: the case's state string goes. */
+	g_free(current);
+	check_str("next_state after the caller's string is gone", d.next_state, "a");
+	policy_free(&p);
+	g_free(req);
+	g_free(ret_path);
+	testutil_rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +346,7 @@ int main(void)
 		cmocka_unit_test(test_periods),
 		cmocka_unit_test(test_bad_rules),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_keep_state),
 	};
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
 }
