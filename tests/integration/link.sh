@@ -46,6 +46,12 @@ check "imi-mail.so links GMime and libopendkim" \
 	test "$(grep -cE '^(libgmime-3\.0|libopendkim)\.' <<<"$mail_needed")" = 2
 check "imi-mail.so does not link libetpan or libmilter either" \
 	test -z "$(grep -E '^(libetpan|libmilter)\.' <<<"$mail_needed")"
+# LeakSanitizer reads its suppressions from the executable before imi
+# opens its module (util/util.c).
+if [ "${SAN:-0}" = 1 ]; then
+	check "imi itself holds the LeakSanitizer suppressions" \
+		grep -q ' T __lsan_default_suppressions$' <(nm "$IMI")
+fi
 check "imi-net is built next to imi" test -x "$IMI_NET"
 net_needed=$(needed "$IMI_NET")
 check "imi-net links libetpan" grep -q '^libetpan\.' <<<"$net_needed"
