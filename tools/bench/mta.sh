@@ -197,18 +197,23 @@ setup() {
 	postfix -c "$WORK/pf" reload
 	sleep 1.5
 }
-# cpu_ms PID N: the process's CPU time (user + system) per message, in ms,
-# over its life (it serves one set-up's N messages).
-cpu_ms() { awk -v n="$2" -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); printf "user %.2f sys %.2f\n", $12 * 1000 / hz / n, $13 * 1000 / hz / n >>"/dev/stderr"; printf "%.2f\n", ($12 + $13) * 1000 / hz / n}' "/proc/$1/stat"; }
+# cpu_ms PID N FILE: appends to FILE the process's CPU time (user + system)
+# per message, in ms, over its life (it serves one set-up's N messages), and
+# the system part of it to FILE.sys.
+cpu_ms() { awk -v n="$2" -v hz="$(getconf CLK_TCK)" -v sys="$3.sys" '{sub(/^.*\) /, ""); printf "%.2f\n", $13 * 1000 / hz / n >>sys; printf "%.2f\n", ($12 + $13) * 1000 / hz / n}' "/proc/$1/stat" >>"$3"; }
 committed() { "$IMI" --home "$WORK/home" audit | grep -c 'inbound\.reply.*<load[0-9]*\.[0-9]*@b\.de>' || true; }
 # peak_kb PID: the peak resident set size of a running process, in KB.
 peak_kb() { grep -E "^(VmHWM|VmRSS|RssAnon|RssFile|RssShmem)" "/proc/$1/status" | tr -s " \t" " " | tr "\n" ";" >>"$WORK/milter_rss.log"; echo >>"$WORK/milter_rss.log"; sed -n "s/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$1/status"; }
+# busy: the machine's busy and idle clock ticks since boot, all CPUs
+# (/proc/stat: user, nice, system, irq, softirq; idle, iowait).
+busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8, $5 + $6}' /proc/stat; }
 # run MODE [LIST COUNT]: prints the seconds from the first connection until
 # the queue is empty and, for c and d, the store has COUNT (default N)
 # messages of LIST (default list.tsv).
 run() {
-	local t0 t1 k list=${2:-$WORK/list.tsv} n=${3:-$N}
+	local t0 t1 b0 k list=${2:-$WORK/list.tsv} n=${3:-$N}
 	setup "$1"
+	b0=$(busy)
 	t0=$(date +%s%N)
 	python3 "$IMI_SRC/tools/bench/smtp_load.py" 127.0.0.1 "$P" "$SESSIONS" "$list" >&2 ||
 		fail "set-up $1: messages refused"
@@ -220,6 +225,11 @@ run() {
 		sleep 0.05
 	done
 	t1=$(date +%s%N)
+	# Every process's CPU over the set-up's load, per message: Postfix,
+	# the filter, the kernel (the disk's journal among it), the client.
+	echo "$b0 $(busy)" | awk -v n="$n" -v hz="$(getconf CLK_TCK)" \
+		'{printf "%.2f %.0f\n", ($3 - $1) * 1000 / hz / n, 100 * ($4 - $2) / ($3 - $1 + $4 - $2)}' \
+		>>"$WORK/machine.$1.$n"
 	if [ "$1" = c ] || [ "$1" = d ]; then
 		got=$(committed)
 		[ "$got" = "$n" ] || fail "set-up $1: the store committed $got of $n"
@@ -227,13 +237,13 @@ run() {
 		[ "$accepted" = "$n" ] || fail "set-up $1: $accepted of $n ACCEPTs applied"
 	fi
 	if [ "$1" = b ]; then
-		cpu_ms "$ODKIM_PID" "$n" >>"$WORK/cpu.b.$n"
+		cpu_ms "$ODKIM_PID" "$n" "$WORK/cpu.b.$n"
 		kill "$ODKIM_PID"
 		wait "$ODKIM_PID" 2>/dev/null || true
 	fi
 	if [ "$1" = c ]; then
 		peak_kb "$MILTER_PID" >>"$WORK/milter_peak.$n"
-		cpu_ms "$MILTER_PID" "$n" >>"$WORK/cpu.c.$n"
+		cpu_ms "$MILTER_PID" "$n" "$WORK/cpu.c.$n"
 		kill "$MILTER_PID"
 		wait "$MILTER_PID" 2>/dev/null || true
 	fi
@@ -279,12 +289,17 @@ medrate() { for ((r = 0; r < ROUNDS; r++)); do t $r "$1"; done | median | awk -v
 	if [ -n "$OPENDKIM" ]; then echo "| c/b | $(ratio c b) | ≥ 1.0 |"; fi
 	echo "| d/c | $(ratio d c) | |"
 	echo
+	echo "| the whole machine's CPU time per message (ms; % idle), each round | (a) | (b) | (c) | (d) |"
+	echo "|---|---:|---:|---:|---:|"
+	echo "| all processes and the kernel, from /proc/stat |$(for m in a b c d; do printf ' %s |' "$(awk '{printf "%s (%s%%) ", $1, $2}' "$WORK/machine.$m.$N" 2>/dev/null)"; done)"
+	echo
 	if [ -s "$WORK/cpu.b.$N" ] || [ -s "$WORK/cpu.c.$N" ]; then
 		# The filter's own CPU per message: what a set-up costs beside
 		# Postfix, whatever else the machine runs at the time.
 		echo "| CPU time of the filter process per message (ms), each round | (b) opendkim | (c) \`imi milter\` |"
 		echo "|---|---:|---:|"
 		echo "| user + system, from /proc/PID/stat | $(tr '\n' ' ' <"$WORK/cpu.b.$N" 2>/dev/null)| $(tr '\n' ' ' <"$WORK/cpu.c.$N" 2>/dev/null)|"
+		echo "| of which system | $(tr '\n' ' ' <"$WORK/cpu.b.$N.sys" 2>/dev/null)| $(tr '\n' ' ' <"$WORK/cpu.c.$N.sys" 2>/dev/null)|"
 		echo
 	fi
 	echo "| \`imi milter\` peak RSS (VmHWM) | MB | target |"
