@@ -229,13 +229,29 @@ static int written_prime(struct store_txn *txn, void *ctx, char **error_r)
 	return ret;
 }
 
+/* Reads the record back as a reader does, and its stored bytes. */
+static int written_read(struct store_txn *txn, void *ctx, char **error_r)
+{
+	struct written_step *st = ctx;
+	char *error = NULL;
+	void *v = NULL;
+	size_t len = 0;
+	int ret;
+
+	st->got = store_record_get_shared(txn, STORE_CASES, WRITTEN_KEY, 0, &st->obj, &error);
+	g_free(error);
+	if ((ret = store_get(txn, STORE_CASES, WRITTEN_KEY, strlen(WRITTEN_KEY), 0, &v, &len,
+			     error_r)) != IMI_OK)
+		return ret;
+	st->stored = g_strndup(v, len);
+	g_free(v);
+	return IMI_OK;
+}
+
 static int written_run(struct store_txn *txn, void *ctx, char **error_r)
 {
 	struct written_step *st = ctx;
 	JsonObject *obj = json_object_new();
-	char *error = NULL;
-	void *v = NULL;
-	size_t len = 0;
 	int ret;
 
 	st->c->fill(obj);
@@ -254,32 +270,7 @@ static int written_run(struct store_txn *txn, void *ctx, char **error_r)
 		return ret;
 	if (st->fail)
 		return imi_fail(error_r, IMI_ERROR, "failed on purpose");
-	st->got = store_record_get_shared(txn, STORE_CASES, WRITTEN_KEY, 0, &st->obj, &error);
-	g_free(error);
-	if ((ret = store_get(txn, STORE_CASES, WRITTEN_KEY, strlen(WRITTEN_KEY), 0, &v, &len,
-			     error_r)) != IMI_OK)
-		return ret;
-	st->stored = g_strndup(v, len);
-	g_free(v);
-	return IMI_OK;
-}
-
-static int written_read(struct store_txn *txn, void *ctx, char **error_r)
-{
-	struct written_step *st = ctx;
-	char *error = NULL;
-	void *v = NULL;
-	size_t len = 0;
-	int ret;
-
-	st->got = store_record_get_shared(txn, STORE_CASES, WRITTEN_KEY, 0, &st->obj, &error);
-	g_free(error);
-	if ((ret = store_get(txn, STORE_CASES, WRITTEN_KEY, strlen(WRITTEN_KEY), 0, &v, &len,
-			     error_r)) != IMI_OK)
-		return ret;
-	st->stored = g_strndup(v, len);
-	g_free(v);
-	return IMI_OK;
+	return written_read(txn, ctx, error_r);
 }
 
 /* The parse of the stored bytes, as store_record_get_shared must give it. */
