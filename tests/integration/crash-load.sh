@@ -108,10 +108,14 @@ pf_start "$WORK/pf2" "$P2" "relay_domains=imi.localhost" \
 	"smtp_connection_cache_on_demand=no" "default_destination_concurrency_failed_cohort_limit=1000" ||
 	{ not_ok "Postfix (front) starts"; exit 1; }
 
-# The client: every message over a few SMTP sessions to the front.
-python3 - "$P2" "$WORK/msgs" >"$WORK/inject.out" 2>&1 <<'EOF' &
-import os, smtplib, sys
-port, folder = int(sys.argv[1]), sys.argv[2]
+# The client: every message over a few SMTP sessions to the front, paced
+# so that the load lasts while the milter is killed MILTER_KILLS times
+# (about 2.5 s a kill): unpaced, a fast milter could take every message
+# before the first kill.
+pace=$(awk -v k="$MILTER_KILLS" -v n="$MESSAGES" 'BEGIN {printf "%.4f", k * 2.5 / n}')
+python3 - "$P2" "$WORK/msgs" "$pace" >"$WORK/inject.out" 2>&1 <<'EOF' &
+import os, smtplib, sys, time
+port, folder, pace = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
 files = sorted(f for f in os.listdir(folder) if f.endswith(".eml"))
 sent = 0
 for i in range(0, len(files), 100):
@@ -122,6 +126,7 @@ for i in range(0, len(files), 100):
         to = data.split(b"\nTo: ", 1)[1].split(b"\n", 1)[0].decode()
         s.sendmail("jan@aek.de", [to], data)
         sent += 1
+        time.sleep(pace)
     s.quit()
 print("injected", sent)
 EOF
