@@ -4,8 +4,8 @@
  * Every shared library an executable links is loaded and its symbols bound
  * before main (Debian builds them with -z now), whatever the command does.
  * GMime (with GIO, gpgme, libassuan...), libopendkim, libspf2, libpsl and
- * libcrypto were two thirds of the instructions of an imi tick with nothing
- * due, which reads two records.  So the imi executable holds only what
+ * libcrypto were more than half of the instructions of an imi tick with
+ * nothing due, which reads two records (10.4 M; 4.75 M without them).  So the imi executable holds only what
  * opens the home and the store (util/, conf/, store/, the global options,
  * policies/due.c) and links GLib, json-glib, libsodium and Berkeley DB; the
  * commands, and everything that reads or writes mail, are in imi-mail.so,
@@ -59,6 +59,7 @@ static int cli_mail_open(const char *command)
 	char *paths[CLI_LIBEXEC_PATHS];
 	GString *tried;
 	void *handle = NULL;
+	unsigned opened = 0;
 
 	if (cli_mail_table != NULL)
 		return 0;
@@ -70,13 +71,15 @@ static int cli_mail_open(const char *command)
 		if ((handle = dlopen(paths[i], RTLD_NOW | RTLD_LOCAL)) == NULL)
 			g_string_append_printf(tried, "%s%s", tried->len > 0 ? "; " : "",
 					       dlerror());
+		else
+			opened = i;
 	}
 	if (handle != NULL) {
 		cli_mail_table = dlsym(handle, "cli_mail_commands");
 		*(void **)&cli_mail_cleanup_fn = dlsym(handle, "cli_mail_cleanup");
 		if (cli_mail_table == NULL || cli_mail_cleanup_fn == NULL) {
 			g_string_append_printf(tried, "%s%s: not imi's mail module",
-					       tried->len > 0 ? "; " : "", paths[0]);
+					       tried->len > 0 ? "; " : "", paths[opened]);
 			cli_mail_table = NULL;
 			dlclose(handle);
 			handle = NULL;

@@ -850,6 +850,12 @@ static JsonObject *store_shared_find(const char *name, const void *value, size_t
 	return obj;
 }
 
+/* The name of a record in the kept parses (g_free). */
+static char *store_shared_name(enum store_db db, const char *key)
+{
+	return g_strdup_printf("%d:%s", (int)db, key);
+}
+
 /* Keeps obj (a reference; sealed) as the parse of value, under name;
  * takes name and value.  A record over STORE_SHARED_RECORD_MAX is not kept. */
 static void store_shared_keep(char *name, void *value, size_t len, JsonObject *obj)
@@ -1556,7 +1562,7 @@ int store_record_get(struct store_txn *txn, enum store_db db,
 		return ret;
 	/* Parsed already for a reader (store_record_get_shared), from these
 	 * very bytes: a copy of that. */
-	name = g_strdup_printf("%d:%s", (int)db, key);
+	name = store_shared_name(db, key);
 	kept = store_shared_find(name, value, len);
 	g_free(name);
 	if (kept != NULL) {
@@ -1589,7 +1595,7 @@ int store_record_get_shared(struct store_txn *txn, enum store_db db,
 	ret = store_get(txn, db, key, strlen(key), flags, &value, &len, error_r);
 	if (ret != IMI_OK)
 		return ret;
-	name = g_strdup_printf("%d:%s", (int)db, key);
+	name = store_shared_name(db, key);
 	if ((*obj_r = store_shared_find(name, value, len)) != NULL) {
 		g_free(name);
 		g_free(value);
@@ -1650,7 +1656,7 @@ static int store_json_utf8(JsonNode *node)
 static void store_shared_written(enum store_db db, const char *key,
 				 JsonObject *obj, int adopt, char *text, size_t len)
 {
-	char *name = g_strdup_printf("%d:%s", (int)db, key);
+	char *name = store_shared_name(db, key);
 	JsonNode *node;
 	JsonObject *kept_obj = NULL;
 	int kept, utf8 = 1;
@@ -1690,19 +1696,30 @@ static void store_shared_written(enum store_db db, const char *key,
 		json_object_unref(obj);
 }
 
-int store_record_put(struct store_txn *txn, enum store_db db,
-		     const char *key, JsonObject *obj, unsigned flags,
-		     char **error_r)
+/* Writes obj's text; on success keeps a parse of it for readers
+ * (store_shared_written), with adopt taking the caller's reference. */
+static int store_record_write(struct store_txn *txn, enum store_db db, const char *key,
+			      JsonObject *obj, int adopt, unsigned flags, char **error_r)
 {
 	size_t len;
 	char *text = store_record_text(obj, &len);
 	int ret = store_put(txn, db, key, strlen(key), text, len, flags, error_r);
 
-	if (ret == IMI_OK)
-		store_shared_written(db, key, obj, 0, text, len); /* takes text */
-	else
+	if (ret == IMI_OK) {
+		store_shared_written(db, key, obj, adopt, text, len); /* takes text (and obj) */
+	} else {
 		g_free(text);
+		if (adopt)
+			json_object_unref(obj);
+	}
 	return ret;
+}
+
+int store_record_put(struct store_txn *txn, enum store_db db,
+		     const char *key, JsonObject *obj, unsigned flags,
+		     char **error_r)
+{
+	return store_record_write(txn, db, key, obj, 0, flags, error_r);
 }
 
 int store_record_put_release(struct store_txn *txn, enum store_db db,
@@ -1710,18 +1727,9 @@ int store_record_put_release(struct store_txn *txn, enum store_db db,
 			     char **error_r)
 {
 	JsonObject *obj = *objp;
-	size_t len;
-	char *text = store_record_text(obj, &len);
-	int ret = store_put(txn, db, key, strlen(key), text, len, flags, error_r);
 
 	*objp = NULL;
-	if (ret == IMI_OK) {
-		store_shared_written(db, key, obj, 1, text, len); /* takes text, obj */
-	} else {
-		g_free(text);
-		json_object_unref(obj);
-	}
-	return ret;
+	return store_record_write(txn, db, key, obj, 1, flags, error_r);
 }
 
 void store_key_u64(uint64_t n, unsigned char key[8])
