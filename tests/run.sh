@@ -21,8 +21,12 @@ run_unit() {
 	for bin in "$BUILD"/tests/test_*; do
 		[ -x "$bin" ] || continue
 		[ "${VALGRIND:-0}" = 1 ] && vg=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99)
-		out=$("${vg[@]}" "$bin" 2>&1)
+		# A test that hangs fails instead of holding the run: its whole
+		# process group (forked children included) is killed.
+		out=$(timeout -k 10 "${UNIT_TIMEOUT:-600}" "${vg[@]}" "$bin" 2>&1)
 		rc=$?
+		[ "$rc" = 124 ] && out="$out
+ERROR: $(basename "$bin") did not finish in ${UNIT_TIMEOUT:-600} s"
 		printf '%s\n' "$out" | grep -E '^\[ *(PASSED|FAILED|  OK|==========) *\]|ERROR|FAIL|==[0-9]+==' | grep -vE '^\[       OK \]' || true
 		p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | awk '{s+=$1} END {print s+0}')
 		f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | awk '{s+=$1} END {print s+0}')

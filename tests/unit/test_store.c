@@ -1144,8 +1144,10 @@ static void test_wedged_wait(void **state)
 	if (pid == 0) {
 		struct store *s2 = NULL;
 
-		if (store_open(home, 0, &s2, NULL) == IMI_OK)
+		if (store_open(home, 0, &s2, NULL) == IMI_OK) {
+			g_free(home);
 			kill(getpid(), SIGKILL);
+		}
 		_exit(1);
 	}
 	waitpid(pid, &st, 0);
