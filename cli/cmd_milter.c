@@ -35,6 +35,9 @@ int cmd_milter(struct cli *cli, int argc, char **argv)
 		"through the inbound path: 250 only after the store committed it,\n"
 		"451 when it must be retried, 550 5.7.1 when authentication failed,\n"
 		"550 5.1.1 at RCPT for an unknown address of the service domain.\n"
+		"A message the store kept ends there: the MTA discards it (the\n"
+		"client still gets 250) or drops only its service recipients\n"
+		"([inbound] milter_pass_on in imi.conf(5)).\n"
 		"Runs in the foreground; SIGTERM stops it.  Postfix's smtpd runs as\n"
 		"user postfix: the socket gets group postfix and mode 0660, and every\n"
 		"directory above it must let that user through (docs/postfix.md).\n");

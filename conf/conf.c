@@ -41,6 +41,7 @@ static const struct conf_entry table[] = {
 	{{"inbound", "dns_server", "", "ip[:port] of the resolver for DKIM and SPF; empty: /etc/resolv.conf"}, CT_STRING, F(dns_server)},
 	{{"inbound", "trusted_authserv_id", "", "authserv-id whose Authentication-Results the poller trusts"}, CT_STRING, F(trusted_authserv_id)},
 	{{"inbound", "token_lifetime_days", "120", "days a reply token stays valid"}, CT_INT, F(token_lifetime_days)},
+	{{"inbound", "milter_pass_on", "false", "true: a message the milter stored also goes on to the service domain's transport; false: it ends in the store"}, CT_BOOL, F(milter_pass_on)},
 	{{"inbound", "signature_max_age_days", "30", "a DKIM signature whose t= is older is refused as a replay"}, CT_INT, F(signature_max_age_days)},
 	{{"policy", "retention", "retention-seeds", "retention policy file in the policies directory"}, CT_STRING, F(retention_policy)},
 };

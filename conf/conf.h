@@ -41,6 +41,7 @@ struct imi_conf {
 	char *trusted_authserv_id; /* Authentication-Results we trust (poller) */
 	int token_lifetime_days;  /* validity of reply tokens */
 	int signature_max_age_days; /* DKIM t= older than this is a replay */
+	int milter_pass_on;       /* 1: a stored message also goes on through the MTA */
 	/* [policy] */
 	char *retention_policy;   /* name of a file in policies/rules */
 };

@@ -223,6 +223,8 @@ struct milter_conn {
 	/* the current transaction */
 	char *sender;         /* MAIL FROM, bare; "" for the null sender */
 	GPtrArray *service;   /* service recipients, bare; NULL-terminated at eom */
+	GPtrArray *given;     /* the same as the MTA gave them (smfi_delrcpt) */
+	int others;           /* recipients of other domains */
 	/* Header and body as CRLF text: full chunks of exactly their size,
 	 * then the one being filled; made one block at the end of message.
 	 * (A GString grown to a large message holds up to twice its size.) */
@@ -252,6 +254,10 @@ static void milter_message_reset(struct milter_conn *c)
 	if (c->service != NULL)
 		g_ptr_array_free(c->service, TRUE);
 	c->service = NULL;
+	if (c->given != NULL)
+		g_ptr_array_free(c->given, TRUE);
+	c->given = NULL;
+	c->others = 0;
 	if (c->chunks != NULL)
 		g_ptr_array_free(c->chunks, TRUE);
 	c->chunks = NULL;
@@ -384,6 +390,7 @@ static sfsistat milter_envrcpt(SMFICTX *ctx, char **argv)
 
 	switch (recipient_classify(milter_conf, argv[0])) {
 	case RECIPIENT_OTHER:
+		c->others++;
 		return SMFIS_CONTINUE;
 	case RECIPIENT_UNKNOWN:
 		log_info(NULL, "milter %s: unknown service address refused at RCPT",
@@ -400,6 +407,9 @@ static sfsistat milter_envrcpt(SMFICTX *ctx, char **argv)
 		return milter_answer(ctx, &a);
 	}
 	g_ptr_array_add(c->service, recipient_bare(argv[0]));
+	if (c->given == NULL)
+		c->given = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(c->given, g_strdup(argv[0]));
 	return SMFIS_CONTINUE;
 }
 
@@ -448,6 +458,18 @@ static sfsistat milter_body(SMFICTX *ctx, unsigned char *data, size_t len)
 		return milter_answer(ctx, &a);
 	}
 	return SMFIS_CONTINUE;
+}
+
+/* The service recipients of a stored message that also goes to others: a
+ * recipient the MTA does not drop only costs a copy to the service
+ * domain's transport. */
+static void milter_drop_service_recipients(SMFICTX *ctx, struct milter_conn *c,
+					   const char *case_id)
+{
+	for (guint i = 0; c->given != NULL && i < c->given->len; i++)
+		if (smfi_delrcpt(ctx, c->given->pdata[i]) != MI_SUCCESS)
+			log_warn(case_id, "milter %s: the MTA did not drop a service recipient; "
+				 "its copy goes on", milter_queue_id(ctx));
 }
 
 static sfsistat milter_eom(SMFICTX *ctx)
@@ -500,6 +522,21 @@ static sfsistat milter_eom(SMFICTX *ctx)
 	else
 		log_info(result.case_id, "milter %s: %s (%s)", milter_queue_id(ctx),
 			 answer_kind_name(a.kind), result.reason != NULL ? result.reason : "");
+	/* What the store kept ends there: Postfix does not queue the
+	 * service's copy (DISCARD, still 250 to the client), or drops the
+	 * service recipients of a message that has others too.  Noise is
+	 * recorded, not kept: it goes on like any message. */
+	if (a.kind == ANSWER_ACCEPT && result.verdict != INBOUND_IGNORED &&
+	    !milter_conf->milter_pass_on) {
+		if (c->others == 0) {
+			inbound_result_clear(&result);
+			g_free(error);
+			g_free(raw);
+			milter_message_reset(c);
+			return SMFIS_DISCARD;
+		}
+		milter_drop_service_recipients(ctx, c, result.case_id);
+	}
 	if (a.kind == ANSWER_ACCEPT && result.auth_results != NULL) {
 		/* Committed already: a failure here costs the header, not the
 		 * message. */
@@ -555,7 +592,7 @@ static sfsistat milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f
 
 	(void)f2;
 	(void)f3;
-	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_SETSYMLIST);
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_DELRCPT | SMFIF_SETSYMLIST);
 	*pf1 = f1 & wanted;
 	*pf2 = 0;
 	*pf3 = 0;
@@ -609,7 +646,7 @@ int milter_run(struct store *store, const struct imi_conf *conf,
 	static struct smfiDesc desc = {
 		.xxfi_name = (char *)"imi",
 		.xxfi_version = SMFI_VERSION,
-		.xxfi_flags = SMFIF_ADDHDRS | SMFIF_SETSYMLIST,
+		.xxfi_flags = SMFIF_ADDHDRS | SMFIF_DELRCPT | SMFIF_SETSYMLIST,
 		.xxfi_connect = milter_connect,
 		.xxfi_helo = milter_helo,
 		.xxfi_envfrom = milter_envfrom,

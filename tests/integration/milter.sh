@@ -56,7 +56,7 @@ sink_start "$WORK/sink" "$SINK_PORT"
 pf_start "$WORK/pf1" "$P1" \
 	"smtpd_milters=unix:$SOCK" "milter_default_action=tempfail" \
 	"relay_domains=imi.localhost example.org" \
-	"transport_maps=inline:{imi.localhost=discard:, example.org=smtp:[127.0.0.1]:$SINK_PORT}" ||
+	"transport_maps=inline:{imi.localhost=smtp:[127.0.0.1]:$SINK_PORT, example.org=smtp:[127.0.0.1]:$SINK_PORT}" ||
 	{ not_ok "Postfix (milter) starts"; exit 1; }
 # The queueing Postfix in front: relays the service domain to the first.
 pf_start "$WORK/pf2" "$P2" "relay_domains=imi.localhost" \
@@ -111,6 +111,29 @@ check "the authority's DKIM signature verifies (imi auth check, DNS)" \
 check "and still verifies in the copy that passed through (Mail::DKIM)" \
 	test "$(perl "$IMI_SRC/tests/integration/dkim_verify.pl" "$DNS_PORT" "$f" | cut -d' ' -f1)" = pass
 
+check "the service recipient was dropped from the copy that passed on" \
+	test "$(grep -c '^X-Rcpt-Args: .*imi@imi.localhost' "$f")" = 0
+check "the copy went to the other recipient" grep -q '^X-Rcpt-Args: .*friend@example.org' "$f"
+
+# 2b. Stored and for the service alone: it ends in the store (DISCARD: the
+# client gets 250, Postfix queues nothing); noise is not stored and goes on.
+out=$(swaks_to "$P1" "imi@imi.localhost" s1 applied)
+check "a message for the service alone gets 250" grep -qE '<- +250 ' <<<"$out"
+check "the store took it" test "$(taken s1)" -ge 1
+printf 'From: Handler <handler@authority.example>\nTo: imi@imi.localhost\nSubject: Out of office\nDate: %s\nMessage-ID: <n1@authority.example>\nAuto-Submitted: auto-replied\n\nAway until Monday.\n' \
+	"$(date -R)" >"$WORK/n1.eml"
+out=$(swaks --server 127.0.0.1 --port "$P1" --helo client.example.org \
+	--from handler@authority.example --to imi@imi.localhost --data "$WORK/n1.eml" 2>&1)
+check "an auto-reply gets 250" grep -qE '<- +250 ' <<<"$out"
+sleep 1.5
+check "Postfix discarded the stored one (milter-discard)" \
+	grep -q 'milter-discard' "$WORK/pf1/postfix.log"
+check "no copy of the stored one left Postfix" \
+	test -z "$(grep -l 's1@authority.example' "$WORK/sink"/* 2>/dev/null)"
+check "the auto-reply, recorded and not stored, went on to the service's transport" \
+	test -n "$(grep -l 'n1@authority.example' "$WORK/sink"/* 2>/dev/null)"
+check "Postfix's queue is empty" test "$(pf_queued "$WORK/pf1")" = 0
+
 # 3. Failed authentication: refused in the SMTP session.
 out=$(swaks_to "$P1" "imi@imi.localhost" f1 reject)
 check "a message failing authentication gets 550 5.7.1 with the reason" \
@@ -140,6 +163,18 @@ postqueue -c "$WORK/pf2" -f
 pf_drain "$WORK/pf2" 15
 check "after the store is back, the front queue drains" test "$(pf_queued "$WORK/pf2")" = 0
 check "and the message was taken exactly once" test "$(taken t1)" = 1
+
+# 6. [inbound] milter_pass_on = true: a stored message also goes on.
+milter_kill TERM
+printf 'milter_pass_on = true\n' >>"$H/imi.conf"   # [inbound] is the last group
+milter_start "$H" "$SOCK" || exit 1
+out=$(swaks_to "$P1" "imi@imi.localhost" p1 applied)
+check "with milter_pass_on, a stored message gets 250" grep -qE '<- +250 .*queued as' <<<"$out"
+check "the store took it" test "$(taken p1)" -ge 1
+sleep 1.5
+f=$(grep -l 'p1@authority.example' "$WORK/sink"/* 2>/dev/null | head -1)
+check "and its copy went on to the service's transport, with Authentication-Results" \
+	grep -q '^Authentication-Results: imi.localhost' "${f:-/dev/null}"
 
 milter_kill TERM
 check "the milter stops on SIGTERM" test ! -e "/proc/$MILTER_PID"

@@ -8,14 +8,17 @@
 #   a  Postfix alone, the service domain to the discard transport
 #   b  Postfix with Debian's OpenDKIM verifying (Mode v, unix socket, the key
 #      from a TestPublicKeys file, every result but a pass refused), discard
-#   c  Postfix with `imi milter` (unix socket), then discard
+#   c  Postfix with `imi milter` (unix socket): what the store kept ends
+#      there (the milter answers DISCARD), the rest to discard
+#   p  as c, with [inbound] milter_pass_on = true: Postfix queues every
+#      message and delivers it to discard, as it does in a and b
 #   d  Postfix piping each message to `imi deliver` (user nobody), at most
 #      MTA_PIPE_CONCURRENCY (default 2) at once
 # DNS (the DKIM key and SPF record) comes from a private dnsmasq.  A set-up's
 # time runs from the first connection until Postfix's queue is empty and, for
-# c and d, the store holds every message (counted in `imi audit`).  A round
-# runs the set-ups in the order a b c d, the next round d c b a, and so on;
-# the ratios c/a, c/b, d/c are taken within each round and their median over
+# c, p and d, the store holds every message (counted in `imi audit`).  A round
+# runs the set-ups in the order a b c p d, the next round d p c b a, and so on;
+# the ratios c/a, c/b, p/b, d/c are taken within each round and their median over
 # MTA_ROUNDS rounds (default 3) is reported, with each set-up's rates.
 # The milter's peak RSS (VmHWM) is read after each round's (c), and once
 # more after MTA_BIG (default 20) messages of MTA_BIG_MB (default 10) MB
@@ -44,7 +47,7 @@ for c in postfix postconf dnsmasq python3 ss; do
 	command -v $c >/dev/null || { echo "mta: $c is not installed" >&2; exit 1; }
 done
 OPENDKIM=$(command -v opendkim || true)
-MODES=${MTA_MODES:-a b c d}   # fewer set-ups, e.g. to profile one
+MODES=${MTA_MODES:-a b c p d}   # fewer set-ups, e.g. to profile one
 [ -n "$OPENDKIM" ] || MODES=$(echo "$MODES" | sed 's/b//')
 . "$IMI_SRC/tests/integration/lib.sh"
 lib_init bench-mta
@@ -183,7 +186,8 @@ setup() {
 	   ODKIM_PID=$!
 	   lib_on_exit "kill $ODKIM_PID 2>/dev/null"
 	   lib_wait_listen "$ODKIM_SOCK" || fail "opendkim socket" ;;
-	c) postconf -c "$WORK/pf" -e "smtpd_milters=unix:$SOCK" "transport_maps=inline:{imi.localhost=discard:}"
+	c|p) postconf -c "$WORK/pf" -e "smtpd_milters=unix:$SOCK" "transport_maps=inline:{imi.localhost=discard:}"
+	   [ "$1" = p ] && printf '[inbound]\nmilter_pass_on = true\n' >>"$WORK/home/imi.conf"
 	   rm -f "$SOCK"
 	   # MTA_MILTER_WRAP: a command the milter runs under, e.g.
 	   # "perf record -g -o /tmp/milter.perf --" (then the peak RSS is perf's).
@@ -230,7 +234,7 @@ run() {
 	echo "$b0 $(busy)" | awk -v n="$n" -v hz="$(getconf CLK_TCK)" \
 		'{printf "%.2f %.0f\n", ($3 - $1) * 1000 / hz / n, 100 * ($4 - $2) / ($3 - $1 + $4 - $2)}' \
 		>>"$WORK/machine.$1.$n"
-	if [ "$1" = c ] || [ "$1" = d ]; then
+	if [ "$1" = c ] || [ "$1" = p ] || [ "$1" = d ]; then
 		got=$(committed)
 		[ "$got" = "$n" ] || fail "set-up $1: the store committed $got of $n"
 		accepted=$("$IMI" --home "$WORK/home" audit | grep -c 'request\.step.*action=accept' || true)
@@ -241,9 +245,9 @@ run() {
 		kill "$ODKIM_PID"
 		wait "$ODKIM_PID" 2>/dev/null || true
 	fi
-	if [ "$1" = c ]; then
-		peak_kb "$MILTER_PID" >>"$WORK/milter_peak.$n"
-		cpu_ms "$MILTER_PID" "$n" "$WORK/cpu.c.$n"
+	if [ "$1" = c ] || [ "$1" = p ]; then
+		[ "$1" = c ] && peak_kb "$MILTER_PID" >>"$WORK/milter_peak.$n"
+		cpu_ms "$MILTER_PID" "$n" "$WORK/cpu.$1.$n"
 		kill "$MILTER_PID"
 		wait "$MILTER_PID" 2>/dev/null || true
 	fi
@@ -272,13 +276,14 @@ ratio() {
 rates() { for ((r = 0; r < ROUNDS; r++)); do t $r "$1"; done | awk -v n="$N" '{printf "%.0f ", n / $1}'; }
 medrate() { for ((r = 0; r < ROUNDS; r++)); do t $r "$1"; done | median | awk -v n="$N" '{printf "%.0f", n / $1}'; }
 {
-	echo "$N messages ($(awk -v s="$size" -v n="$N" 'BEGIN {printf "%.1f", s / n / 1024}') KB on average), $SESSIONS sessions, $ROUNDS rounds (a b c d, then d c b a, ...), at most $PIPE_CONC \`imi deliver\` at once in (d). Every message of (c) and (d) was counted committed in the store and its ACCEPT applied; every message of (b) passed OpenDKIM's verification (it refuses anything else)."
+	echo "$N messages ($(awk -v s="$size" -v n="$N" 'BEGIN {printf "%.1f", s / n / 1024}') KB on average), $SESSIONS sessions, $ROUNDS rounds ($MODES, then the reverse, ...), at most $PIPE_CONC \`imi deliver\` at once in (d). Every message of (c), (p) and (d) was counted committed in the store and its ACCEPT applied; every message of (b) passed OpenDKIM's verification (it refuses anything else)."
 	echo
 	echo "| set-up | messages/s (median) | each round |"
 	echo "|---|---:|---|"
 	for m in $MODES; do
 		case $m in a) name="(a) Postfix alone, discard" ;; b) name="(b) Postfix + OpenDKIM verifying" ;;
-		c) name="(c) Postfix + \`imi milter\`" ;; d) name="(d) Postfix, pipe to \`imi deliver\`" ;; esac
+		c) name="(c) Postfix + \`imi milter\`" ;;
+		p) name="(p) as (c), milter_pass_on = true: Postfix queues and discards each message" ;; d) name="(d) Postfix, pipe to \`imi deliver\`" ;; esac
 		echo "| $name | $(medrate $m) | $(rates $m)|"
 	done
 	[ -n "$OPENDKIM" ] || echo "| (b) Postfix + OpenDKIM | skipped: opendkim is not installed (apt-get install opendkim) | |"
@@ -287,19 +292,20 @@ medrate() { for ((r = 0; r < ROUNDS; r++)); do t $r "$1"; done | median | awk -v
 	echo "|---|---:|---|"
 	echo "| c/a | $(ratio c a) | |"
 	if [ -n "$OPENDKIM" ]; then echo "| c/b | $(ratio c b) | ≥ 1.0 |"; fi
+	if [ -n "$OPENDKIM" ] && [[ " $MODES " == *" p "* ]]; then echo "| p/b (the filter alone, Postfix queueing as in b) | $(ratio p b) | |"; fi
 	echo "| d/c | $(ratio d c) | |"
 	echo
-	echo "| the whole machine's CPU time per message (ms; % idle), each round | (a) | (b) | (c) | (d) |"
-	echo "|---|---:|---:|---:|---:|"
-	echo "| all processes and the kernel, from /proc/stat |$(for m in a b c d; do printf ' %s |' "$(awk '{printf "%s (%s%%) ", $1, $2}' "$WORK/machine.$m.$N" 2>/dev/null)"; done)"
+	echo "| the whole machine's CPU time per message (ms; % idle), each round | (a) | (b) | (c) | (p) | (d) |"
+	echo "|---|---:|---:|---:|---:|---:|"
+	echo "| all processes and the kernel, from /proc/stat |$(for m in a b c p d; do printf ' %s |' "$(awk '{printf "%s (%s%%) ", $1, $2}' "$WORK/machine.$m.$N" 2>/dev/null)"; done)"
 	echo
 	if [ -s "$WORK/cpu.b.$N" ] || [ -s "$WORK/cpu.c.$N" ]; then
 		# The filter's own CPU per message: what a set-up costs beside
 		# Postfix, whatever else the machine runs at the time.
-		echo "| CPU time of the filter process per message (ms), each round | (b) opendkim | (c) \`imi milter\` |"
-		echo "|---|---:|---:|"
-		echo "| user + system, from /proc/PID/stat | $(tr '\n' ' ' <"$WORK/cpu.b.$N" 2>/dev/null)| $(tr '\n' ' ' <"$WORK/cpu.c.$N" 2>/dev/null)|"
-		echo "| of which system | $(tr '\n' ' ' <"$WORK/cpu.b.$N.sys" 2>/dev/null)| $(tr '\n' ' ' <"$WORK/cpu.c.$N.sys" 2>/dev/null)|"
+		echo "| CPU time of the filter process per message (ms), each round | (b) opendkim | (c) \`imi milter\` | (p) \`imi milter\` |"
+		echo "|---|---:|---:|---:|"
+		echo "| user + system, from /proc/PID/stat | $(tr '\n' ' ' <"$WORK/cpu.b.$N" 2>/dev/null)| $(tr '\n' ' ' <"$WORK/cpu.c.$N" 2>/dev/null)| $(tr '\n' ' ' <"$WORK/cpu.p.$N" 2>/dev/null)|"
+		echo "| of which system | $(tr '\n' ' ' <"$WORK/cpu.b.$N.sys" 2>/dev/null)| $(tr '\n' ' ' <"$WORK/cpu.c.$N.sys" 2>/dev/null)| $(tr '\n' ' ' <"$WORK/cpu.p.$N.sys" 2>/dev/null)|"
 		echo
 	fi
 	echo "| \`imi milter\` peak RSS (VmHWM) | MB | target |"
