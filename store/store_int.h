@@ -35,6 +35,7 @@ struct store {
 	pthread_rwlock_t use_lock; /* threads hold it to read from store_txn_begin
 				    * to commit or abort; a reopen, to write */
 	GMutex reopen_lock;  /* a reopen holds it: no transaction begins */
+	int open_err;        /* Berkeley DB's error of the last failed open, or 0 */
 };
 
 struct store_txn {
