@@ -223,7 +223,6 @@ struct milter_conn {
 	/* the current transaction */
 	char *sender;         /* MAIL FROM, bare; "" for the null sender */
 	GPtrArray *service;   /* service recipients, bare; NULL-terminated at eom */
-	GPtrArray *given;     /* the same as the MTA gave them (smfi_delrcpt) */
 	int others;           /* recipients of other domains */
 	/* Header and body as CRLF text: full chunks of exactly their size,
 	 * then the one being filled; made one block at the end of message.
@@ -254,9 +253,6 @@ static void milter_message_reset(struct milter_conn *c)
 	if (c->service != NULL)
 		g_ptr_array_free(c->service, TRUE);
 	c->service = NULL;
-	if (c->given != NULL)
-		g_ptr_array_free(c->given, TRUE);
-	c->given = NULL;
 	c->others = 0;
 	if (c->chunks != NULL)
 		g_ptr_array_free(c->chunks, TRUE);
@@ -407,9 +403,6 @@ static sfsistat milter_envrcpt(SMFICTX *ctx, char **argv)
 		return milter_answer(ctx, &a);
 	}
 	g_ptr_array_add(c->service, recipient_bare(argv[0]));
-	if (c->given == NULL)
-		c->given = g_ptr_array_new_with_free_func(g_free);
-	g_ptr_array_add(c->given, g_strdup(argv[0]));
 	return SMFIS_CONTINUE;
 }
 
@@ -460,14 +453,15 @@ static sfsistat milter_body(SMFICTX *ctx, unsigned char *data, size_t len)
 	return SMFIS_CONTINUE;
 }
 
-/* The service recipients of a stored message that also goes to others: a
+/* The service recipients of a stored message that also goes to others
+ * (bare: the MTA takes an address with or without its angle brackets): a
  * recipient the MTA does not drop only costs a copy to the service
  * domain's transport. */
 static void milter_drop_service_recipients(SMFICTX *ctx, struct milter_conn *c,
 					   const char *case_id)
 {
-	for (guint i = 0; c->given != NULL && i < c->given->len; i++)
-		if (smfi_delrcpt(ctx, c->given->pdata[i]) != MI_SUCCESS)
+	for (guint i = 0; i < c->service->len && c->service->pdata[i] != NULL; i++)
+		if (smfi_delrcpt(ctx, c->service->pdata[i]) != MI_SUCCESS)
 			log_warn(case_id, "milter %s: the MTA did not drop a service recipient; "
 				 "its copy goes on", milter_queue_id(ctx));
 }
@@ -482,7 +476,8 @@ static sfsistat milter_eom(SMFICTX *ctx)
 	struct request_env *env;
 	char *error = NULL, *header, *raw;
 	size_t raw_len;
-	int status, slots, gate_slots = 0;
+	int status, slots, gate_slots = 0, kept;
+	sfsistat reply;
 	const struct inbound_gate gate = {milter_gate_enter, milter_gate_leave, &gate_slots};
 
 	if (c->service == NULL || c->service->len == 0)
@@ -526,18 +521,11 @@ static sfsistat milter_eom(SMFICTX *ctx)
 	 * service's copy (DISCARD, still 250 to the client), or drops the
 	 * service recipients of a message that has others too.  Noise is
 	 * recorded, not kept: it goes on like any message. */
-	if (a.kind == ANSWER_ACCEPT && result.verdict != INBOUND_IGNORED &&
-	    !milter_conf->milter_pass_on) {
-		if (c->others == 0) {
-			inbound_result_clear(&result);
-			g_free(error);
-			g_free(raw);
-			milter_message_reset(c);
-			return SMFIS_DISCARD;
-		}
+	kept = a.kind == ANSWER_ACCEPT && result.verdict != INBOUND_IGNORED &&
+	       !milter_conf->milter_pass_on;
+	if (kept && c->others > 0)
 		milter_drop_service_recipients(ctx, c, result.case_id);
-	}
-	if (a.kind == ANSWER_ACCEPT && result.auth_results != NULL) {
+	if (a.kind == ANSWER_ACCEPT && result.auth_results != NULL && !(kept && c->others == 0)) {
 		/* Committed already: a failure here costs the header, not the
 		 * message. */
 		header = g_strconcat(c->leading_space ? " " : "", result.auth_results, NULL);
@@ -546,11 +534,12 @@ static sfsistat milter_eom(SMFICTX *ctx)
 				 milter_queue_id(ctx));
 		g_free(header);
 	}
+	reply = kept && c->others == 0 ? SMFIS_DISCARD : milter_answer(ctx, &a);
 	inbound_result_clear(&result);
 	g_free(error);
 	g_free(raw);
 	milter_message_reset(c);
-	return milter_answer(ctx, &a);
+	return reply;
 }
 
 static sfsistat milter_abort(SMFICTX *ctx)

@@ -263,7 +263,6 @@ int pthread_mutex_trylock(pthread_mutex_t *m)
 #define STORE_PSHARED_KIND 128 /* glibc: PTHREAD_MUTEX_PSHARED_BIT of __kind */
 
 static int store_registry_dead(const char *dbdir);
-static int store_registry_names_self(const char *dbdir);
 static __thread pthread_cond_t *store_wait_cond; /* the condition waited on */
 static __thread gint64 store_wait_since;         /* since when (monotonic, us) */
 static __thread gint64 store_wait_slice;         /* end of its last slice */
@@ -284,10 +283,7 @@ static gint64 store_wedge_us(void)
 }
 
 /* Whether the registry of an environment of this process names a dead
- * process, or no longer names this one (another process's recovery took
- * the environment over: what this one waits for lives in regions nobody
- * else uses any more); if so, every environment of this process is
- * panicked. */
+ * process; if so, every environment of this process is panicked. */
 static int store_envs_dead_panic(void)
 {
 	int dead = 0;
@@ -298,7 +294,7 @@ static int store_envs_dead_panic(void)
 		const char *home = NULL;
 
 		if (env->get_home(env, &home) == 0 && home != NULL)
-			dead = store_registry_dead(home) || !store_registry_names_self(home);
+			dead = store_registry_dead(home);
 	}
 	for (GSList *l = store_envs; l != NULL && dead; l = l->next) {
 		DB_ENV *env = l->data;
@@ -345,34 +341,6 @@ int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 	if (ret == EOWNERDEAD)
 		store_owner_died(m);
 	return ret;
-}
-
-/* Destroying a condition waits until its waiters have left (glibc keeps
- * their count in __wrefs from bit 3; bit 0 marks a process-shared one).
- * A waiter killed in its wait never leaves: Berkeley DB's failchk,
- * freeing the lock a dead process waited for, then blocks here for ever
- * (seen with waits inside Berkeley DB's own opening of a database, which
- * DB_TXN_NOWAIT does not cover).  For a process-shared condition the
- * wait is bounded: after STORE_COND_DESTROY_US it returns, and Berkeley
- * DB initialises the condition again (what it does after a destroy). */
-#define STORE_COND_DESTROY_US 1000000
-int pthread_cond_destroy(pthread_cond_t *c)
-{
-	STORE_REAL(int, "pthread_cond_destroy", (pthread_cond_t *));
-	gint64 until;
-
-	if (!(__atomic_load_n(&c->__data.__wrefs, __ATOMIC_ACQUIRE) & 1))
-		return real(c);
-	until = g_get_monotonic_time() + STORE_COND_DESTROY_US;
-	while ((__atomic_load_n(&c->__data.__wrefs, __ATOMIC_ACQUIRE) >> 3) != 0) {
-		if (g_get_monotonic_time() >= until) {
-			g_log("imi-store", G_LOG_LEVEL_DEBUG,
-			      "a destroyed condition keeps a waiter that left no trace");
-			return 0;
-		}
-		g_usleep(1000);
-	}
-	return real(c);
 }
 
 int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
@@ -526,32 +494,6 @@ static int store_registry_dead(const char *dbdir)
 	return dead;
 }
 
-/* Whether a line of the registry names this process.  A registry that
- * cannot be read counts as naming it (nothing is known). */
-static int store_registry_names_self(const char *dbdir)
-{
-	char *path = g_build_filename(dbdir, STORE_REG_FILE, NULL);
-	char line[STORE_REG_SLOT + 1];
-	unsigned long self = (unsigned long)getpid();
-	int fd, named = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	g_free(path);
-	if (fd < 0)
-		return 1;
-	for (off_t n = 0; n < STORE_REG_SLOTS_MAX && !named; n++) {
-		ssize_t got = pread(fd, line, STORE_REG_SLOT, n * STORE_REG_SLOT);
-
-		if (got != STORE_REG_SLOT)
-			break;
-		line[STORE_REG_SLOT] = '\0';
-		if (line[0] != 'X' && strtoul(line, NULL, 10) == self)
-			named = 1;
-	}
-	close(fd);
-	return named;
-}
-
 /* Disk space for the shared regions, taken at open.  Berkeley DB maps each
  * region file (db/__db.NNN) at its maximum size but grows the file only as
  * the region fills (the cache, mostly), by writing its last byte: the pages
@@ -663,8 +605,7 @@ static int store_env_open(struct store *store, char **error_r)
 	 * per database, twelve per process. */
 	/* Like every transaction, it never waits for a lock (see the top of
 	 * this file): a lock of a process that died while it opened the
-	 * store would hold it for ever, and the waiting lock of one killed
-	 * here would block whoever frees it.  store_open tries again. */
+	 * store would hold it for ever.  store_open tries again. */
 	if ((err = env->txn_begin(env, NULL, &txn, DB_TXN_NOWAIT)) != 0) {
 		i = 0;
 		goto fail;
@@ -798,14 +739,6 @@ static void store_env_close(struct store *store)
 	 * files themselves hold the data.  A process that wrote nothing
 	 * syncs nothing.  On a panicked environment these calls only
 	 * detach: nothing of the old cache or log buffer reaches the disk. */
-	/* A page a dead process kept pinned would make the write wait for
-	 * ever: when the registry names a dead process, failchk looks first,
-	 * and its DB_RUNRECOVERY leaves the write to recovery (the log holds
-	 * every commit). */
-	if (store->env != NULL && !g_atomic_int_get(&store->dead) &&
-	    g_atomic_int_get(&store->wrote) != 0 && store_registry_dead(store->dbdir) &&
-	    store->env->failchk(store->env, 0) != 0)
-		g_atomic_int_set(&store->dead, 1);
 	if (store->env != NULL && !g_atomic_int_get(&store->dead)) {
 		unsigned wrote = (unsigned)g_atomic_int_get(&store->wrote);
 		if (wrote & (1u << STORE_USERS))

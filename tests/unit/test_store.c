@@ -1096,6 +1096,26 @@ static void *signal_later(void *p)
 	return NULL;
 }
 
+/* A process-shared mutex and condition in memory that forked children
+ * share (munmap to free). */
+static struct shared_wait *shared_wait_new(void)
+{
+	struct shared_wait *w = mmap(NULL, sizeof(*w), PROT_READ | PROT_WRITE,
+				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pthread_mutexattr_t ma;
+	pthread_condattr_t ca;
+
+	assert_true(w != MAP_FAILED);
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+	pthread_mutex_init(&w->m, &ma);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+	pthread_cond_init(&w->c, &ca);
+	w->flag = 0;
+	return w;
+}
+
 /* Waits as Berkeley DB does: until the flag is set or the wait fails. */
 static int wait_flag(struct shared_wait *w)
 {
@@ -1112,10 +1132,7 @@ static void test_wedged_wait(void **state)
 {
 	char *home = testutil_tmpdir("store-wedge");
 	struct store *store = open_store(home);
-	struct shared_wait *w = mmap(NULL, sizeof(*w), PROT_READ | PROT_WRITE,
-				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	pthread_mutexattr_t ma;
-	pthread_condattr_t ca;
+	struct shared_wait *w = shared_wait_new();
 	struct kv kv = {STORE_META, "after", "recovered", 0};
 	pthread_t t;
 	gint64 start;
@@ -1124,16 +1141,7 @@ static void test_wedged_wait(void **state)
 	int ret, st;
 
 	(void)state;
-	assert_true(w != MAP_FAILED);
-	pthread_mutexattr_init(&ma);
-	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
-	pthread_mutex_init(&w->m, &ma);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
-	pthread_cond_init(&w->c, &ca);
-
 	/* Nobody dead: a signal after 2.5 s ends the wait. */
-	w->flag = 0;
 	pthread_create(&t, NULL, signal_later, w);
 	check_int("wait behind a living process", wait_flag(w), 0);
 	pthread_join(t, NULL);
@@ -1170,61 +1178,6 @@ static void test_wedged_wait(void **state)
 	testutil_rmdir(home);
 }
 
-/* A process killed while it waited on a process-shared condition leaves
- * its count in the condition: destroying it (what failchk does when it
- * frees the dead waiter's lock) returns after a bounded wait instead of
- * blocking for ever. */
-static void test_dead_waiter_destroy(void **state)
-{
-	struct shared_wait *w = mmap(NULL, sizeof(*w), PROT_READ | PROT_WRITE,
-				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	pthread_mutexattr_t ma;
-	pthread_condattr_t ca;
-	gint64 start, deadline;
-	pid_t pid;
-	int st;
-
-	(void)state;
-	assert_true(w != MAP_FAILED);
-	pthread_mutexattr_init(&ma);
-	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
-	pthread_mutex_init(&w->m, &ma);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
-	pthread_cond_init(&w->c, &ca);
-	w->flag = 0;
-	pid = fork();
-	if (pid == 0) {
-		pthread_mutex_lock(&w->m);
-		for (;;)
-			(void)pthread_cond_timedwait(&w->c, &w->m,
-				&(struct timespec){.tv_sec = time(NULL) + 3600});
-	}
-	/* Killed once it is counted as a waiter. */
-	deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-	while ((__atomic_load_n(&w->c.__data.__wrefs, __ATOMIC_ACQUIRE) >> 3) == 0 &&
-	       g_get_monotonic_time() < deadline)
-		g_usleep(1000);
-	check_int("the child waits", (int)(w->c.__data.__wrefs >> 3), 1);
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	alarm(20); /* blocked for ever would end the test binary here */
-	start = g_get_monotonic_time();
-	check_int("destroy", pthread_cond_destroy(&w->c), 0);
-	alarm(0);
-	if (g_get_monotonic_time() - start > 5 * G_USEC_PER_SEC)
-		fail_msg("destroy took %" G_GINT64_FORMAT " us", g_get_monotonic_time() - start);
-	/* Initialised again, it works. */
-	pthread_cond_init(&w->c, &ca);
-	pthread_mutex_lock(&w->m);
-	check_int("a timed wait on it", pthread_cond_timedwait(&w->c, &w->m,
-		&(struct timespec){.tv_sec = time(NULL) - 1}), ETIMEDOUT);
-	pthread_mutex_unlock(&w->m);
-	pthread_cond_destroy(&w->c);
-	pthread_mutex_destroy(&w->m);
-	munmap(w, sizeof(*w));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1240,7 +1193,6 @@ int main(void)
 		cmocka_unit_test(test_seal_old_home_key),
 		cmocka_unit_test(test_crash_writers),
 		cmocka_unit_test(test_wedged_wait),
-		cmocka_unit_test(test_dead_waiter_destroy),
 	};
 	setenv("IMI_STORE_WEDGE_SECONDS", "3", 1);
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);

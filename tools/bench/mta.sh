@@ -3,7 +3,7 @@
 # Postfix on 127.0.0.1 takes MTA_N (default 2000) distinct DKIM-signed
 # (RSA-2048) replies, SPF-valid for 127.0.0.1, each an ACCEPT of its own
 # open case, over MTA_SESSIONS (default 20) concurrent SMTP sessions
-# (tools/bench/smtp_load.py), in four set-ups, each on a fresh copy of the
+# (tools/bench/smtp_load.py), in five set-ups, each on a fresh copy of the
 # same home:
 #   a  Postfix alone, the service domain to the discard transport
 #   b  Postfix with Debian's OpenDKIM verifying (Mode v, unix socket, the key
