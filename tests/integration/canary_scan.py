@@ -326,7 +326,8 @@ def self_test():
     # fixes only some bits of the first and last byte, so a change there
     # could still match (with 12 letters that is no false alarm in practice).
     mid = len(canary) // 2
-    near = canary[:mid] + ("a" if canary[mid] != "a" else "b") + canary[mid + 1:]
+    # (Letters are matched in either case: "A" changed to "a" is no change.)
+    near = canary[:mid] + ("a" if canary[mid] not in "aA" else "b") + canary[mid + 1:]
     negatives = [("another canary in every encoding", b"\n".join(d for _, d, _ in samples(other, rng))),
                  ("a canary with a middle letter changed", b"\n".join(d for _, d, _ in samples(near, rng))),
                  ("random bytes", bytes(rng.randrange(256) for _ in range(200000)))]
