@@ -24,7 +24,9 @@
  * - Locks and transactions of a dead process: when a store_transact meets
  *   conflicts for STORE_STUCK_US and an active transaction belongs to a
  *   dead process, the store's watchdog thread runs DB_ENV->failchk (at
- *   most twice a second).
+ *   most twice a second).  The thread starts the first time a transaction
+ *   is stuck so: a command that never meets a lasting conflict runs on one
+ *   thread.
  *   The is_alive callback tells dead processes, zombies included.  If the
  *   dead process was outside the library, failchk aborts its transaction
  *   and releases its locks, and everyone goes on without recovery.  If it
@@ -720,6 +722,16 @@ static gpointer store_watchdog(gpointer data)
 	return NULL;
 }
 
+/* Starts the watchdog if it does not run yet.  A thread that cannot be
+ * made is asked for again by the next stuck transaction. */
+static void store_watchdog_start(struct store *store)
+{
+	g_mutex_lock(&store->watch_lock);
+	if (store->watchdog == NULL && !store->watch_stop)
+		store->watchdog = g_thread_try_new("store-watchdog", store_watchdog, store, NULL);
+	g_mutex_unlock(&store->watch_lock);
+}
+
 static void store_env_close(struct store *store)
 {
 	/* The secondary closes before its primary. */
@@ -821,7 +833,6 @@ int store_open(const char *home, unsigned flags, struct store **store_r,
 		g_clear_pointer(error_r, g_free);
 		g_usleep(g_random_int_range(STORE_OPEN_PAUSE_US / 2, STORE_OPEN_PAUSE_US));
 	}
-	store->watchdog = g_thread_new("store-watchdog", store_watchdog, store);
 	g_free(marker);
 	*store_r = store;
 	return IMI_OK;
@@ -936,13 +947,12 @@ void store_close(struct store **storep)
 	g_clear_pointer(&store_shared, g_hash_table_unref);
 	store_shared_bytes = 0;
 	g_mutex_unlock(&store_shared_lock);
-	if (store->watchdog != NULL) {
-		g_mutex_lock(&store->watch_lock);
-		store->watch_stop = 1;
-		g_cond_signal(&store->watch_cond);
-		g_mutex_unlock(&store->watch_lock);
+	g_mutex_lock(&store->watch_lock);
+	store->watch_stop = 1;
+	g_cond_signal(&store->watch_cond);
+	g_mutex_unlock(&store->watch_lock);
+	if (store->watchdog != NULL)
 		g_thread_join(store->watchdog);
-	}
 	store_env_close(store);
 	g_mutex_clear(&store->watch_lock);
 	pthread_rwlock_destroy(&store->use_lock);
@@ -1186,8 +1196,11 @@ static int store_transact_flags(struct store *store, int nosync, store_txn_fn *f
 		 * ask the watchdog to run failchk. */
 		if (since == 0)
 			since = g_get_monotonic_time();
-		else if (g_get_monotonic_time() - since > STORE_STUCK_US)
+		else if (g_get_monotonic_time() - since > STORE_STUCK_US &&
+			 !g_atomic_int_get(&store->stuck)) {
 			g_atomic_int_set(&store->stuck, 1);
+			store_watchdog_start(store);
+		}
 		store_backoff(attempt);
 	}
 	if (since != 0)

@@ -1178,6 +1178,88 @@ static void test_wedged_wait(void **state)
 	testutil_rmdir(home);
 }
 
+/* Threads of this process, from /proc/self/task. */
+static int thread_count(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Writes its key, says so on the pipe and waits to be killed: a process
+ * that dies holding a transaction's write lock. */
+struct holder {
+	struct kv kv;
+	int fd;
+};
+
+static int put_and_hang(struct store_txn *txn, void *ctx, char **error_r)
+{
+	struct holder *h = ctx;
+	int ret = put_kv(txn, &h->kv, error_r);
+
+	if (ret == IMI_OK && write(h->fd, "w", 1) != 1)
+		_exit(2);
+	for (;;)
+		pause();
+	return ret;
+}
+
+/* A process that only meets no lasting conflict runs on one thread (the
+ * watchdog is not started); a transaction held by a dead process starts it,
+ * its failchk frees the locks, and the write goes through. */
+static void test_dead_holder(void **state)
+{
+	char *home = testutil_tmpdir("store-holder");
+	int before = thread_count();
+	struct store *store = open_store(home);
+	struct kv kv = {STORE_META, "held", "first", 0};
+	char *error = NULL, c;
+	int fds[2], st;
+	pid_t pid;
+
+	(void)state;
+	check_int("a write", store_transact(store, put_kv, &kv, &error), IMI_OK);
+	check_int("threads after open and a write", thread_count(), before);
+	if (pipe(fds) != 0)
+		fail_msg("pipe");
+	pid = fork();
+	if (pid == 0) {
+		struct store *s2 = NULL;
+		struct holder h = {{STORE_META, "held", "child", 0}, fds[1]};
+
+		close(fds[0]);
+		if (store_open(home, 0, &s2, NULL) == IMI_OK)
+			store_transact(s2, put_and_hang, &h, NULL);
+		_exit(1);
+	}
+	close(fds[1]);
+	check_int("the child holds the lock", read(fds[0], &c, 1), 1);
+	close(fds[0]);
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	check_int("child killed", WIFSIGNALED(st) ? WTERMSIG(st) : -1, SIGKILL);
+	kv.value = "second";
+	check_int("a write behind the dead holder", store_transact(store, put_kv, &kv, &error),
+		  IMI_OK);
+	g_clear_pointer(&error, g_free);
+	check_int("threads once stuck (the watchdog runs)", thread_count(), before + 1);
+	kv.value = NULL;
+	check_int("read back", store_transact(store, get_kv, &kv, &error), IMI_OK);
+	check_str("the survivor's value", kv.value, "second");
+	g_free((char *)kv.value);
+	store_close(&store);
+	check_int("threads after close", thread_count(), before);
+	testutil_rmdir(home);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1193,6 +1275,7 @@ int main(void)
 		cmocka_unit_test(test_seal_old_home_key),
 		cmocka_unit_test(test_crash_writers),
 		cmocka_unit_test(test_wedged_wait),
+		cmocka_unit_test(test_dead_holder),
 	};
 	setenv("IMI_STORE_WEDGE_SECONDS", "3", 1);
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
