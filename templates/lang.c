@@ -77,17 +77,32 @@ static size_t lang_fold_char(gunichar c, char *out)
 }
 
 /* Folds of recent characters, per thread: the texts of one language
- * repeat a few dozen letters. */
+ * repeat a few dozen letters.  On the heap, not in thread-local storage:
+ * 8 KB of it in a module that imi opens with dlopen does not fit glibc's
+ * static reserve, and its dynamic block is what LeakSanitizer's tracer
+ * crashed on when it scanned the thread's dynamic TLS at exit. */
 #define LANG_FOLD_CACHE 256
 struct lang_fold_cached {
 	gunichar c;          /* 0: empty */
 	unsigned char len;
 	char out[LANG_FOLD_CHAR_MAX];
 };
-static __thread struct lang_fold_cached lang_fold_cache[LANG_FOLD_CACHE];
+static GPrivate lang_fold_key = G_PRIVATE_INIT(g_free);
+
+static struct lang_fold_cached *lang_fold_cache(void)
+{
+	struct lang_fold_cached *cache = g_private_get(&lang_fold_key);
+
+	if (cache == NULL) {
+		cache = g_new0(struct lang_fold_cached, LANG_FOLD_CACHE);
+		g_private_set(&lang_fold_key, cache);
+	}
+	return cache;
+}
 
 char *lang_fold(const char *text)
 {
+	struct lang_fold_cached *cache = NULL;
 	GString *out;
 	char *valid = NULL;
 	const char *p;
@@ -113,7 +128,9 @@ char *lang_fold(const char *text)
 			continue;
 		}
 		c = g_utf8_get_char(p);
-		e = &lang_fold_cache[c % LANG_FOLD_CACHE];
+		if (cache == NULL)
+			cache = lang_fold_cache();
+		e = &cache[c % LANG_FOLD_CACHE];
 		if (e->c != c) {
 			e->len = (unsigned char)lang_fold_char(c, e->out);
 			e->c = c;

@@ -16,17 +16,6 @@ export IMI_SRC=$PWD
 export IMI_DATADIR=$PWD
 mkdir -p tests/tmp
 
-# LeakSanitizer's own stop-the-world tracer crashes now and then at a
-# process's exit ("Tracer caught signal 11", then "LeakSanitizer has
-# encountered a fatal error"): not a leak, no report is made, and the
-# process dies before its output is flushed.  A test that failed so (under
-# SAN=1 only) runs once more; any other failure stands.
-tracer_crashed() {
-	[ "${SAN:-0}" = 1 ] && [ "$1" != 0 ] &&
-		printf '%s\n' "$2" | grep -q '^ *Tracer caught signal' &&
-		printf '%s\n' "$2" | grep -q 'LeakSanitizer has encountered a fatal error'
-}
-
 run_unit() {
 	local bin out p f rc vg=()
 	for bin in "$BUILD"/tests/test_*; do
@@ -36,11 +25,6 @@ run_unit() {
 		# process group (forked children included) is killed.
 		out=$(timeout -k 10 "${UNIT_TIMEOUT:-600}" "${vg[@]}" "$bin" 2>&1)
 		rc=$?
-		if tracer_crashed "$rc" "$out"; then
-			echo "LeakSanitizer's tracer crashed: $(basename "$bin") runs once more"
-			out=$(timeout -k 10 "${UNIT_TIMEOUT:-600}" "$bin" 2>&1)
-			rc=$?
-		fi
 		[ "$rc" = 124 ] && out="$out
 ERROR: $(basename "$bin") did not finish in ${UNIT_TIMEOUT:-600} s"
 		printf '%s\n' "$out" | grep -E '^\[ *(PASSED|FAILED|  OK|==========) *\]|ERROR|FAIL|==[0-9]+==' | grep -vE '^\[       OK \]' || true
@@ -65,12 +49,6 @@ run_integration() {
 		echo "== $name"
 		out=$(timeout 900 bash "$t" 2>&1)
 		rc=$?
-		if tracer_crashed "$rc" "$out"; then
-			printf '%s\n' "$out" | grep -E '^not ok |^Tracer caught' | sed 's/^/   (first run) /'
-			echo "   LeakSanitizer's tracer crashed: $name runs once more"
-			out=$(timeout 900 bash "$t" 2>&1)
-			rc=$?
-		fi
 		printf '%s\n' "$out" | sed 's/^/   /'
 		p=$(printf '%s\n' "$out" | grep -c '^ok ')
 		f=$(printf '%s\n' "$out" | grep -c '^not ok ')
