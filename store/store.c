@@ -24,9 +24,7 @@
  * - Locks and transactions of a dead process: when a store_transact meets
  *   conflicts for STORE_STUCK_US and an active transaction belongs to a
  *   dead process, the store's watchdog thread runs DB_ENV->failchk (at
- *   most twice a second).  The thread starts the first time a transaction
- *   is stuck so: a command that never meets a lasting conflict runs on one
- *   thread.
+ *   most twice a second).
  *   The is_alive callback tells dead processes, zombies included.  If the
  *   dead process was outside the library, failchk aborts its transaction
  *   and releases its locks, and everyone goes on without recovery.  If it
@@ -252,9 +250,9 @@ int pthread_mutex_trylock(pthread_mutex_t *m)
  * cut into slices of one second; a slice that ends without a signal
  * returns 0, which Berkeley DB takes as a spurious wake-up (it checks the
  * mutex's flag and waits again).  When one thread's wait on the same
- * condition has lasted STORE_WEDGE_S and the registry of one of this
- * process's environments shows a dead process, the environments are
- * panicked and the wait fails with EOWNERDEAD: Berkeley DB unlocks the
+ * condition has lasted STORE_WEDGE_S and one of this process's
+ * environments is panicked already (another process recovered it) or its
+ * registry shows a dead process, the environments are panicked and the wait fails with EOWNERDEAD: Berkeley DB unlocks the
  * mutex and fails the call with DB_RUNRECOVERY, and the store recovers as
  * after any death inside the library.  A long wait behind a living
  * process goes on waiting.  IMI_STORE_WEDGE_SECONDS sets the period
@@ -284,8 +282,12 @@ static gint64 store_wedge_us(void)
 	return v;
 }
 
-/* Whether the registry of an environment of this process names a dead
- * process; if so, every environment of this process is panicked. */
+/* Whether an environment of this process is panicked already, or its
+ * registry names a dead process; if so, every environment of this process
+ * is panicked.  A panicked one is one that another process recovered
+ * (after a third died, it panics the regions, removes them and makes them
+ * anew): this process waits there on a mutex nobody will release, and the
+ * registry, cleared by that recovery, names nobody dead any more. */
 static int store_envs_dead_panic(void)
 {
 	int dead = 0;
@@ -294,8 +296,12 @@ static int store_envs_dead_panic(void)
 	for (GSList *l = store_envs; l != NULL && !dead; l = l->next) {
 		DB_ENV *env = l->data;
 		const char *home = NULL;
+		u_int32_t flags = 0;
+		int ret = env->get_flags(env, &flags); /* DB_RUNRECOVERY when panicked */
 
-		if (env->get_home(env, &home) == 0 && home != NULL)
+		if (ret == DB_RUNRECOVERY || (flags & DB_PANIC_ENVIRONMENT))
+			dead = 1;
+		else if (env->get_home(env, &home) == 0 && home != NULL)
 			dead = store_registry_dead(home);
 	}
 	for (GSList *l = store_envs; l != NULL && dead; l = l->next) {
@@ -460,7 +466,7 @@ static void store_db_msgcall(const DB_ENV *env, const char *msg)
  * A line that names a process but whose byte nobody locks was left by a
  * process that died with the environment open.  This only looks (F_GETLK
  * takes no lock, so none of this process's own locks on the file is
- * affected), before the environment is opened. */
+ * affected): before the environment is opened, and during a long wait. */
 #define STORE_REG_FILE "__db.register"
 #define STORE_REG_SLOT 25
 #define STORE_REG_SLOTS_MAX 65536 /* lines looked at, at most */
@@ -488,6 +494,11 @@ static int store_registry_dead(const char *dbdir)
 			break;
 		}
 		if (line[0] == 'X')
+			continue;
+		/* This process's own line: F_GETLK reports no conflict with
+		 * a lock of one's own, which would read as dead. */
+		line[sizeof(line) - 1] = '\0';
+		if (strtol(line, NULL, 10) == (long)getpid())
 			continue;
 		if (fcntl(fd, F_GETLK, &fl) != 0 || fl.l_type == F_UNLCK)
 			dead = 1;
@@ -722,16 +733,6 @@ static gpointer store_watchdog(gpointer data)
 	return NULL;
 }
 
-/* Starts the watchdog if it does not run yet.  A thread that cannot be
- * made is asked for again by the next stuck transaction. */
-static void store_watchdog_start(struct store *store)
-{
-	g_mutex_lock(&store->watch_lock);
-	if (store->watchdog == NULL && !store->watch_stop)
-		store->watchdog = g_thread_try_new("store-watchdog", store_watchdog, store, NULL);
-	g_mutex_unlock(&store->watch_lock);
-}
-
 static void store_env_close(struct store *store)
 {
 	/* The secondary closes before its primary. */
@@ -833,6 +834,7 @@ int store_open(const char *home, unsigned flags, struct store **store_r,
 		g_clear_pointer(error_r, g_free);
 		g_usleep(g_random_int_range(STORE_OPEN_PAUSE_US / 2, STORE_OPEN_PAUSE_US));
 	}
+	store->watchdog = g_thread_new("store-watchdog", store_watchdog, store);
 	g_free(marker);
 	*store_r = store;
 	return IMI_OK;
@@ -947,12 +949,13 @@ void store_close(struct store **storep)
 	g_clear_pointer(&store_shared, g_hash_table_unref);
 	store_shared_bytes = 0;
 	g_mutex_unlock(&store_shared_lock);
-	g_mutex_lock(&store->watch_lock);
-	store->watch_stop = 1;
-	g_cond_signal(&store->watch_cond);
-	g_mutex_unlock(&store->watch_lock);
-	if (store->watchdog != NULL)
+	if (store->watchdog != NULL) {
+		g_mutex_lock(&store->watch_lock);
+		store->watch_stop = 1;
+		g_cond_signal(&store->watch_cond);
+		g_mutex_unlock(&store->watch_lock);
 		g_thread_join(store->watchdog);
+	}
 	store_env_close(store);
 	g_mutex_clear(&store->watch_lock);
 	pthread_rwlock_destroy(&store->use_lock);
@@ -1196,11 +1199,8 @@ static int store_transact_flags(struct store *store, int nosync, store_txn_fn *f
 		 * ask the watchdog to run failchk. */
 		if (since == 0)
 			since = g_get_monotonic_time();
-		else if (g_get_monotonic_time() - since > STORE_STUCK_US &&
-			 !g_atomic_int_get(&store->stuck)) {
+		else if (g_get_monotonic_time() - since > STORE_STUCK_US)
 			g_atomic_int_set(&store->stuck, 1);
-			store_watchdog_start(store);
-		}
 		store_backoff(attempt);
 	}
 	if (since != 0)

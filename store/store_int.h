@@ -28,9 +28,8 @@ struct store {
 	int wrote;           /* atomic: bit 1 << db for each database that a
 			      * committed transaction wrote */
 	int stuck;           /* atomic: a transaction meets lasting conflicts */
-	GThread *watchdog;   /* failchk when stuck by a dead process; started
-			      * by the first stuck transaction */
-	GMutex watch_lock;   /* guards watchdog, watch_stop and env for it */
+	GThread *watchdog;   /* failchk when stuck by a dead process */
+	GMutex watch_lock;   /* guards watch_stop and env for the watchdog */
 	GCond watch_cond;
 	int watch_stop;
 	pthread_rwlock_t use_lock; /* threads hold it to read from store_txn_begin
