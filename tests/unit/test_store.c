@@ -52,6 +52,18 @@ static int get_kv(struct store_txn *txn, void *ctx, char **error_r)
 	return ret;
 }
 
+/* The value stored under key must be want. */
+static void check_value(struct store *store, enum store_db db, const char *key,
+			const char *want)
+{
+	struct kv kv = {db, key, NULL, 0};
+	char *error = NULL;
+
+	check_int("get", store_transact(store, get_kv, &kv, &error), IMI_OK);
+	check_str(key, kv.value, want);
+	g_free((char *)kv.value);
+}
+
 /* Records parsed for readers (store_record_get_shared): shared and sealed
  * while the stored bytes stay the same, parsed again once they change, and
  * store_record_get gives a mutable copy that changes nothing shared. */
@@ -532,10 +544,7 @@ static void test_put_get_exists(void **state)
 	check_int("second put with PUT_NEW", store_transact(store, put_kv, &kv, &error),
 		  IMI_EXISTS);
 	g_clear_pointer(&error, g_free);
-	kv.value = NULL;
-	check_int("get", store_transact(store, get_kv, &kv, &error), IMI_OK);
-	check_str("value", kv.value, "one");
-	g_free((char *)kv.value);
+	check_value(store, STORE_META, "k1", "one");
 	kv.key = "missing";
 	check_int("get missing", store_transact(store, get_kv, &kv, &error),
 		  IMI_NOTFOUND);
@@ -1118,6 +1127,13 @@ static struct shared_wait *shared_wait_new(void)
 	return w;
 }
 
+static void shared_wait_free(struct shared_wait *w)
+{
+	pthread_cond_destroy(&w->c);
+	pthread_mutex_destroy(&w->m);
+	munmap(w, sizeof(*w));
+}
+
 /* Waits as Berkeley DB does: until the flag is set or the wait fails. */
 static int wait_flag(struct shared_wait *w)
 {
@@ -1174,9 +1190,7 @@ static void test_wedged_wait(void **state)
 		  IMI_OK);
 	g_free(error);
 	store_close(&store);
-	pthread_cond_destroy(&w->c);
-	pthread_mutex_destroy(&w->m);
-	munmap(w, sizeof(*w));
+	shared_wait_free(w);
 	testutil_rmdir(home);
 }
 
@@ -1208,9 +1222,7 @@ static void test_panicked_wait(void **state)
 	check_int("a transaction after it", store_transact(store, put_kv, &kv, &error), IMI_OK);
 	g_free(error);
 	store_close(&store);
-	pthread_cond_destroy(&w->c);
-	pthread_mutex_destroy(&w->m);
-	munmap(w, sizeof(*w));
+	shared_wait_free(w);
 	testutil_rmdir(home);
 }
 
@@ -1269,10 +1281,7 @@ static void test_dead_holder(void **state)
 	check_int("a write behind the dead holder", store_transact(store, put_kv, &kv, &error),
 		  IMI_OK);
 	g_clear_pointer(&error, g_free);
-	kv.value = NULL;
-	check_int("read back", store_transact(store, get_kv, &kv, &error), IMI_OK);
-	check_str("the survivor's value", kv.value, "second");
-	g_free((char *)kv.value);
+	check_value(store, STORE_META, "held", "second");
 	store_close(&store);
 	testutil_rmdir(home);
 }
