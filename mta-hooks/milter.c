@@ -476,7 +476,7 @@ static sfsistat milter_eom(SMFICTX *ctx)
 	struct request_env *env;
 	char *error = NULL, *header, *raw;
 	size_t raw_len;
-	int status, slots, gate_slots = 0, kept;
+	int status, slots, gate_slots = 0, kept, discard;
 	sfsistat reply;
 	const struct inbound_gate gate = {milter_gate_enter, milter_gate_leave, &gate_slots};
 
@@ -523,9 +523,10 @@ static sfsistat milter_eom(SMFICTX *ctx)
 	 * recorded, not kept: it goes on like any message. */
 	kept = a.kind == ANSWER_ACCEPT && result.verdict != INBOUND_IGNORED &&
 	       !milter_conf->milter_pass_on;
-	if (kept && c->others > 0)
+	discard = kept && c->others == 0;
+	if (kept && !discard)
 		milter_drop_service_recipients(ctx, c, result.case_id);
-	if (a.kind == ANSWER_ACCEPT && result.auth_results != NULL && !(kept && c->others == 0)) {
+	if (a.kind == ANSWER_ACCEPT && result.auth_results != NULL && !discard) {
 		/* Committed already: a failure here costs the header, not the
 		 * message. */
 		header = g_strconcat(c->leading_space ? " " : "", result.auth_results, NULL);
@@ -534,7 +535,7 @@ static sfsistat milter_eom(SMFICTX *ctx)
 				 milter_queue_id(ctx));
 		g_free(header);
 	}
-	reply = kept && c->others == 0 ? SMFIS_DISCARD : milter_answer(ctx, &a);
+	reply = discard ? SMFIS_DISCARD : milter_answer(ctx, &a);
 	inbound_result_clear(&result);
 	g_free(error);
 	g_free(raw);

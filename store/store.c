@@ -252,9 +252,10 @@ int pthread_mutex_trylock(pthread_mutex_t *m)
  * mutex's flag and waits again).  When one thread's wait on the same
  * condition has lasted STORE_WEDGE_S and one of this process's
  * environments is panicked already (another process recovered it) or its
- * registry shows a dead process, the environments are panicked and the wait fails with EOWNERDEAD: Berkeley DB unlocks the
- * mutex and fails the call with DB_RUNRECOVERY, and the store recovers as
- * after any death inside the library.  A long wait behind a living
+ * registry shows a dead process, the environments are panicked and the
+ * wait fails with EOWNERDEAD: Berkeley DB unlocks the mutex and fails the
+ * call with DB_RUNRECOVERY, and the store recovers as after any death
+ * inside the library.  A long wait behind a living
  * process goes on waiting.  IMI_STORE_WEDGE_SECONDS sets the period
  * (tests). */
 #define STORE_WEDGE_S 10

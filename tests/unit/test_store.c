@@ -1159,7 +1159,10 @@ static void test_wedged_wait(void **state)
 	int ret, st;
 
 	(void)state;
-	/* Nobody dead: a signal after 2.5 s ends the wait. */
+	/* Nobody dead: a signal after 4.5 s, past the wedge period, ends
+	 * the wait (this process's own line in the registry is no dead
+	 * process). */
+	w->delay_ms = 4500;
 	pthread_create(&t, NULL, signal_later, w);
 	check_int("wait behind a living process", wait_flag(w), 0);
 	pthread_join(t, NULL);
