@@ -79,8 +79,8 @@ static size_t lang_fold_char(gunichar c, char *out)
 /* Folds of recent characters, per thread: the texts of one language
  * repeat a few dozen letters.  On the heap, not in thread-local storage:
  * 8 KB of it in a module that imi opens with dlopen does not fit glibc's
- * static reserve, and its dynamic block is what LeakSanitizer's tracer
- * crashed on when it scanned the thread's dynamic TLS at exit. */
+ * static reserve, so every thread that touched the module's TLS paid for
+ * it; here only a thread that folds a character outside ASCII does. */
 #define LANG_FOLD_CACHE 256
 struct lang_fold_cached {
 	gunichar c;          /* 0: empty */

@@ -52,13 +52,6 @@ if [ "${SAN:-0}" = 1 ]; then
 	check "imi itself holds the LeakSanitizer suppressions" \
 		grep -q ' T __lsan_default_suppressions$' <(nm "$IMI")
 fi
-# Thread-local storage of a module opened with dlopen fits glibc's static
-# reserve (rtld.optional_static_tls, 512 bytes) only when small; beyond it
-# every thread gets a dynamic block, and LeakSanitizer's tracer crashed
-# scanning one at exit (an 8 KB per-thread cache in templates/lang.c).
-tls=$(readelf -lW "$IMI_MAIL" | awk '$1 == "TLS" {print $6}')
-check "imi-mail.so's thread-local storage is small (${tls:-none}, at most 256 bytes)" \
-	test $((${tls:-0})) -le 256
 check "imi-net is built next to imi" test -x "$IMI_NET"
 net_needed=$(needed "$IMI_NET")
 check "imi-net links libetpan" grep -q '^libetpan\.' <<<"$net_needed"
