@@ -58,11 +58,14 @@
  *   Long waits on process-shared conditions are cut into slices and fail
  *   when a registered process is dead (see store_wedge_us below).
  *
- * What this cannot cure, and Berkeley DB's documentation says such threads
- * must exit: a process killed while it held a buffer latch (shared latches
- * are pthread rwlocks, which cannot be robust).  A panic without any dead registered process (e.g. an I/O
- * error) needs recovery run by hand with every imi process stopped; the
- * error text says so.
+ * - Shared latches of a dead process (pthread rwlocks, which cannot be
+ *   robust) and conditions a dead process waited on: waits for the one are
+ *   cut into slices like the waits above, and destroying the other does
+ *   not wait for a waiter that will never leave (see below).
+ *
+ * A panic without any dead registered process (e.g. an I/O error) needs
+ * recovery run by hand with every imi process stopped; the error text
+ * says so.
  */
 #include "store/store_int.h"
 #include "store/blob.h"
@@ -362,6 +365,90 @@ int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 	if (ret == EOWNERDEAD)
 		store_owner_died(m);
 	return ret;
+}
+
+/* A shared latch a dead process held.  Berkeley DB's shared latches (the
+ * cache's buffer latches, mostly) are process-shared pthread rwlocks,
+ * which cannot be robust: a process killed while it held one left every
+ * later taker blocked for ever (a writer splitting a page, waiting for the
+ * root page's latch).  So a wait for a process-shared rwlock is cut into
+ * slices of one second, and fails with EOWNERDEAD under the rule of the
+ * condition waits above: once it has lasted STORE_WEDGE_S and an
+ * environment of this process is panicked or its registry shows a dead
+ * process.  Berkeley DB then panics the environment and fails the call
+ * with DB_RUNRECOVERY, and the store recovers. */
+static int store_rwlock_wait(pthread_rwlock_t *rw, int write)
+{
+	gint64 since = g_get_monotonic_time();
+	struct timespec until;
+	int ret;
+
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += 1;
+		ret = write ? pthread_rwlock_clockwrlock(rw, CLOCK_MONOTONIC, &until)
+			    : pthread_rwlock_clockrdlock(rw, CLOCK_MONOTONIC, &until);
+		if (ret != ETIMEDOUT)
+			return ret;
+		if (g_get_monotonic_time() - since >= store_wedge_us() &&
+		    store_envs_dead_panic())
+			return EOWNERDEAD;
+	}
+}
+
+int pthread_rwlock_wrlock(pthread_rwlock_t *rw)
+{
+	STORE_REAL(int, "pthread_rwlock_wrlock", (pthread_rwlock_t *));
+
+	if (rw->__data.__shared == 0)
+		return real(rw);
+	if (pthread_rwlock_trywrlock(rw) == 0)
+		return 0;
+	return store_rwlock_wait(rw, 1);
+}
+
+int pthread_rwlock_rdlock(pthread_rwlock_t *rw)
+{
+	STORE_REAL(int, "pthread_rwlock_rdlock", (pthread_rwlock_t *));
+
+	if (rw->__data.__shared == 0)
+		return real(rw);
+	if (pthread_rwlock_tryrdlock(rw) == 0)
+		return 0;
+	return store_rwlock_wait(rw, 0);
+}
+
+/* Destroying a condition a dead process waited on.  failchk frees the
+ * mutexes of a dead process, and with each its condition variable; glibc
+ * (2.25 on) makes pthread_cond_destroy wait until every waiter has left
+ * the wait, and a waiter killed inside it never leaves: the destroyer
+ * blocked for ever, holding the region's mutexes, and every process
+ * behind it.  A process-shared condition lives in a region file, and
+ * destroying one frees nothing: so when waiters are still counted, this
+ * waits STORE_DESTROY_WAIT_US for them to leave (a living one does, once
+ * woken) and then returns without them.  The count is glibc's: __wrefs
+ * holds the waiters from bit 3 up, and bit 0 is set when the condition is
+ * process-shared. */
+#define STORE_DESTROY_WAIT_US 100000
+#define STORE_COND_PSHARED 1u   /* glibc: __PTHREAD_COND_SHARED_MASK */
+#define STORE_COND_WREFS_SHIFT 3 /* glibc: waiters counted from bit 3 */
+
+int pthread_cond_destroy(pthread_cond_t *c)
+{
+	STORE_REAL(int, "pthread_cond_destroy", (pthread_cond_t *));
+	unsigned w = __atomic_load_n(&c->__data.__wrefs, __ATOMIC_ACQUIRE);
+	gint64 until;
+
+	if (!(w & STORE_COND_PSHARED) || (w >> STORE_COND_WREFS_SHIFT) == 0)
+		return real(c);
+	until = g_get_monotonic_time() + STORE_DESTROY_WAIT_US;
+	do {
+		g_usleep(1000);
+		w = __atomic_load_n(&c->__data.__wrefs, __ATOMIC_ACQUIRE);
+		if ((w >> STORE_COND_WREFS_SHIFT) == 0)
+			return real(c);
+	} while (g_get_monotonic_time() < until);
+	return 0;
 }
 
 /* Berkeley DB asks whether a thread of control is alive.  For a thread of
@@ -734,6 +821,86 @@ static gpointer store_watchdog(gpointer data)
 	return NULL;
 }
 
+/* The write at exit (store_env_close), in a thread of its own: DB->sync
+ * waits for ever for a page that a process killed meanwhile left pinned,
+ * and nothing interrupts that wait.  So the closing thread waits for it in
+ * slices of one second and, once one of this process's environments is
+ * panicked or its registry names a dead process (store_envs_dead_panic),
+ * leaves it: the environment and its handles stay open and referenced
+ * (the thread may still use them), nothing more is written, and the next
+ * open recovers from the log, where every commit already is; recovery
+ * runs because of that dead process. */
+struct store_exit_sync {
+	DB *dbs[STORE_N_DBS];
+	GMutex lock;
+	GCond cond;
+	int done;
+};
+
+static gpointer store_exit_sync_run(gpointer data)
+{
+	struct store_exit_sync *job = data;
+
+	for (int i = 0; i < STORE_N_DBS; i++)
+		if (job->dbs[i] != NULL)
+			job->dbs[i]->sync(job->dbs[i], 0);
+	g_mutex_lock(&job->lock);
+	job->done = 1;
+	g_cond_signal(&job->cond);
+	g_mutex_unlock(&job->lock);
+	return NULL;
+}
+
+static GMutex store_abandoned_lock;
+static GSList *store_abandoned; /* environments and jobs left behind */
+
+static void store_abandon(gpointer p)
+{
+	g_mutex_lock(&store_abandoned_lock);
+	store_abandoned = g_slist_prepend(store_abandoned, p);
+	g_mutex_unlock(&store_abandoned_lock);
+}
+
+/* 1 when the databases were written, 0 when the write was left. */
+static int store_exit_sync(struct store *store, unsigned wrote)
+{
+	struct store_exit_sync *job = g_new0(struct store_exit_sync, 1);
+	GThread *thread;
+	int done;
+
+	for (int i = 0; i < STORE_N_DBS; i++)
+		if (wrote & (1u << i))
+			job->dbs[i] = store->dbs[i];
+	g_mutex_init(&job->lock);
+	g_cond_init(&job->cond);
+	thread = g_thread_new("store-sync", store_exit_sync_run, job);
+	g_mutex_lock(&job->lock);
+	while (!job->done) {
+		gint64 until = g_get_monotonic_time() + G_USEC_PER_SEC;
+		int dead;
+
+		if (g_cond_wait_until(&job->cond, &job->lock, until))
+			continue;
+		g_mutex_unlock(&job->lock);
+		dead = store_envs_dead_panic();
+		g_mutex_lock(&job->lock);
+		if (dead && !job->done)
+			break;
+	}
+	done = job->done;
+	g_mutex_unlock(&job->lock);
+	if (!done) {
+		g_thread_unref(thread);
+		store_abandon(job);
+		return 0;
+	}
+	g_thread_join(thread);
+	g_mutex_clear(&job->lock);
+	g_cond_clear(&job->cond);
+	g_free(job);
+	return 1;
+}
+
 static void store_env_close(struct store *store)
 {
 	/* The secondary closes before its primary. */
@@ -743,23 +910,28 @@ static void store_env_close(struct store *store)
 	/* What this process committed is in the log on disk; the databases'
 	 * own files get it when its pages are written.  Before a process
 	 * leaves, each database it changed is written and synced once
-	 * (DB->sync), and no handle syncs when it closes (DB_NOSYNC):
-	 * closing twelve handles with a sync each cost a log flush and a
-	 * file sync per database, whether this process had changed it or
-	 * not (memp_sync would do the same: it syncs every file ever
-	 * written in the environment).  The write at exit stays because
-	 * recovery runs only when a registered process died: after a
-	 * machine crash that follows a clean exit of every process, only the
-	 * files themselves hold the data.  A process that wrote nothing
+	 * (DB->sync, store_exit_sync), and no handle syncs when it closes
+	 * (DB_NOSYNC): closing twelve handles with a sync each cost a log
+	 * flush and a file sync per database, whether this process had
+	 * changed it or not (memp_sync would do the same: it syncs every
+	 * file ever written in the environment).  The write at exit stays
+	 * because recovery runs only when a registered process died: after
+	 * a machine crash that follows a clean exit of every process, only
+	 * the files themselves hold the data.  A process that wrote nothing
 	 * syncs nothing.  On a panicked environment these calls only
 	 * detach: nothing of the old cache or log buffer reaches the disk. */
 	if (store->env != NULL && !g_atomic_int_get(&store->dead)) {
 		unsigned wrote = (unsigned)g_atomic_int_get(&store->wrote);
 		if (wrote & (1u << STORE_USERS))
 			wrote |= 1u << STORE_USERS_EMAIL; /* written through users */
-		for (i = 0; i < STORE_N_DBS; i++)
-			if ((wrote & (1u << i)) && store->dbs[i] != NULL)
-				store->dbs[i]->sync(store->dbs[i], 0);
+		if (wrote != 0 && !store_exit_sync(store, wrote)) {
+			/* Left to recovery: the handles stay as they are. */
+			store_envs_remove(store->env);
+			store_abandon(store->env);
+			for (i = 0; i < STORE_N_DBS; i++)
+				store->dbs[i] = NULL;
+			store->env = NULL;
+		}
 	}
 	g_atomic_int_set(&store->wrote, 0);
 	for (i = 0; i < (int)G_N_ELEMENTS(order); i++)
@@ -778,13 +950,8 @@ static void store_env_close(struct store *store)
 		/* Berkeley DB cannot free the handles of a panicked
 		 * environment (it only detaches); they stay referenced here
 		 * for the life of the process, a few kilobytes per recovery. */
-		if (store->env->close(store->env, 0) == DB_RUNRECOVERY) {
-			static GMutex abandoned_lock;
-			static GSList *abandoned;
-			g_mutex_lock(&abandoned_lock);
-			abandoned = g_slist_prepend(abandoned, store->env);
-			g_mutex_unlock(&abandoned_lock);
-		}
+		if (store->env->close(store->env, 0) == DB_RUNRECOVERY)
+			store_abandon(store->env);
 		store->env = NULL;
 		g_mutex_unlock(&store->watch_lock);
 	}

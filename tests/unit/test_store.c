@@ -1090,6 +1090,7 @@ static void test_crash_writers(void **state)
 struct shared_wait {
 	pthread_mutex_t m;
 	pthread_cond_t c;
+	pthread_rwlock_t rw; /* a shared latch, as Berkeley DB's */
 	int flag;
 	unsigned delay_ms; /* signal_later waits this long */
 };
@@ -1106,14 +1107,15 @@ static void *signal_later(void *p)
 	return NULL;
 }
 
-/* A process-shared mutex and condition in memory that forked children
- * share (munmap to free). */
+/* A process-shared mutex, condition and rwlock in memory that forked
+ * children share (munmap to free). */
 static struct shared_wait *shared_wait_new(void)
 {
 	struct shared_wait *w = mmap(NULL, sizeof(*w), PROT_READ | PROT_WRITE,
 				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	pthread_mutexattr_t ma;
 	pthread_condattr_t ca;
+	pthread_rwlockattr_t ra;
 
 	assert_true(w != MAP_FAILED);
 	pthread_mutexattr_init(&ma);
@@ -1122,6 +1124,9 @@ static struct shared_wait *shared_wait_new(void)
 	pthread_condattr_init(&ca);
 	pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
 	pthread_cond_init(&w->c, &ca);
+	pthread_rwlockattr_init(&ra);
+	pthread_rwlockattr_setpshared(&ra, PTHREAD_PROCESS_SHARED);
+	pthread_rwlock_init(&w->rw, &ra);
 	w->flag = 0;
 	w->delay_ms = 2500;
 	return w;
@@ -1129,6 +1134,7 @@ static struct shared_wait *shared_wait_new(void)
 
 static void shared_wait_free(struct shared_wait *w)
 {
+	pthread_rwlock_destroy(&w->rw);
 	pthread_cond_destroy(&w->c);
 	pthread_mutex_destroy(&w->m);
 	munmap(w, sizeof(*w));
@@ -1229,6 +1235,141 @@ static void test_panicked_wait(void **state)
 	testutil_rmdir(home);
 }
 
+/* A call that may block for ever, run in a thread: 1 when it returned
+ * within the given time.  A call still blocked is left to its thread
+ * (whose argument then must stay valid). */
+struct bounded {
+	int (*fn)(void *arg);
+	void *arg;
+	int ret;
+	int done;
+};
+
+static void *bounded_run(void *p)
+{
+	struct bounded *b = p;
+
+	b->ret = b->fn(b->arg);
+	__atomic_store_n(&b->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static int run_bounded(struct bounded *b, unsigned seconds)
+{
+	pthread_t t;
+
+	b->done = 0;
+	pthread_create(&t, NULL, bounded_run, b);
+	for (unsigned i = 0; i < seconds * 100 && !__atomic_load_n(&b->done, __ATOMIC_ACQUIRE); i++)
+		g_usleep(10000);
+	if (!__atomic_load_n(&b->done, __ATOMIC_ACQUIRE)) {
+		pthread_detach(t);
+		return 0;
+	}
+	pthread_join(t, NULL);
+	return 1;
+}
+
+static int destroy_cond(void *arg)
+{
+	return pthread_cond_destroy(arg);
+}
+
+/* A condition whose waiter was killed inside the wait, as failchk meets
+ * it when it frees a dead process's mutexes: destroying it returns
+ * instead of waiting for ever for a waiter that never leaves. */
+static void test_dead_waiter_destroy(void **state)
+{
+	struct shared_wait *w = shared_wait_new();
+	struct bounded b = {destroy_cond, &w->c, -1, 0};
+	pid_t pid;
+	int st, waiting = 0;
+
+	(void)state;
+	pid = fork();
+	if (pid == 0) {
+		wait_flag(w);
+		_exit(0);
+	}
+	/* Until the child is counted among the condition's waiters
+	 * (glibc counts them in __wrefs from bit 3 up). */
+	for (int i = 0; i < 500 && !waiting; i++) {
+		waiting = (__atomic_load_n(&w->c.__data.__wrefs, __ATOMIC_ACQUIRE) >> 3) != 0;
+		if (!waiting)
+			g_usleep(10000);
+	}
+	check_int("the child waits", waiting, 1);
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	check_int("the destroy returns", run_bounded(&b, 5), 1);
+	if (!b.done)
+		return; /* its thread still uses w */
+	check_int("and succeeds", b.ret, 0);
+	pthread_cond_init(&w->c, NULL);
+	shared_wait_free(w);
+}
+
+static int latch_read(void *arg)
+{
+	return pthread_rwlock_rdlock(arg);
+}
+
+static int latch_write(void *arg)
+{
+	return pthread_rwlock_wrlock(arg);
+}
+
+/* A shared latch (a process-shared rwlock, which cannot be robust) held
+ * by a process killed with the store open: a wait for it, to read or to
+ * write, fails with EOWNERDEAD after the wedge period instead of lasting
+ * for ever, and the store recovers at its next transaction. */
+static void test_dead_latch_holder(void **state)
+{
+	char *home = testutil_tmpdir("store-latch");
+	struct store *store = open_store(home);
+	struct shared_wait *w = shared_wait_new();
+	struct kv kv = {STORE_META, "latch", "first", 0};
+	struct bounded rd = {latch_read, &w->rw, -1, 0}, wr = {latch_write, &w->rw, -1, 0};
+	char *error = NULL, c;
+	int fds[2], st;
+	pid_t pid;
+
+	(void)state;
+	check_int("a write", store_transact(store, put_kv, &kv, &error), IMI_OK);
+	if (pipe(fds) != 0)
+		fail_msg("pipe");
+	pid = fork();
+	if (pid == 0) {
+		struct store *s2 = NULL;
+
+		close(fds[0]);
+		if (store_open(home, 0, &s2, NULL) == IMI_OK &&
+		    pthread_rwlock_wrlock(&w->rw) == 0 && write(fds[1], "l", 1) == 1)
+			for (;;)
+				pause();
+		_exit(1);
+	}
+	close(fds[1]);
+	check_int("the child holds the latch", read(fds[0], &c, 1), 1);
+	close(fds[0]);
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	/* The wedge period is 3 s here (main). */
+	check_int("a wait to read ends", run_bounded(&rd, 8), 1);
+	check_int("a wait to write ends", rd.done && run_bounded(&wr, 8), 1);
+	if (!rd.done || !wr.done)
+		return; /* a thread still waits on w */
+	check_int("the wait to read fails", rd.ret, EOWNERDEAD);
+	check_int("the wait to write fails", wr.ret, EOWNERDEAD);
+	kv.value = "after";
+	check_int("a transaction after them", store_transact(store, put_kv, &kv, &error), IMI_OK);
+	g_free(error);
+	store_close(&store);
+	pthread_rwlock_init(&w->rw, NULL);
+	shared_wait_free(w);
+	testutil_rmdir(home);
+}
+
 /* Writes its key, says so on the pipe and waits to be killed: a process
  * that dies holding a transaction's write lock. */
 struct holder {
@@ -1306,6 +1447,8 @@ int main(void)
 		cmocka_unit_test(test_wedged_wait),
 		cmocka_unit_test(test_panicked_wait),
 		cmocka_unit_test(test_dead_holder),
+		cmocka_unit_test(test_dead_waiter_destroy),
+		cmocka_unit_test(test_dead_latch_holder),
 	};
 	setenv("IMI_STORE_WEDGE_SECONDS", "3", 1);
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
