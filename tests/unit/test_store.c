@@ -1319,6 +1319,46 @@ static int latch_write(void *arg)
 	return pthread_rwlock_wrlock(arg);
 }
 
+/* A process that opens the store at home, takes something with
+ * hold(store, arg, fd), says so by writing a byte on fd and waits to be
+ * killed; it is SIGKILLed once the byte arrives.  Returns 1 when the byte
+ * came; *status_r is the child's wait status. */
+typedef void hold_fn(struct store *store, void *arg, int fd);
+
+static int hold_and_kill(const char *home, hold_fn *hold, void *arg, int *status_r)
+{
+	int fds[2];
+	ssize_t got;
+	char c;
+	pid_t pid;
+
+	if (pipe(fds) != 0)
+		fail_msg("pipe");
+	pid = fork();
+	if (pid == 0) {
+		struct store *s2 = NULL;
+
+		close(fds[0]);
+		if (store_open(home, 0, &s2, NULL) == IMI_OK)
+			hold(s2, arg, fds[1]);
+		_exit(1);
+	}
+	close(fds[1]);
+	got = read(fds[0], &c, 1);
+	close(fds[0]);
+	kill(pid, SIGKILL);
+	waitpid(pid, status_r, 0);
+	return got == 1;
+}
+
+static void hold_latch(struct store *store, void *arg, int fd)
+{
+	(void)store;
+	if (pthread_rwlock_wrlock(arg) == 0 && write(fd, "l", 1) == 1)
+		for (;;)
+			pause();
+}
+
 /* A shared latch (a process-shared rwlock, which cannot be robust) held
  * by a process killed with the store open: a wait for it, to read or to
  * write, fails with EOWNERDEAD after the wedge period instead of lasting
@@ -1330,30 +1370,12 @@ static void test_dead_latch_holder(void **state)
 	struct shared_wait *w = shared_wait_new();
 	struct kv kv = {STORE_META, "latch", "first", 0};
 	struct bounded rd = {latch_read, &w->rw, -1, 0}, wr = {latch_write, &w->rw, -1, 0};
-	char *error = NULL, c;
-	int fds[2], st;
-	pid_t pid;
+	char *error = NULL;
+	int st;
 
 	(void)state;
 	check_int("a write", store_transact(store, put_kv, &kv, &error), IMI_OK);
-	if (pipe(fds) != 0)
-		fail_msg("pipe");
-	pid = fork();
-	if (pid == 0) {
-		struct store *s2 = NULL;
-
-		close(fds[0]);
-		if (store_open(home, 0, &s2, NULL) == IMI_OK &&
-		    pthread_rwlock_wrlock(&w->rw) == 0 && write(fds[1], "l", 1) == 1)
-			for (;;)
-				pause();
-		_exit(1);
-	}
-	close(fds[1]);
-	check_int("the child holds the latch", read(fds[0], &c, 1), 1);
-	close(fds[0]);
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
+	check_int("the child holds the latch", hold_and_kill(home, hold_latch, &w->rw, &st), 1);
 	/* The wedge period is 3 s here (main). */
 	check_int("a wait to read ends", run_bounded(&rd, 8), 1);
 	check_int("a wait to write ends", rd.done && run_bounded(&wr, 8), 1);
@@ -1389,6 +1411,13 @@ static int put_and_hang(struct store_txn *txn, void *ctx, char **error_r)
 	return ret;
 }
 
+static void hold_lock(struct store *store, void *arg, int fd)
+{
+	struct holder h = {*(struct kv *)arg, fd};
+
+	store_transact(store, put_and_hang, &h, NULL);
+}
+
 /* A transaction held by a process killed outside Berkeley DB: the
  * survivor's conflicts last, its watchdog runs failchk, which aborts the
  * dead transaction, and the survivor's write goes through. */
@@ -1397,29 +1426,13 @@ static void test_dead_holder(void **state)
 	char *home = testutil_tmpdir("store-holder");
 	struct store *store = open_store(home);
 	struct kv kv = {STORE_META, "held", "first", 0};
-	char *error = NULL, c;
-	int fds[2], st;
-	pid_t pid;
+	struct kv child = {STORE_META, "held", "child", 0};
+	char *error = NULL;
+	int st;
 
 	(void)state;
 	check_int("a write", store_transact(store, put_kv, &kv, &error), IMI_OK);
-	if (pipe(fds) != 0)
-		fail_msg("pipe");
-	pid = fork();
-	if (pid == 0) {
-		struct store *s2 = NULL;
-		struct holder h = {{STORE_META, "held", "child", 0}, fds[1]};
-
-		close(fds[0]);
-		if (store_open(home, 0, &s2, NULL) == IMI_OK)
-			store_transact(s2, put_and_hang, &h, NULL);
-		_exit(1);
-	}
-	close(fds[1]);
-	check_int("the child holds the lock", read(fds[0], &c, 1), 1);
-	close(fds[0]);
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
+	check_int("the child holds the lock", hold_and_kill(home, hold_lock, &child, &st), 1);
 	check_int("child killed", WIFSIGNALED(st) ? WTERMSIG(st) : -1, SIGKILL);
 	kv.value = "second";
 	check_int("a write behind the dead holder", store_transact(store, put_kv, &kv, &error),
